@@ -1,0 +1,112 @@
+"""``lumos.explain``: from (model, inputs, method) to a batch of Explanations."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import registry
+from .errors import InputError, UnsupportedError
+from .explainers.base import Explainer
+from .explanation import Explanation, Explanations
+from .models import Model, wrap
+
+
+def explain(model: Any, inputs: Any, method: str = "integrated_gradients", target: Any = None, seed: int = 0,
+            granularity: str = "word", batch_size: int | str | None = None, **params: Any) -> Explanations:
+    """Explain the model's output for ``target`` (None: the predicted class) on each input.
+
+    inputs: a list of strings, an array (B, C, H, W), or an array/DataFrame (B, F).
+    params: the method's hyper-parameters (``lumos.methods()[method]["params"]`` lists them).
+    """
+    model = wrap(model)
+    cls = registry.get(method, "explainer")
+    explainer = _build(cls, params)
+    batch = model.prepare(inputs, granularity)  # type: ignore[arg-type]
+    _check_supported(cls, model, batch.modality)
+    saved_batch_size = model.sizer.batch_size
+    if batch_size is not None:
+        model.sizer.batch_size = batch_size
+    try:
+        with model.session():
+            probs = model.evaluate(batch.rows())
+            targets = resolve_targets(target, probs, model.labels)
+            results = explainer.attribute(model, batch, targets, probs, int(seed))
+    finally:
+        model.sizer.batch_size = saved_batch_size
+    resolved = {**dataclasses.asdict(explainer), "seed": int(seed)}
+    if batch.modality == "text":
+        resolved["granularity"] = granularity
+    items = []
+    for i, res in enumerate(results):
+        extras = dict(res.extras)
+        doc = batch.docs[i] if batch.docs is not None else None
+        if doc is not None and doc.truncated_words:
+            extras["truncated"] = (f"input longer than the model's maximum of {model.max_length} tokens: "  # type: ignore[attr-defined]
+                                   f"the last {doc.truncated_words} words were cut and get no attribution")
+        features = doc.features if doc is not None else batch.feature_names
+        t = int(targets[i])
+        items.append(Explanation(
+            attributions=np.asarray(res.values, dtype=np.float32), features=list(features) if features else None,
+            target=t, probs=probs[i].astype(np.float32), method=cls.name, params=resolved, extras=extras,
+            label=model.labels[t] if model.labels else None))
+    return Explanations(items)
+
+
+def methods() -> dict[str, dict[str, Any]]:
+    """Every registered explanation method with its metadata and default hyper-parameters."""
+    return registry.describe("explainer")
+
+
+def resolve_targets(target: Any, probs: np.ndarray, labels: Sequence[str] | None) -> np.ndarray:
+    """None -> argmax per example; an int or a label -> that class for all; a sequence -> one per example."""
+    b, k = probs.shape
+    if target is None:
+        return probs.argmax(1)
+    if isinstance(target, str) or np.isscalar(target):
+        target = [target] * b
+    target = list(np.asarray(target).reshape(-1)) if not isinstance(target, (list, tuple)) else list(target)
+    if len(target) != b:
+        raise InputError(f"got {len(target)} targets for {b} inputs; pass one int, or one per input.")
+    out = np.empty(b, dtype=np.int64)
+    for i, t in enumerate(target):
+        if isinstance(t, str):
+            if not labels or t not in labels:
+                raise InputError(f"target {t!r} is not a label of the model (labels: {', '.join(labels or [])}).")
+            t = labels.index(t)
+        if not float(t).is_integer() or not 0 <= int(t) < k:
+            named = f" (labels: {', '.join(labels)})" if labels else ""
+            raise InputError(f"target {t} is out of range for a model with {k} classes{named}.")
+        out[i] = int(t)
+    return out
+
+
+def _build(cls: type[Explainer], params: dict[str, Any]) -> Explainer:
+    known = cls.param_names()
+    for key in params:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise InputError(f"{cls.name} has no parameter {key!r}.{hint} Its parameters: {', '.join(known)}.")
+    try:
+        return cls(**params)
+    except (TypeError, ValueError) as e:
+        raise InputError(f"bad parameters for {cls.name}: {e}") from None
+
+
+def _check_supported(cls: type[Explainer], model: Model, modality: str) -> None:
+    if modality not in cls.modalities:
+        others = [n for n, c in _classes() if modality in c.modalities]
+        raise UnsupportedError(f"{cls.name} does not apply to {modality} inputs; methods that do: "
+                               f"{', '.join(others)}.")
+    if cls.needs_gradients and not model.supports_gradients:
+        others = [n for n, c in _classes() if modality in c.modalities and not c.needs_gradients]
+        raise UnsupportedError(f"{cls.name} needs gradients, and {type(model).__name__} gives none "
+                               f"(a black box or scikit-learn model). Methods that work on it: {', '.join(others)}.")
+
+
+def _classes() -> list[tuple[str, type[Explainer]]]:
+    return [(n, registry.get(n)) for n in registry.names("explainer")]

@@ -1,0 +1,19 @@
+"""One error tree for lumos: every error says what was expected, what was received and how to fix it."""
+
+from __future__ import annotations
+
+
+class LumosError(Exception):
+    """Base of every error lumos raises on purpose."""
+
+
+class InputError(LumosError, ValueError):
+    """The inputs, targets or parameters passed in are not usable."""
+
+
+class ModelError(LumosError):
+    """The model cannot be wrapped or returned something unusable."""
+
+
+class UnsupportedError(LumosError):
+    """The request is valid but this model or modality cannot do it (e.g. gradients of a black box)."""

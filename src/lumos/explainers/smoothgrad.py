@@ -1,0 +1,44 @@
+"""SmoothGrad (Smilkov et al. 2017): gradients averaged over noisy copies of the input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..errors import InputError
+from ..registry import register
+from .base import Attribution
+from .gradient_base import GradientExplainer, seeded_noise
+
+
+@register("smoothgrad")
+@dataclass(frozen=True)
+class SmoothGrad(GradientExplainer):
+    """``noise``: Gaussian std as a fraction of each input's value range; ``n_samples`` noisy copies.
+
+    Attributions: the magnitude of the mean gradient (``absolute=True``) or the signed mean gradient.
+    """
+
+    summary = "Gradient averaged over noisy copies of the input; less noisy than plain saliency."
+    random = True
+    n_samples: int = 50
+    noise: float = 0.15
+    absolute: bool = True
+
+    def attribute(self, model, batch, targets, probs, seed):
+        if self.n_samples < 1 or self.noise < 0:
+            raise InputError(f"smoothgrad needs n_samples >= 1 and noise >= 0; got {self.n_samples}, {self.noise}.")
+        space, t = self.space(model, batch, targets)
+        x, n = space.x, self.n_samples
+        sigma = space.noise_scale() * self.noise  # (B,)
+        noise = seeded_noise(n, x.shape[1:], seed, x)  # (n, ...) the same draws for every example
+
+        def points(lo: int, hi: int):
+            idx = torch.arange(lo, hi, device=x.device)
+            rows, k = idx // n, idx % n
+            scale = sigma[rows].reshape((-1,) + (1,) * (x.dim() - 1))
+            return x[rows] + scale * noise[k], rows, 1.0 / n
+
+        g = space.accumulate(len(x) * n, points, t, self.output)
+        return [Attribution(a) for a in space.attributions(g, "norm" if self.absolute else "sum")]

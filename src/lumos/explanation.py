@@ -1,0 +1,81 @@
+"""The result records: one ``Explanation`` per example, ``Explanations`` for a batch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+
+@dataclass
+class Explanation:
+    """Attributions for one example.
+
+    ``attributions``: float32; text and tables (F,) one score per feature; images (C, H, W) or (1, H, W).
+    ``features``: the words/tokens (text), column names (tables) or None (images).
+    ``probs``: (K,) the model's probabilities on the unperturbed input.
+    """
+
+    attributions: np.ndarray
+    features: list[str] | None
+    target: int
+    probs: np.ndarray
+    method: str
+    params: dict[str, Any]
+    extras: dict[str, Any] = field(default_factory=dict)
+    label: str | None = None
+
+    def top(self, k: int = 5) -> list[tuple[str | int, float]]:
+        """The ``k`` features with the largest attribution (text and tables), as (feature, score) pairs."""
+        flat = self.attributions.reshape(-1)
+        order = np.argsort(-flat, kind="stable")[:k]
+        names = self.features if self.features is not None else [int(i) for i in range(flat.size)]
+        return [(names[i], float(flat[i])) for i in order]
+
+    def __repr__(self) -> str:
+        head = f"Explanation(method={self.method!r}, target={self.target}"
+        if self.label is not None:
+            head += f" ({self.label})"
+        head += f", p={self.probs[self.target]:.3f}"
+        if self.features is not None:
+            shown = ", ".join(f"{w}:{a:+.3f}" for w, a in zip(self.features[:12], self.attributions[:12]))
+            more = ", ..." if len(self.features) > 12 else ""
+            return f"{head}, [{shown}{more}])"
+        return f"{head}, attributions shape={tuple(self.attributions.shape)})"
+
+
+class Explanations(Sequence[Explanation]):
+    """A batch of explanations: indexable, iterable, and stackable when shapes agree."""
+
+    def __init__(self, items: list[Explanation]):
+        self._items = list(items)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return Explanations(self._items[i])
+        return self._items[i]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Explanation]:
+        return iter(self._items)
+
+    @property
+    def method(self) -> str | None:
+        return self._items[0].method if self._items else None
+
+    @property
+    def targets(self) -> np.ndarray:
+        return np.array([e.target for e in self._items], dtype=np.int64)
+
+    def attributions(self) -> np.ndarray | list[np.ndarray]:
+        """(B, ...) when every example has the same shape (images, tables), else a list (text)."""
+        arrays = [e.attributions for e in self._items]
+        if arrays and all(a.shape == arrays[0].shape for a in arrays):
+            return np.stack(arrays)
+        return arrays
+
+    def __repr__(self) -> str:
+        return f"Explanations(method={self.method!r}, n={len(self)})"

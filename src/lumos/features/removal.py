@@ -1,0 +1,50 @@
+"""Per-example removable features for a batch, whatever the modality: one place decides what
+"remove feature j" means, for every perturbation explainer and every removal metric."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from .image import ImagePerturbation, grid_labels, image_baseline, superpixel_labels, window_boxes
+from .tabular import TabularPerturbation, tabular_background
+from .text import TextPerturbation
+
+TEXT_REMOVALS = ("delete", "mask", "pad")
+
+
+def removable(model, batch, *, baseline: Any = None, background: Any = None, segmentation: str = "slic",
+              n_segments: int = 50, windows: tuple | None = None, seed: int = 0) -> list:
+    """One perturbable item per example.
+
+    Text: ``baseline`` in {"delete" (default), "mask", "pad"}. Images: features are ``windows`` ((window,
+    stride) boxes, for occlusion) or a ``segmentation`` ("grid", "slic", "quickshift") into about
+    ``n_segments`` parts; removed pixels take ``baseline`` ("zeros" default, "mean", "blur", a number or an
+    array). Tables: removed columns take ``background`` rows (averaged over) or the ``baseline`` row.
+    """
+    if batch.modality == "text":
+        mode = baseline or "delete"
+        if mode not in TEXT_REMOVALS:
+            raise InputError(f"text removal {mode!r} is unknown; use one of {TEXT_REMOVALS}.")
+        rid = {"mask": getattr(model, "mask_id", None), "pad": getattr(model, "pad_id", None)}.get(mode)
+        text = {"mask": "[MASK]", "pad": "[PAD]"}.get(mode, "")
+        return [TextPerturbation(d, mode, rid, text) for d in batch.docs]
+    if batch.modality == "image":
+        items = []
+        for x in batch.x:
+            base = image_baseline(x, "zeros" if baseline is None else baseline)
+            _, h, w = x.shape
+            if windows is not None:
+                items.append(ImagePerturbation(x, base, boxes=tuple(window_boxes(h, w, *windows))))
+                continue
+            if segmentation == "grid":
+                patch = int(np.ceil(max(h, w) / np.sqrt(n_segments)))
+                labels = grid_labels(h, w, patch)
+            else:
+                labels = superpixel_labels(x, segmentation, n_segments, seed)
+            items.append(ImagePerturbation(x, base, labels=labels))
+        return items
+    bg = tabular_background(batch.x, background, baseline)
+    return [TabularPerturbation(row, bg) for row in batch.x]

@@ -1,0 +1,78 @@
+"""Tabular features: columns, background data, and column removal by background replacement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+
+
+def check_table(inputs: object, n_features: int | None = None) -> tuple[np.ndarray, list[str]]:
+    """(B, F) array and column names from an array, tensor or DataFrame; NaN/inf and wrong widths rejected."""
+    names = None
+    if hasattr(inputs, "columns") and hasattr(inputs, "to_numpy"):
+        names = [str(c) for c in inputs.columns]  # type: ignore[union-attr]
+        x = inputs.to_numpy()  # type: ignore[union-attr]
+    elif hasattr(inputs, "detach"):
+        x = inputs.detach().cpu().numpy()  # type: ignore[union-attr]
+    else:
+        x = np.asarray(inputs)
+    if x.ndim == 1:
+        raise InputError(f"a table must be 2-D (B, F); got one row of shape {x.shape}. Use x[None] or a DataFrame.")
+    if x.ndim != 2:
+        raise InputError(f"a table must be 2-D (B, F); got shape {x.shape}.")
+    if n_features is not None and x.shape[1] != n_features:
+        raise InputError(f"the model expects {n_features} features per row; got {x.shape[1]}.")
+    if x.dtype != object:
+        x = x.astype(np.float64)
+        numeric = x
+    else:
+        numeric_cols = [j for j in range(x.shape[1]) if all(isinstance(v, (int, float, np.number)) for v in x[:, j])]
+        numeric = x[:, numeric_cols].astype(np.float64)
+    bad = ~np.isfinite(numeric)
+    if bad.any():
+        i = int(np.argwhere(bad.any(1))[0, 0])
+        raise InputError(f"row {i} contains NaN or inf; impute missing values before explaining.")
+    return x, names or [f"x{j}" for j in range(x.shape[1])]
+
+
+def tabular_background(x: np.ndarray, background: object, baseline: object) -> np.ndarray:
+    """(R, F) rows that stand for 'feature removed': the background data, or a one-row baseline."""
+    if background is not None:
+        bg, _ = check_table(background, n_features=x.shape[1])
+        return bg
+    if baseline is None or (isinstance(baseline, str) and baseline == "zeros"):
+        if x.dtype == object:
+            raise InputError("tables with non-numeric columns need background=... rows to replace removed values.")
+        return np.zeros((1, x.shape[1]), dtype=x.dtype)
+    b = np.asarray(baseline, dtype=x.dtype).reshape(-1, x.shape[1]) if not isinstance(baseline, str) else None
+    if b is None:
+        raise InputError(f"unknown tabular baseline {baseline!r}; use 'zeros', a row of values, or background=rows.")
+    return b
+
+
+@dataclass(frozen=True)
+class TabularPerturbation:
+    """One row; a removed column takes each background row's value, and the model output is averaged over them."""
+
+    x: np.ndarray  # (F,)
+    background: np.ndarray  # (R, F)
+
+    @property
+    def n_features(self) -> int:
+        return self.x.shape[0]
+
+    @property
+    def replicates(self) -> int:
+        return self.background.shape[0]
+
+    def render(self, keep: np.ndarray) -> np.ndarray:
+        """keep: (S, F) bool -> (S * R, F) rows, background-major within each mask."""
+        keep = np.asarray(keep, dtype=bool)
+        rows = np.where(keep[:, None, :], self.x[None, None, :], self.background[None])
+        return rows.reshape(-1, self.x.shape[0])
+
+    def row_bytes(self) -> int:
+        return int(self.x.nbytes) if self.x.dtype != object else 64 * self.x.shape[0]

@@ -1,0 +1,80 @@
+"""Batch-size selection: measure throughput on the real work and settle on the fastest size.
+
+No rows are spent on a separate sweep: every chunk that is timed is a chunk of the caller's own rows.
+The best size is remembered per input shape (on CPUs a 64x64 CNN is fastest near batch 8 while a 224x224 one
+is fastest near batch 1, so one fixed number is wrong for one of them).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Hashable
+
+
+@dataclass
+class _Search:
+    """Doubling search from ``start``; if growing never helps, halving instead. Ends at the best size."""
+
+    start: int
+    size: int
+    direction: int = +1
+    best_size: int = 0
+    best_rate: float = 0.0
+    warmed: bool = False
+    done: bool = False
+
+    def observe(self, size: int, rate: float, cap: int) -> None:
+        if not self.warmed:  # the first chunk pays one-time costs (allocation, kernel choice): time it again
+            self.warmed = True
+            return
+        if rate > self.best_rate * 1.05:
+            self.best_rate, self.best_size = rate, size
+            nxt = size * 2 if self.direction > 0 else size // 2
+            if 1 <= nxt <= cap:
+                self.size = nxt
+                return
+        elif self.direction > 0 and self.best_size == self.start and self.start > 1:
+            self.direction, self.size = -1, self.start // 2  # growing did not help: try smaller batches
+            return
+        self.done, self.size = True, self.best_size
+
+
+@dataclass
+class BatchSizer:
+    """Splits ``n`` rows into chunks; ``batch_size="auto"`` searches the fastest size per shape key."""
+
+    batch_size: int | str = "auto"
+    start: int = 16
+    max_size: int = 512
+    max_bytes: int = 256 * 2**20
+    _searches: dict[Hashable, _Search] = field(default_factory=dict, repr=False)
+
+    def cap(self, row_bytes: int) -> int:
+        return max(1, min(self.max_size, self.max_bytes // max(row_bytes, 1)))
+
+    def chunks(self, n: int, key: Hashable, row_bytes: int, run: Callable[[int, int], None]) -> None:
+        """Call ``run(lo, hi)`` over consecutive chunks covering ``range(n)``."""
+        cap = self.cap(row_bytes)
+        if self.batch_size != "auto":
+            size = max(1, min(int(self.batch_size), cap))  # type: ignore[arg-type]
+            for lo in range(0, n, size):
+                run(lo, min(n, lo + size))
+            return
+        start = min(self.start, cap)
+        search = self._searches.setdefault(key, _Search(start=start, size=start))
+        lo = 0
+        while lo < n:
+            size = max(1, min(search.size, cap))
+            hi = min(n, lo + size)
+            t0 = time.perf_counter()
+            run(lo, hi)
+            elapsed = time.perf_counter() - t0
+            if not search.done and hi - lo == size:
+                search.observe(size, size / max(elapsed, 1e-9), cap)
+            lo = hi
+
+    def chosen(self, key: Hashable) -> int | None:
+        """The size settled on for ``key``, or None while still searching (for benchmarks and reports)."""
+        s = self._searches.get(key)
+        return s.size if s is not None and s.done else None

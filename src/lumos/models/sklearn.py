@@ -1,0 +1,46 @@
+"""Adapter for scikit-learn estimators with ``predict_proba``: tables, and text pipelines (TF-IDF + LR)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import InputError, ModelError
+from ..features.text import Granularity, TextDoc, word_doc
+from .base import Model
+
+
+def _is_text_pipeline(estimator) -> bool:
+    first = estimator.steps[0][1] if hasattr(estimator, "steps") else estimator
+    return hasattr(first, "build_analyzer")  # CountVectorizer, TfidfVectorizer, HashingVectorizer
+
+
+class SklearnModel(Model):
+    def __init__(self, estimator, labels: Sequence[str] | None = None, batch_size: int | str = 4096):
+        if not hasattr(estimator, "predict_proba"):
+            raise ModelError(f"{type(estimator).__name__} has no predict_proba; lumos explains probabilities. "
+                             "Use a classifier with predict_proba, or CalibratedClassifierCV around it.")
+        if labels is None and hasattr(estimator, "classes_"):
+            labels = [str(c) for c in estimator.classes_]
+        super().__init__(labels, batch_size)
+        self.estimator = estimator
+        self.modalities = ("text",) if _is_text_pipeline(estimator) else ("tabular",)
+        self.columns = list(getattr(estimator, "feature_names_in_", [])) or None
+
+    def _text_docs(self, texts: list[str], granularity: Granularity) -> list[TextDoc]:
+        return [word_doc(t) for t in texts]
+
+    def _check_array(self, x: np.ndarray, modality: str) -> None:
+        n = getattr(self.estimator, "n_features_in_", None)
+        if n is not None and x.shape[1] != n:
+            raise InputError(f"the estimator was fit on {n} features; got rows with {x.shape[1]}.")
+
+    def _probs(self, rows) -> np.ndarray:
+        if isinstance(rows, np.ndarray):
+            if self.columns is not None:
+                import pandas as pd
+
+                rows = pd.DataFrame(rows, columns=self.columns)
+            return self.estimator.predict_proba(rows)
+        return self.estimator.predict_proba(list(rows))
