@@ -50,18 +50,33 @@ def coalition_design(n: int, budget: int, rng: np.random.Generator) -> tuple[np.
             open_sizes.remove(k)
         left -= count
     if open_sizes and left >= 2:
-        probs = mass[open_sizes] / mass[open_sizes].sum()
-        draws = rng.choice(open_sizes, size=left // 2, p=probs)
-        order = rng.random((len(draws), n)).argsort(axis=1)
-        sampled = order < draws[:, None]
-        sampled = np.concatenate([sampled, ~sampled])  # complementary pairs
-        unique, counts = np.unique(sampled, axis=0, return_counts=True)
-        leftover = mass[open_sizes].sum()
-        masks.extend(unique)
-        weights.extend(leftover * counts / counts.sum())
+        sampled, counts = _sample_pairs(n, np.array(open_sizes), mass[open_sizes], left, rng)
+        masks.extend(sampled)
+        weights.extend(mass[open_sizes].sum() * counts / counts.sum())
     if not masks:
         return np.zeros((0, n), dtype=bool), np.zeros(0)
     return np.array(masks, dtype=bool), np.array(weights)
+
+
+def _sample_pairs(n: int, sizes: np.ndarray, size_mass: np.ndarray, budget: int,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Complementary pairs of random coalitions drawn (size ~ kernel mass) until ``budget`` distinct ones
+    are found; returns the distinct coalitions and how often each was drawn (its regression weight)."""
+    probs = size_mass / size_mass.sum()
+    found: dict[bytes, int] = {}
+    rows: dict[bytes, np.ndarray] = {}
+    for _ in range(50):  # rounds; each draws the pairs still missing
+        need = (budget - len(found)) // 2
+        if need <= 0:
+            break
+        draws = rng.choice(sizes, size=need, p=probs)
+        half = rng.random((need, n)).argsort(axis=1) < draws[:, None]
+        for m in np.concatenate([half, ~half]):
+            key = np.packbits(m).tobytes()
+            found[key] = found.get(key, 0) + 1
+            rows.setdefault(key, m)
+    keys = list(rows)[:budget]
+    return np.array([rows[k] for k in keys]), np.array([found[k] for k in keys], dtype=np.float64)
 
 
 def _subsets(n: int, k: int):

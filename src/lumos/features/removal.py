@@ -22,7 +22,8 @@ def removable(model, batch, *, baseline: Any = None, background: Any = None, seg
     Text: ``baseline`` in {"delete" (default), "mask", "pad"}. Images: features are ``windows`` ((window,
     stride) boxes, for occlusion) or a ``segmentation`` ("grid", "slic", "quickshift") into about
     ``n_segments`` parts; removed pixels take ``baseline`` ("zeros" default, "mean", "blur", a number or an
-    array). Tables: removed columns take ``background`` rows (averaged over) or the ``baseline`` row.
+    array); an image that the superpixel algorithm cannot split into at least a quarter of
+    ``n_segments`` parts falls back to the grid. Tables: removed columns take ``background`` rows (averaged over) or the ``baseline`` row.
     """
     if batch.modality == "text":
         mode = baseline or "delete"
@@ -39,11 +40,13 @@ def removable(model, batch, *, baseline: Any = None, background: Any = None, seg
             if windows is not None:
                 items.append(ImagePerturbation(x, base, boxes=tuple(window_boxes(h, w, *windows))))
                 continue
-            if segmentation == "grid":
-                patch = int(np.ceil(max(h, w) / np.sqrt(n_segments)))
-                labels = grid_labels(h, w, patch)
-            else:
+            labels = None
+            if segmentation != "grid":
                 labels = superpixel_labels(x, segmentation, n_segments, seed)
+                if labels.max() + 1 < max(2, n_segments // 4):  # flat or noise-like images defeat superpixels
+                    labels = None
+            if labels is None:
+                labels = grid_labels(h, w, int(np.ceil(max(h, w) / np.sqrt(n_segments))))
             items.append(ImagePerturbation(x, base, labels=labels))
         return items
     bg = tabular_background(batch.x, background, baseline)
