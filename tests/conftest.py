@@ -14,11 +14,19 @@ import torch
 from torch import nn
 
 
+SENTENCES = ["a gripping and beautifully shot film", "dull, predictable and far too long",
+             "the plot is a mess but the acting is superb", "I laughed, I cried, I loved it",
+             "not worth the ticket", "an ambitious failure", "quietly devastating", "bland"]
+
+
 def make_cnn(seed: int = 0, classes: int = 3) -> nn.Module:
     torch.manual_seed(seed)
-    return nn.Sequential(
+    net = nn.Sequential(
         nn.Conv2d(3, 6, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(6), nn.Dropout(0.1),
         nn.Conv2d(6, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(128, classes))
+    with torch.no_grad():  # a steeper head so probabilities differ visibly between images
+        net[-1].weight.mul_(8.0)
+    return net
 
 
 def make_mlp(seed: int = 0, features: int = 6, classes: int = 2) -> nn.Module:
@@ -44,8 +52,16 @@ def tiny_bert(tokenizer):
                         intermediate_size=64, max_position_embeddings=48, num_labels=2,
                         id2label={0: "negative", 1: "positive"}, label2id={"negative": 0, "positive": 1})
     model = BertForSequenceClassification(config)
-    with torch.no_grad():  # a larger head so probabilities move visibly between inputs
-        model.classifier.weight.mul_(20.0)
+    # a few steps of training so that the output depends on the words (a random BERT is nearly constant)
+    batch = tokenizer(SENTENCES, padding=True, return_tensors="pt")
+    labels = torch.tensor([1, 0, 0, 1, 0, 0, 1, 0])
+    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(25):
+        optimiser.zero_grad()
+        model(**batch, labels=labels).loss.backward()
+        optimiser.step()
+    model.zero_grad(set_to_none=True)
     model.eval()
     return model
 
@@ -62,9 +78,6 @@ def tfidf_pipeline():
     return make_pipeline(TfidfVectorizer(), LogisticRegression(C=10.0)).fit(texts, labels)
 
 
-SENTENCES = ["a gripping and beautifully shot film", "dull, predictable and far too long",
-             "the plot is a mess but the acting is superb", "I laughed, I cried, I loved it",
-             "not worth the ticket", "an ambitious failure", "quietly devastating", "bland"]
 
 
 @pytest.fixture

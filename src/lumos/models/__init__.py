@@ -6,7 +6,7 @@ from typing import Any
 
 from ..errors import ModelError
 from .base import Batch, Model
-from .callable import CallableModel
+from .function import CallableModel
 from .huggingface import HuggingFaceTextModel
 from .sklearn import SklearnModel
 from .torch_module import TorchModel
