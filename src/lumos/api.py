@@ -103,7 +103,7 @@ def _check_supported(cls: type[Explainer], model: Model, modality: str) -> None:
         raise UnsupportedError(f"{cls.name} does not apply to {modality} inputs; methods that do: "
                                f"{', '.join(others)}.")
     if cls.needs_gradients and not model.supports_gradients:
-        others = [n for n, c in _classes() if modality in c.modalities and not c.needs_gradients]
+        others = [n for n, c in _classes() if c.applies_to(model, modality)]
         raise UnsupportedError(f"{cls.name} needs gradients, and {type(model).__name__} gives none "
                                f"(a black box or scikit-learn model). Methods that work on it: {', '.join(others)}.")
 

@@ -27,6 +27,10 @@ class Attention(Explainer):
     mode: str = "rollout"
     head_fusion: str = "mean"
 
+    @classmethod
+    def applies_to(cls, model, modality):
+        return modality == "text" and hasattr(model, "attentions")
+
     def attribute(self, model, batch, targets, probs, seed):
         if not hasattr(model, "attentions"):
             raise UnsupportedError(f"attention needs a transformer text model; got {type(model).__name__}. "

@@ -43,6 +43,11 @@ class Explainer:
         raise NotImplementedError
 
     @classmethod
+    def applies_to(cls, model: Model, modality: str) -> bool:
+        """Whether this method can run on ``model`` for ``modality`` inputs (used to suggest alternatives)."""
+        return modality in cls.modalities and (model.supports_gradients or not cls.needs_gradients)
+
+    @classmethod
     def info(cls) -> dict[str, Any]:
         return {
             "modalities": cls.modalities,

@@ -52,6 +52,10 @@ class CamExplainer(Explainer):
     output: str = "logit"
     upsample: bool = True
 
+    @classmethod
+    def applies_to(cls, model, modality):
+        return modality == "image" and isinstance(model, TorchModel)
+
     def channel_weights(self, acts: torch.Tensor, grads: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         """(N, K, h, w) activations and gradients -> (N, K) channel weights."""
         raise NotImplementedError
