@@ -48,6 +48,7 @@ class BatchSizer:
     start: int = 16
     max_size: int = 512
     max_bytes: int = 256 * 2**20
+    clock: Callable[[], float] = field(default=time.perf_counter, repr=False)
     _searches: dict[Hashable, _Search] = field(default_factory=dict, repr=False)
 
     def cap(self, row_bytes: int) -> int:
@@ -67,9 +68,9 @@ class BatchSizer:
         while lo < n:
             size = max(1, min(search.size, cap))
             hi = min(n, lo + size)
-            t0 = time.perf_counter()
+            t0 = self.clock()
             run(lo, hi)
-            elapsed = time.perf_counter() - t0
+            elapsed = self.clock() - t0
             if not search.done and hi - lo == size:
                 search.observe(size, size / max(elapsed, 1e-9), cap)
             lo = hi

@@ -1,0 +1,107 @@
+"""What ``lumos.wrap`` picks, and what each adapter does with its inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import lumos
+from lumos.models.batching import BatchSizer
+from lumos.models.function import CallableModel
+from lumos.models.huggingface import HuggingFaceTextModel
+from lumos.models.sklearn import SklearnModel
+from lumos.models.torch_module import TorchModel
+from conftest import make_mlp
+
+
+def test_wrap_picks_the_adapter(tiny_bert, tokenizer, tfidf_pipeline):
+    assert isinstance(lumos.wrap(make_mlp()), TorchModel)
+    assert isinstance(lumos.wrap((tiny_bert, tokenizer)), HuggingFaceTextModel)
+    assert isinstance(lumos.wrap(tiny_bert, tokenizer=tokenizer), HuggingFaceTextModel)
+    text = lumos.wrap(tfidf_pipeline)
+    assert isinstance(text, SklearnModel) and text.modalities == ("text",)
+    assert isinstance(lumos.wrap(lambda x: np.full((len(x), 2), 0.5)), CallableModel)
+    model = lumos.wrap(make_mlp())
+    assert lumos.wrap(model) is model
+    with pytest.raises(lumos.ModelError, match="needs its tokenizer"):
+        lumos.wrap(tiny_bert)
+
+
+def test_a_transformers_pipeline_explains_like_model_and_tokenizer(tiny_bert, tokenizer):
+    from transformers import pipeline
+
+    pipe = pipeline("text-classification", model=tiny_bert, tokenizer=tokenizer, device="cpu")
+    a = lumos.explain(pipe, ["a fine, moving film"], method="occlusion")[0]
+    b = lumos.explain((tiny_bert, tokenizer), ["a fine, moving film"], method="occlusion")[0]
+    np.testing.assert_allclose(a.attributions, b.attributions, atol=1e-6)
+    assert a.label in ("negative", "positive")
+
+
+def test_words_sum_their_pieces_and_special_tokens_get_nothing(tiny_bert, tokenizer):
+    text = "a gripping, beautifully-shot film!"
+    words = lumos.explain((tiny_bert, tokenizer), [text], method="input_x_gradient")[0]
+    tokens = lumos.explain((tiny_bert, tokenizer), [text], method="input_x_gradient", granularity="token")[0]
+    assert words.features == ["a", "gripping,", "beautifully-shot", "film!"]
+    assert tokens.features == ["a", "gripping", ",", "beautifully", "-", "shot", "film", "!"]
+    assert "[CLS]" not in tokens.features and "[SEP]" not in tokens.features
+    t = tokens.attributions
+    np.testing.assert_allclose(words.attributions, [t[0], t[1] + t[2], t[3] + t[4] + t[5], t[6] + t[7]], atol=1e-6)
+    assert words.params["granularity"] == "word" and tokens.params["granularity"] == "token"
+
+
+def test_mask_and_pad_removal_replace_tokens_instead_of_deleting(tiny_bert, tokenizer):
+    text = "dull and far too long"
+    model = lumos.wrap((tiny_bert, tokenizer))
+    e = lumos.explain(model, [text], method="occlusion", baseline="mask", target=0)[0]
+    ids = tokenizer([text])["input_ids"][0]
+    masked = list(ids)
+    masked[2] = tokenizer.mask_token_id  # the word "and"
+    with torch.no_grad():
+        p = torch.softmax(tiny_bert(input_ids=torch.tensor([ids, masked])).logits, 1)[:, 0].numpy()
+    assert e.attributions[1] == pytest.approx(p[0] - p[1], abs=1e-6)
+
+
+def test_sklearn_dataframe_features_and_categorical_columns():
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"age": rng.integers(20, 70, 200).astype(float), "colour": rng.choice(["red", "blue"], 200)})
+    y = ((df.age > 45) ^ (df.colour == "red")).astype(int)
+    pipe = make_pipeline(make_column_transformer((OneHotEncoder(), ["colour"]), remainder="passthrough"),
+                         LogisticRegression(max_iter=1000)).fit(df, y)
+    background = df.iloc[:10]
+    e = lumos.explain(pipe, df.iloc[[50]], method="occlusion", background=background)[0]
+    assert e.features == ["age", "colour"]
+    row = df.iloc[[50]]
+    p = pipe.predict_proba(row)[0, e.target]
+    replaced = pd.concat([row] * 10, ignore_index=True)
+    replaced["colour"] = background.colour.to_numpy()
+    by_hand = p - pipe.predict_proba(replaced)[:, e.target].mean()
+    assert e.attributions[1] == pytest.approx(by_hand, abs=1e-6)
+
+
+def test_counts_are_rows_and_forwards():
+    model = lumos.wrap(make_mlp(), batch_size=10)
+    lumos.explain(model, np.zeros((3, 6)), method="occlusion")
+    assert model.counts.rows == 3 + 3 * 6  # the unperturbed rows, then one per removed column
+    assert model.counts.forwards == 3  # 1 (3 rows) + 2 (18 rows in batches of 10), batched across examples
+
+
+def test_batch_sizer_settles_on_the_fastest_size():
+    """A simulated model whose cost per row is lowest at batch 32: the search finds it from 16, and a
+    model whose cost per row is lowest at batch 1 makes the search go down."""
+    for best in (32, 1):
+        clock = [0.0]
+
+        def run(lo: int, hi: int) -> None:
+            n = hi - lo
+            clock[0] += 0.01 + 0.001 * n * max(1.0, n / best) if best > 1 else 0.001 * n * (1 + n / 4)
+
+        sizer = BatchSizer(clock=lambda: clock[0])
+        sizer.chunks(4000, "key", 100, run)
+        assert sizer.chosen("key") == best
