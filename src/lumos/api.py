@@ -37,7 +37,8 @@ def explain(model: Any, inputs: Any, method: str = "integrated_gradients", targe
             results = explainer.attribute(model, batch, targets, probs, int(seed))
     finally:
         model.sizer.batch_size = saved_batch_size
-    resolved = {**dataclasses.asdict(explainer), "seed": int(seed)}
+    resolved = {f.name: _recordable(getattr(explainer, f.name)) for f in dataclasses.fields(explainer)}
+    resolved["seed"] = int(seed)
     if batch.modality == "text":
         resolved["granularity"] = granularity
     items = []
@@ -82,6 +83,14 @@ def resolve_targets(target: Any, probs: np.ndarray, labels: Sequence[str] | None
             raise InputError(f"target {t} is out of range for a model with {k} classes{named}.")
         out[i] = int(t)
     return out
+
+
+def _recordable(value: Any) -> Any:
+    """Parameters as plain values for the record: arrays, frames and tensors become a short description."""
+    shape = getattr(value, "shape", None)
+    if shape is not None and not np.isscalar(value):
+        return f"<{type(value).__name__} of shape {tuple(shape)}>"
+    return value
 
 
 def _build(cls: type[Explainer], params: dict[str, Any]) -> Explainer:
