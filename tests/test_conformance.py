@@ -98,7 +98,8 @@ def test_no_side_effects_on_model_or_inputs(name, modality, request):
 def test_every_method_has_metadata():
     info = lumos.methods()
     assert set(info) == {"saliency", "input_x_gradient", "smoothgrad", "integrated_gradients", "gradient_shap",
-                         "occlusion", "lime", "kernel_shap", "exact_shapley", "gradcam", "gradcam_pp", "attention"}
+                         "occlusion", "lime", "kernel_shap", "exact_shapley", "gradcam", "gradcam_pp", "attention",
+                         "random"}
     for name, meta in info.items():
         assert meta["summary"] and meta["modalities"], name
         assert isinstance(meta["params"], dict)

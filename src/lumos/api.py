@@ -23,8 +23,14 @@ def explain(model: Any, inputs: Any, method: str = "integrated_gradients", targe
     params: the method's hyper-parameters (``lumos.methods()[method]["params"]`` lists them).
     """
     model = wrap(model)
-    cls = registry.get(method, "explainer")
-    explainer = _build(cls, params)
+    explainer = _build(registry.get(method, "explainer"), params)
+    return run_explainer(model, explainer, inputs, target, seed, granularity, batch_size)
+
+
+def run_explainer(model: Model, explainer: Explainer, inputs: Any, target: Any = None, seed: int = 0,
+                  granularity: str = "word", batch_size: int | str | None = None) -> Explanations:
+    """``explain`` with a built explainer (metrics use it to re-explain perturbed inputs or models)."""
+    cls = type(explainer)
     batch = model.prepare(inputs, granularity)  # type: ignore[arg-type]
     _check_supported(cls, model, batch.modality)
     saved_batch_size = model.sizer.batch_size
@@ -54,7 +60,7 @@ def explain(model: Any, inputs: Any, method: str = "integrated_gradients", targe
             attributions=np.asarray(res.values, dtype=np.float32), features=list(features) if features else None,
             target=t, probs=probs[i].astype(np.float32), method=cls.name, params=resolved, extras=extras,
             label=model.labels[t] if model.labels else None))
-    return Explanations(items)
+    return Explanations(items, explainer=explainer, granularity=granularity, seed=int(seed))
 
 
 def methods() -> dict[str, dict[str, Any]]:

@@ -48,12 +48,15 @@ class Explanation:
 class Explanations(Sequence[Explanation]):
     """A batch of explanations: indexable, iterable, and stackable when shapes agree."""
 
-    def __init__(self, items: list[Explanation]):
+    def __init__(self, items: list[Explanation], explainer: Any = None, granularity: str = "word", seed: int = 0):
         self._items = list(items)
+        self.explainer = explainer  # the method object that made them, to re-run it on perturbed inputs/models
+        self.granularity = granularity
+        self.seed = seed
 
     def __getitem__(self, i):  # type: ignore[override]
         if isinstance(i, slice):
-            return Explanations(self._items[i])
+            return Explanations(self._items[i], self.explainer, self.granularity, self.seed)
         return self._items[i]
 
     def __len__(self) -> int:

@@ -53,4 +53,4 @@ def describe(kind: str = "explainer") -> dict[str, dict[str, Any]]:
 
 
 def _load_builtins() -> None:
-    from . import explainers  # noqa: F401  (importing registers the built-in methods)
+    from . import explainers, metrics  # noqa: F401  (importing registers the built-in methods and metrics)

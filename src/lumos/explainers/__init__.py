@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     kernel_shap,
     lime,
     occlusion,
+    random_baseline,
     saliency,
     smoothgrad,
 )

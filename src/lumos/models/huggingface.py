@@ -56,6 +56,16 @@ class HuggingFaceTextModel(Model):
             docs.append(doc)
         return docs
 
+    @property
+    def network(self):
+        """The torch module whose parameters define the model (what MPRT randomises)."""
+        return self.model
+
+    def with_network(self, model) -> "HuggingFaceTextModel":
+        """The same adapter around another model with the same tokenizer (e.g. a randomised copy)."""
+        return HuggingFaceTextModel(model, self.tokenizer, self.labels, self.sizer.batch_size, self.max_length,
+                                    self.device)
+
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
         with eval_mode(self.model):

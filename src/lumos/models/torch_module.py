@@ -40,6 +40,15 @@ class TorchModel(Model):
                                                                         torch.device("cpu"))
         self.dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
 
+    @property
+    def network(self) -> nn.Module:
+        """The torch module whose parameters define the model (what MPRT randomises)."""
+        return self.module
+
+    def with_network(self, module: nn.Module) -> "TorchModel":
+        """The same adapter around another module (e.g. a randomised copy)."""
+        return TorchModel(module, self.labels, self.sizer.batch_size, self.device)
+
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
         with eval_mode(self.module):

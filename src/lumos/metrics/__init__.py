@@ -1,0 +1,21 @@
+"""Evaluation metrics, one file each; importing this package registers them all."""
+
+from . import (  # noqa: F401
+    agreement,
+    aopc_comprehensiveness,
+    aopc_sufficiency,
+    auprc,
+    comprehensiveness,
+    deletion_auc,
+    effective_size,
+    infidelity,
+    insertion_auc,
+    iou_f1,
+    max_sensitivity,
+    mprt,
+    road,
+    sparseness,
+    sufficiency,
+    taucorr_loo,
+    token_f1,
+)

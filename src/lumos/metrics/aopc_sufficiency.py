@@ -1,0 +1,29 @@
+"""AOPC sufficiency: sufficiency averaged over top-k% bins (ERASER's 1, 5, 10, 20, 50%)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..registry import register
+from .base import Metric
+from .rationale_removal import binned_rationales, drops, resolve_bins
+
+
+@register("aopc_sufficiency", kind="metric")
+@dataclass(frozen=True)
+class AopcSufficiency(Metric):
+    """``bins`` as in aopc_comprehensiveness; lower is better."""
+
+    family = "faithfulness"
+    higher_is_better = False
+    bounds = (-1.0, 1.0)
+    modalities = ("text", "tabular")
+    summary = "Sufficiency averaged over increasing rationale sizes."
+    bins: object = "eraser"
+    baseline: object = None
+    background: object = None
+
+    def compute(self, ctx):
+        bins = resolve_bins(self.bins)
+        per_bin = drops(ctx, binned_rationales(ctx, bins), True, self.baseline, self.background)
+        return per_bin.mean(axis=1), {"bins": bins, "per_bin": per_bin}

@@ -1,0 +1,88 @@
+"""The metric base and the evaluation context every metric reads from.
+
+A metric is ONE file: a frozen dataclass of its parameters, metadata as class attributes, and ``compute``,
+which returns one score per example (and optionally a dict of details). Model calls go through the same
+maskers as the explainers (``lumos.features``), batched across examples and removal levels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..explanation import Explanations
+from ..features.masking import masked_probs
+from ..features.removal import removable
+from ..models.base import Batch, Model
+
+
+@dataclass
+class EvalContext:
+    """What metrics see: the model, the prepared inputs, the explanations and a cache shared between metrics."""
+
+    model: Model
+    batch: Batch
+    explanations: Explanations
+    rationales: list[np.ndarray] | None = None
+    seed: int = 0
+    cache: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def targets(self) -> np.ndarray:
+        return self.explanations.targets
+
+    def scores(self) -> list[np.ndarray]:
+        """Per example one score per feature: text/tables the attributions (F,); images the channel-summed map
+        flattened (H * W,)."""
+        if self.batch.modality == "image":
+            return [e.attributions.sum(axis=0).ravel().astype(np.float64) for e in self.explanations]
+        return [e.attributions.astype(np.float64) for e in self.explanations]
+
+    def drops(self, masks: list[np.ndarray], baseline: object = None, background: object = None) -> list[np.ndarray]:
+        """Keep-masks (S_i, F_i) over each example's features -> (S_i,) drops p(y|x) - p(y|masked x).
+
+        p(y|x) is evaluated in the same batched stream (an all-kept row per example), so the drop is exact
+        whatever the explanation's stored probabilities were (text: words deleted or masked; tables: columns
+        set to the background).
+        """
+        items = removable(self.model, self.batch, baseline=baseline, background=background)
+        full = [np.concatenate([np.ones((1, m.shape[1]), dtype=bool), m]) for m in masks]
+        probs = masked_probs(self.model, items, full)
+        return [p[0, t] - p[1:, t] for p, t in zip(probs, self.targets)]
+
+    def leave_one_out(self, baseline: object = None, background: object = None) -> list[np.ndarray]:
+        """(F_i,) p(y|x) - p(y|x without feature j), computed once per removal setting and shared."""
+        key = ("loo", repr(baseline), id(background))
+        if key not in self.cache:
+            self.cache[key] = self.drops([~np.eye(len(s), dtype=bool) for s in self.scores()], baseline, background)
+        return self.cache[key]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """Base of every metric; class attributes are its metadata (``lumos.metrics()`` shows them)."""
+
+    name: ClassVar[str] = ""
+    family: ClassVar[str] = ""
+    higher_is_better: ClassVar[bool] = True
+    bounds: ClassVar[tuple[float, float]] = (-np.inf, np.inf)
+    modalities: ClassVar[tuple[str, ...]] = ("text", "image", "tabular")
+    needs_rationales: ClassVar[bool] = False
+    summary: ClassVar[str] = ""
+
+    def compute(self, ctx: EvalContext) -> np.ndarray | tuple[np.ndarray, dict[str, Any]]:
+        """(B,) one score per example, or that and a dict of details."""
+        raise NotImplementedError
+
+    @classmethod
+    def info(cls) -> dict[str, Any]:
+        return {"family": cls.family, "higher_is_better": cls.higher_is_better, "bounds": cls.bounds,
+                "modalities": cls.modalities, "needs_rationales": cls.needs_rationales, "summary": cls.summary,
+                "params": {f.name: f.default for f in dataclasses.fields(cls)}}
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]

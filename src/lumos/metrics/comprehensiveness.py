@@ -1,0 +1,29 @@
+"""Comprehensiveness (ERASER): how much the prediction drops when the rationale is removed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..registry import register
+from .base import Metric
+from .rationale_removal import drops, hard_rationales
+
+
+@register("comprehensiveness", kind="metric")
+@dataclass(frozen=True)
+class Comprehensiveness(Metric):
+    """p(y|x) - p(y|x without r), r the explanation's hard rationale (``rule``/``value``, default the top 20%).
+    ``baseline``: "delete" (default), "mask" or "pad" for text; tables replace columns by ``background``."""
+
+    family = "faithfulness"
+    higher_is_better = True
+    bounds = (-1.0, 1.0)
+    modalities = ("text", "tabular")
+    summary = "Drop in the predicted probability when the top features are removed."
+    rule: str = "top_fraction"
+    value: float = 0.2
+    baseline: object = None
+    background: object = None
+
+    def compute(self, ctx):
+        return drops(ctx, hard_rationales(ctx, self.rule, self.value), False, self.baseline, self.background)[:, 0]

@@ -1,0 +1,29 @@
+"""Insertion (Petsiuk et al. 2018): area under the target probability as the most relevant pixels are put
+back into a baseline image (blurred by default)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..registry import register
+from .base import Metric
+from .pixel_curves import area, pixel_curve
+
+
+@register("insertion_auc", kind="metric")
+@dataclass(frozen=True)
+class InsertionAuc(Metric):
+    """Higher is better for ``order="most"``; with ``order="least"`` lower is better."""
+
+    family = "faithfulness"
+    higher_is_better = True
+    bounds = (0.0, 1.0)
+    modalities = ("image",)
+    summary = "Area under the probability curve while inserting the most relevant pixels first."
+    steps: int = 20
+    baseline: object = "blur"
+    order: str = "most"
+
+    def compute(self, ctx):
+        fractions, curve = pixel_curve(ctx, self.steps, self.baseline, insert=True, order=self.order)
+        return area(fractions, curve), {"fractions": fractions, "curve": curve}

@@ -1,0 +1,75 @@
+"""Raw table rows -> model inputs, with all fitted state as plain arrays and JSON (so it caches as safetensors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .tables import TableSchema
+
+
+class TablePreprocessor:
+    """(N, F) raw rows -> (N, D) float32.
+
+    Numeric columns are standardised with the training mean and standard deviation (a missing value takes the
+    training median); categorical columns are one-hot over the training categories (an unseen value encodes as
+    all zeros). ``output_names``: the D encoded column names, e.g. ``"sex=Female"``.
+    """
+
+    def __init__(self, numeric: list[str], categorical: list[str], categories: dict[str, list[str]],
+                 center: np.ndarray, scale: np.ndarray, fill: np.ndarray):
+        self.numeric, self.categorical, self.categories = list(numeric), list(categorical), categories
+        self.center, self.scale, self.fill = (np.asarray(a, dtype=np.float64) for a in (center, scale, fill))
+
+    @classmethod
+    def fit(cls, train: pd.DataFrame, schema: TableSchema) -> "TablePreprocessor":
+        numeric = list(schema.numeric)
+        values = train[numeric].to_numpy(dtype=np.float64)
+        scale = np.nanstd(values, axis=0)
+        return cls(numeric, list(schema.categorical), {c: list(schema.categories[c]) for c in schema.categorical},
+                   center=np.nanmean(values, axis=0), scale=np.where(scale > 0, scale, 1.0),
+                   fill=np.nanmedian(values, axis=0))
+
+    @property
+    def output_names(self) -> list[str]:
+        return self.numeric + [f"{c}={v}" for c in self.categorical for v in self.categories[c]]
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """frame with (at least) the schema's columns -> (N, D) float32."""
+        parts = [self._numeric(frame)]
+        for c in self.categorical:
+            codes = pd.Categorical(frame[c].astype(str), categories=self.categories[c]).codes
+            onehot = np.zeros((len(frame), len(self.categories[c])), dtype=np.float64)
+            known = codes >= 0
+            onehot[np.flatnonzero(known), codes[known]] = 1.0
+            parts.append(onehot)
+        return np.concatenate(parts, axis=1).astype(np.float32)
+
+    def _numeric(self, frame: pd.DataFrame) -> np.ndarray:
+        columns = []
+        for j, c in enumerate(self.numeric):
+            raw = frame[c]
+            num = pd.to_numeric(raw, errors="coerce")
+            bad = num.isna() & raw.notna()
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                raise InputError(f"column {c!r} is numeric, but row {i} holds {raw.iloc[i]!r}. "
+                                 f"Pass numbers in {c!r} (training range {self.center[j]:.3g} +- "
+                                 f"{self.scale[j]:.3g}).")
+            columns.append(num.fillna(self.fill[j]).to_numpy(dtype=np.float64))
+        x = np.stack(columns, axis=1) if columns else np.zeros((len(frame), 0))
+        return (x - self.center) / self.scale
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"center": self.center, "scale": self.scale, "fill": self.fill}
+
+    def state(self) -> dict[str, Any]:
+        return {"numeric": self.numeric, "categorical": self.categorical, "categories": self.categories}
+
+    @classmethod
+    def restore(cls, arrays: dict[str, np.ndarray], state: dict[str, Any]) -> "TablePreprocessor":
+        return cls(state["numeric"], state["categorical"], state["categories"], arrays["center"], arrays["scale"],
+                   arrays["fill"])
