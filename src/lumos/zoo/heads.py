@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from ..errors import ModelError
+from .training import seeded
 
 
 def _binary(raw: np.ndarray) -> np.ndarray:
@@ -134,7 +135,8 @@ class MLPHead:
 
     @classmethod
     def restore(cls, arrays: dict[str, np.ndarray], state: dict[str, Any]) -> "MLPHead":
-        module = mlp(state["inputs"], state["hidden"])
+        with seeded(0):  # the initial weights are overwritten; this keeps the caller's generator untouched
+            module = mlp(state["inputs"], state["hidden"])
         module.load_state_dict({k: torch.as_tensor(v) for k, v in arrays.items()})
         return cls(module)
 

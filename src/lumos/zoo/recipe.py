@@ -1,0 +1,48 @@
+"""What a zoo entry is made of: a dataset, a config, and either a trainer plus a builder, or a builder of a
+pre-trained model. Trainers return an Artifact: everything needed to rebuild the model, as arrays and JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..models.base import Model
+from .datasets import Dataset
+from .training import Config
+
+
+@dataclass
+class Artifact:
+    """``arrays``: name -> array (the weights); ``state``: JSON-ready settings needed to rebuild;
+    ``metrics``: split -> metric -> value."""
+
+    arrays: dict[str, np.ndarray]
+    state: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+Trainer = Callable[[Dataset, Any, str, bool], Artifact]  # (data, config, description, progress) -> Artifact
+Builder = Callable[["Artifact | None", Dataset, Any], Model]  # (artifact or None if pre-trained, data, config)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One zoo name. ``version`` is part of the cache key: bump it when the recipe's code changes its output."""
+
+    name: str
+    summary: str
+    dataset: Callable[[], Dataset]
+    config: Config
+    build: Builder
+    train: Trainer | None = None
+    version: str = "1"
+
+
+def prefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {f"{prefix}{k}": v for k, v in arrays.items()}
+
+
+def unprefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
