@@ -101,3 +101,11 @@ def test_exact_shapley_refuses_too_many_features():
 def test_unwrappable_object():
     with pytest.raises(ModelError, match="cannot wrap int"):
         lumos.wrap(3)
+
+
+def test_model_specific_methods_name_the_alternatives(tfidf_pipeline):
+    with pytest.raises(UnsupportedError, match=r"attention cannot run on SklearnModel\. Methods that work on it: "
+                                               r"exact_shapley, kernel_shap, lime, occlusion, random"):
+        lumos.explain(tfidf_pipeline, ["a film"], method="attention")
+    with pytest.raises(UnsupportedError, match=r"gradcam needs gradients.*CallableModel"):
+        lumos.explain(lambda x: np.full((len(x), 2), 0.5), np.zeros((1, 3, 8, 8)), method="gradcam")

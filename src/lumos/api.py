@@ -117,10 +117,11 @@ def _check_supported(cls: type[Explainer], model: Model, modality: str) -> None:
         others = [n for n, c in _classes() if modality in c.modalities]
         raise UnsupportedError(f"{cls.name} does not apply to {modality} inputs; methods that do: "
                                f"{', '.join(others)}.")
-    if cls.needs_gradients and not model.supports_gradients:
-        others = [n for n, c in _classes() if c.applies_to(model, modality)]
-        raise UnsupportedError(f"{cls.name} needs gradients, and {type(model).__name__} gives none "
-                               f"(a black box or scikit-learn model). Methods that work on it: {', '.join(others)}.")
+    if not cls.applies_to(model, modality):
+        others = ", ".join(n for n, c in _classes() if c.applies_to(model, modality))
+        why = ("needs gradients, and {m} gives none (a black box or scikit-learn model)" if cls.needs_gradients
+               else "cannot run on {m}").format(m=type(model).__name__)
+        raise UnsupportedError(f"{cls.name} {why}. Methods that work on it: {others}.")
 
 
 def _classes() -> list[tuple[str, type[Explainer]]]:
