@@ -1,0 +1,7 @@
+"""``lumos bench``: explainers x metrics over a dataset, every result stored in SQLite."""
+
+from .runner import run
+from .spec import BenchSpec
+from .store import Store
+
+__all__ = ["run", "BenchSpec", "Store"]

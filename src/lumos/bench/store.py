@@ -1,0 +1,159 @@
+"""The results store: one SQLite file, readable with plain SQL and as pandas DataFrames.
+
+Each unit of work (a batch of examples x one method) is written in ONE transaction together with its
+attributions, scores, timing and forward-pass counts, so a process killed at any moment (kill -9 included)
+leaves either the whole unit or nothing; WAL journaling with synchronous=FULL keeps the file consistent.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..errors import InputError
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, spec TEXT NOT NULL, created REAL NOT NULL, modality TEXT,
+    labels TEXT, lumos_version TEXT);
+CREATE TABLE IF NOT EXISTS examples (
+    run_id TEXT NOT NULL, example_id INTEGER NOT NULL, input TEXT NOT NULL, label TEXT, rationale TEXT,
+    PRIMARY KEY (run_id, example_id));
+CREATE TABLE IF NOT EXISTS units (
+    run_id TEXT NOT NULL, method TEXT NOT NULL, unit INTEGER NOT NULL, first_example INTEGER NOT NULL,
+    n_examples INTEGER NOT NULL, explain_seconds REAL, metric_seconds REAL, forward_rows INTEGER,
+    forward_calls INTEGER, finished REAL, PRIMARY KEY (run_id, method, unit));
+CREATE TABLE IF NOT EXISTS attributions (
+    run_id TEXT NOT NULL, example_id INTEGER NOT NULL, method TEXT NOT NULL, target INTEGER NOT NULL,
+    probs TEXT NOT NULL, features TEXT, attributions BLOB NOT NULL, extras TEXT,
+    PRIMARY KEY (run_id, example_id, method));
+CREATE TABLE IF NOT EXISTS scores (
+    run_id TEXT NOT NULL, example_id INTEGER NOT NULL, method TEXT NOT NULL, metric TEXT NOT NULL,
+    value REAL, PRIMARY KEY (run_id, example_id, method, metric));
+"""
+
+
+def to_blob(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(array), allow_pickle=False)
+    return buf.getvalue()
+
+
+def from_blob(blob: bytes) -> np.ndarray:
+    return np.load(io.BytesIO(blob), allow_pickle=False)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
+        return value.item()
+    return repr(value)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=_json_default, sort_keys=True)
+
+
+class Store:
+    """A SQLite results database (created on first use)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        with self.transaction():
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None:
+                self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) != SCHEMA_VERSION:
+                raise InputError(f"{self.path} has schema version {row[0]}; this lumos reads version "
+                                 f"{SCHEMA_VERSION}. Use another --db path.")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ----- writing ------------------------------------------------------------------------------------
+    def ensure_run(self, run_id: str, spec: dict, modality: str, labels: list[str] | None, version: str) -> bool:
+        """Create the run if new; True when it already existed (a resumed run)."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM runs WHERE run_id=?", (run_id,)).fetchone():
+                return True
+            db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
+                       (run_id, dumps(spec), time.time(), modality, dumps(labels), version))
+            return False
+
+    def add_examples(self, run_id: str, rows: list[tuple[int, str, str | None, str | None]]) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO examples VALUES (?, ?, ?, ?, ?)",
+                           [(run_id, *r) for r in rows])
+
+    def done_units(self, run_id: str) -> set[tuple[str, int]]:
+        return {(m, u) for m, u in self.db.execute("SELECT method, unit FROM units WHERE run_id=?", (run_id,))}
+
+    def write_unit(self, run_id: str, method: str, unit: int, first: int, explanations: list[dict],
+                   scores: list[tuple[int, str, float]], timing: dict[str, float]) -> None:
+        """One transaction: the unit's attributions, scores and bookkeeping, or nothing at all."""
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO attributions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+                (run_id, e["example_id"], method, e["target"], dumps(e["probs"]), dumps(e["features"]),
+                 to_blob(e["attributions"]), dumps(e["extras"])) for e in explanations])
+            db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?)",
+                           [(run_id, ex, method, metric, None if not np.isfinite(v) else float(v))
+                            for ex, metric, v in scores])
+            db.execute("INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (run_id, method, unit, first, len(explanations), timing["explain_seconds"],
+                        timing["metric_seconds"], int(timing["forward_rows"]), int(timing["forward_calls"]),
+                        time.time()))
+
+    # ----- reading ------------------------------------------------------------------------------------
+    def runs(self):
+        import pandas as pd
+
+        return pd.read_sql_query("SELECT run_id, created, modality, spec FROM runs ORDER BY created", self.db)
+
+    def frame(self, table: str, run_id: str):
+        """A table of one run as a DataFrame (attributions decoded to arrays, JSON columns parsed)."""
+        import pandas as pd
+
+        if table not in ("examples", "units", "attributions", "scores"):
+            raise InputError(f"unknown table {table!r}; use examples, units, attributions or scores.")
+        df = pd.read_sql_query(f"SELECT * FROM {table} WHERE run_id=?", self.db, params=(run_id,))
+        for col in ("probs", "features", "extras", "rationale"):
+            if col in df:
+                df[col] = df[col].map(lambda v: json.loads(v) if isinstance(v, str) else v)
+        if "attributions" in df:
+            df["attributions"] = df["attributions"].map(from_blob)
+        return df
+
+    def latest_run(self) -> str:
+        row = self.db.execute("SELECT run_id FROM runs ORDER BY created DESC LIMIT 1").fetchone()
+        if row is None:
+            raise InputError(f"{self.path} holds no runs yet; run `lumos bench` first.")
+        return row[0]
