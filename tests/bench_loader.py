@@ -32,3 +32,38 @@ def slow_word_model():
 
     model, splits = word_model()
     return slow, splits
+
+
+def hostile_text_model():
+    """A review whose text is an attack on the report page: it must show as text and run nothing."""
+    model, splits = word_model()
+    frame = splits["test"].copy()
+    frame.loc[0, "text"] = "good <script>alert(1)</script> <img src=x onerror=alert(2)> film"
+    frame.loc[0, "rationale"] = np.zeros(6, dtype=bool)
+    return model, {"test": frame}
+
+
+def tabular_model():
+    """A logistic score over three named columns."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(20, 3)), columns=["income", "age", "debt <ratio>"])
+    w = np.array([1.0, 0.2, -1.5])
+
+    def probs(x):
+        p = 1 / (1 + np.exp(-(np.asarray(x, dtype=float) @ w)))
+        return np.stack([1 - p, p], axis=1)
+
+    frame["label"] = (frame.to_numpy() @ w > 0).astype(int)
+    return probs, {"test": frame}
+
+
+def image_model():
+    """A model that reads the mean brightness of the top-left quarter of 8x8 images."""
+    rng = np.random.default_rng(0)
+    images = rng.random((6, 3, 8, 8)).astype(np.float32)
+
+    def probs(x):
+        p = np.asarray(x)[:, :, :4, :4].mean(axis=(1, 2, 3))
+        return np.stack([1 - p, p], axis=1)
+
+    return probs, {"test": pd.DataFrame({"image": list(images), "label": [0, 1] * 3})}

@@ -33,6 +33,21 @@ class Explanation:
         names = self.features if self.features is not None else [int(i) for i in range(flat.size)]
         return [(names[i], float(flat[i])) for i in order]
 
+    def _repr_html_(self) -> str:
+        """Notebook view: shaded words (text), signed bars (tables) or the signed map (images)."""
+        from html import escape
+
+        from .report.views import bars_view, image_view, legend, text_view
+
+        label = escape(self.label if self.label is not None else str(self.target))
+        head = f"<p><b>{escape(self.method)}</b> · explaining {label} (p = {self.probs[self.target]:.2f})</p>"
+        if self.attributions.ndim == 3:
+            blank = np.zeros((1,) + self.attributions.shape[1:], dtype=np.float32)
+            return head + image_view(blank, self.attributions, self.method)
+        if self.features is not None and self.params.get("granularity") is not None:
+            return head + text_view(self.features, self.attributions) + legend()
+        return head + bars_view(self.features or [str(i) for i in range(self.attributions.size)], self.attributions)
+
     def __repr__(self) -> str:
         head = f"Explanation(method={self.method!r}, target={self.target}"
         if self.label is not None:
@@ -79,6 +94,9 @@ class Explanations(Sequence[Explanation]):
         if arrays and all(a.shape == arrays[0].shape for a in arrays):
             return np.stack(arrays)
         return arrays
+
+    def _repr_html_(self) -> str:
+        return "".join(e._repr_html_() for e in self._items[:10])
 
     def __repr__(self) -> str:
         return f"Explanations(method={self.method!r}, n={len(self)})"

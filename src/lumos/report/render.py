@@ -1,0 +1,92 @@
+"""``lumos report``: one self-contained HTML file for a run in the store (no network; images inlined)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from ..bench.store import Store, from_blob
+from .colors import rgba
+from .tables import agreement, costs, metric_tables, plain_summary
+from .views import bars_view, image_view, legend, original_view, text_view
+
+FAMILY_ORDER = ["faithfulness", "plausibility", "robustness", "randomization", "complexity", "agreement", "other"]
+
+
+def decode_input(value: str):
+    if value.startswith("npy:"):
+        return from_blob(base64.b64decode(value[4:])).astype(np.float32)
+    return value
+
+
+def heat(v: float) -> str:
+    return rgba(v, 1.0) if v == v else "#fafafa"
+
+
+def render(db: str | Path, run_id: str | None = None, out: str | Path | None = None, max_examples: int = 12) -> Path:
+    """Write the report of ``run_id`` (default: the latest run) and return its path."""
+    store = Store(db)
+    try:
+        run_id = run_id or store.latest_run()
+        spec_row = store.db.execute("SELECT spec, created, modality, labels, lumos_version FROM runs WHERE run_id=?",
+                                    (run_id,)).fetchone()
+        if spec_row is None:
+            from ..errors import InputError
+
+            raise InputError(f"no run {run_id!r} in {db}; runs there: {', '.join(store.runs().run_id)}.")
+        spec, created, modality, labels, version = spec_row
+        spec, labels = json.loads(spec), json.loads(labels) or []
+        examples = store.frame("examples", run_id).sort_values("example_id")
+        attributions = store.frame("attributions", run_id)
+        scores = store.frame("scores", run_id).dropna(subset=["value"])
+        units = store.frame("units", run_id)
+    finally:
+        store.close()
+    tables = metric_tables(scores)
+    cost = costs(units)
+    matrix, per_pair = agreement(attributions)
+    methods = sorted(attributions.method.unique())
+    families = [(f, [t for t in tables if t.family == f]) for f in FAMILY_ORDER if any(t.family == f for t in tables)]
+    run = {"run_id": run_id, "model": spec["model"], "split": spec["split"], "seed": spec["seed"],
+           "n_examples": len(examples), "modality": modality, "methods": methods,
+           "metrics": sorted(scores.metric.unique()), "version": version,
+           "created": dt.datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M")}
+    env = Environment(loader=PackageLoader("lumos", "report"), autoescape=select_autoescape(["html"]))
+    html = env.get_template("template.html").render(
+        run=run, summary=plain_summary(tables, cost, per_pair, spec["model"]), families=families, methods=methods,
+        cost=cost, agreement=matrix, heat=heat, legend=legend(),
+        examples=_examples(examples, attributions, labels, modality, max_examples))
+    path = Path(out) if out is not None else Path(db).parent / f"report-{run_id}.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def _examples(examples, attributions, labels, modality: str, limit: int) -> list[dict]:
+    out = []
+    for _, ex in examples.head(limit).iterrows():
+        rows = attributions[attributions.example_id == ex.example_id].sort_values("method")
+        if rows.empty:
+            continue
+        first = rows.iloc[0]
+        target = int(first.target)
+        value = decode_input(ex["input"])
+        rationale = np.asarray(ex.rationale, dtype=bool) if isinstance(ex.rationale, list) else None
+        views = []
+        for _, r in rows.iterrows():
+            if modality == "text":
+                html = text_view(r.features, r.attributions, rationale)
+            elif modality == "image":
+                html = image_view(value, r.attributions, r.method)
+            else:
+                html = bars_view(r.features, r.attributions)
+            views.append({"method": r.method, "html": html})
+        out.append({"example_id": int(ex.example_id), "label": ex.label,
+                    "predicted": labels[target] if target < len(labels) else str(target),
+                    "probability": float(first.probs[target]), "views": views,
+                    "original": original_view(value) if modality == "image" else None})
+    return out

@@ -1,0 +1,72 @@
+"""The HTML report: self-contained, every section present, data escaped; the same views in notebooks."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lumos
+from lumos.bench import BenchSpec, run
+from lumos.report import render
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+SECTIONS = ("overview", "summary", "metrics", "agreement", "examples")
+
+
+def make_report(tmp_path: Path, model: str, methods=("occlusion", "kernel_shap", "random"), metrics=("all",)) -> str:
+    spec = BenchSpec(model=model, n=12, methods=methods, metrics=metrics, unit_size=6,
+                     params={"kernel_shap": {"n_samples": 64}}, db=str(tmp_path / "r.sqlite"))
+    path = render(spec.db, run(spec), out=tmp_path / "report.html")
+    return path.read_text()
+
+
+@pytest.mark.parametrize("loader", ["bench_loader:word_model", "bench_loader:tabular_model",
+                                    "bench_loader:image_model"])
+def test_report_has_every_section_and_is_self_contained(tmp_path, loader):
+    html = make_report(tmp_path, loader)
+    for section in SECTIONS:
+        assert f'id="{section}"' in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing fetched from the network
+    assert "↑" in html and "↓" in html  # directions shown
+    assert "random" in html and "occlusion" in html
+
+
+def test_text_report_content(tmp_path):
+    html = make_report(tmp_path, "bench_loader:word_model")
+    assert 'class="rationale"' in html  # the true rationale is underlined
+    assert "most faithful" in html  # the plain-language summary
+    assert "Random attributions ranked 3 of 3" in html
+    assert re.search(r"<td>occlusion</td><td>\d+</td>", html)  # rows per example in the cost table
+
+
+def test_data_strings_are_escaped(tmp_path):
+    html = make_report(tmp_path, "bench_loader:hostile_text_model")
+    assert "<script>alert(1)</script>" not in html and "onerror=alert(2)>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html  # the page itself needs no script at all
+
+
+def test_tabular_report_escapes_column_names(tmp_path):
+    html = make_report(tmp_path, "bench_loader:tabular_model")
+    assert "debt &lt;ratio&gt;" in html and "<ratio>" not in html
+    assert "<svg" in html  # signed bar charts
+
+
+def test_image_report_inlines_overlays(tmp_path):
+    html = make_report(tmp_path, "bench_loader:image_model", methods=("occlusion", "random"),
+                       metrics=("deletion_auc", "insertion_auc"))
+    assert html.count("data:image/png;base64,") == 6 * 3  # 6 images: the input and one overlay per method
+
+
+def test_notebook_views(tfidf_pipeline):
+    e = lumos.explain(tfidf_pipeline, ["a <great> film"], method="occlusion")
+    html = e._repr_html_()
+    assert "&lt;great&gt;" in html and "occlusion" in html
+    table = lumos.explain(lambda x: np.stack([1 - x[:, 0] / 10, x[:, 0] / 10], 1), np.ones((1, 2)),
+                          method="occlusion")
+    assert "<svg" in table[0]._repr_html_()
