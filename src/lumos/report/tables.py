@@ -68,14 +68,18 @@ def plain_summary(tables: list[MetricTable], cost: pd.DataFrame, per_pair: dict,
     if faithful:
         ranks = pd.concat([t.rows["rank"].rename(t.metric) for t in faithful], axis=1).mean(axis=1).sort_values()
         best = [m for m in ranks.index if m != "random"][:2]
-        lines.append(f"On {model_name}, {' and '.join(best)} {'were' if len(best) > 1 else 'was'} the most faithful "
-                     f"(mean rank over {', '.join(t.metric for t in faithful)}): removing the words or pixels they "
-                     "point at changes the prediction the most.")
-        if "random" in ranks.index:
-            pos = list(ranks.index).index("random") + 1
-            verdict = ("the metrics tell real methods from chance" if pos == len(ranks)
-                       else "some methods did no better than chance on these metrics")
-            lines.append(f"Random attributions ranked {pos} of {len(ranks)}: {verdict}.")
+        metrics = ", ".join(t.metric for t in faithful)
+        if "random" in ranks.index and ranks["random"] <= ranks[best[0]]:
+            lines.append(f"On {model_name}, no method was more faithful than random attributions (mean rank over "
+                         f"{metrics}): on this model and data these metrics cannot tell the methods apart, so "
+                         "do not pick a method by them.")
+        else:
+            lines.append(f"On {model_name}, {' and '.join(best)} {'were' if len(best) > 1 else 'was'} the most "
+                         f"faithful (mean rank over {metrics}): removing the words or pixels they point at changes "
+                         "the prediction the most.")
+            if "random" in ranks.index:
+                lines.append(f"Random attributions ranked {list(ranks.index).index('random') + 1} of {len(ranks)}: "
+                             "the metrics tell these methods from chance.")
         others = [m for m in ranks.index if m not in best and m != "random"]
         worst, share = None, -1.0
         for m in others:
