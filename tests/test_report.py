@@ -70,3 +70,13 @@ def test_notebook_views(tfidf_pipeline):
     table = lumos.explain(lambda x: np.stack([1 - x[:, 0] / 10, x[:, 0] / 10], 1), np.ones((1, 2)),
                           method="occlusion")
     assert "<svg" in table[0]._repr_html_()
+
+
+def test_several_runs_in_one_report(tmp_path):
+    ids = [run(BenchSpec(model=m, n=6, methods=("occlusion", "random"), metrics=("all",), unit_size=6,
+                         db=str(tmp_path / "r.sqlite"))) for m in ("bench_loader:word_model",
+                                                                    "bench_loader:tabular_model")]
+    html = render(tmp_path / "r.sqlite", ids, out=tmp_path / "both.html").read_text()
+    assert 'id="runs"' in html and 'id="overview"' in html and 'id="overview-2"' in html
+    assert "bench_loader:word_model" in html and "bench_loader:tabular_model" in html
+    assert render(tmp_path / "r.sqlite").name == f"report-{ids[-1]}.html"  # default: the latest run

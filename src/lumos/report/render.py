@@ -28,42 +28,49 @@ def heat(v: float) -> str:
     return rgba(v, 1.0) if v == v else "#fafafa"
 
 
-def render(db: str | Path, run_id: str | None = None, out: str | Path | None = None, max_examples: int = 12) -> Path:
-    """Write the report of ``run_id`` (default: the latest run) and return its path."""
+def render(db: str | Path, run_id: str | list[str] | None = None, out: str | Path | None = None,
+           max_examples: int = 12) -> Path:
+    """Write the report of one run or several (default: the latest run) into one HTML file; returns its path."""
     store = Store(db)
     try:
-        run_id = run_id or store.latest_run()
-        spec_row = store.db.execute("SELECT spec, created, modality, labels, lumos_version FROM runs WHERE run_id=?",
-                                    (run_id,)).fetchone()
-        if spec_row is None:
-            from ..errors import InputError
-
-            raise InputError(f"no run {run_id!r} in {db}; runs there: {', '.join(store.runs().run_id)}.")
-        spec, created, modality, labels, version = spec_row
-        spec, labels = json.loads(spec), json.loads(labels) or []
-        examples = store.frame("examples", run_id).sort_values("example_id")
-        attributions = store.frame("attributions", run_id)
-        scores = store.frame("scores", run_id).dropna(subset=["value"])
-        units = store.frame("units", run_id)
+        ids = [run_id] if isinstance(run_id, str) else list(run_id or [store.latest_run()])
+        runs = [_run_view(store, rid, max_examples) for rid in ids]
     finally:
         store.close()
-    tables = metric_tables(scores)
-    cost = costs(units)
-    matrix, per_pair = agreement(attributions)
-    methods = sorted(attributions.method.unique())
-    families = [(f, [t for t in tables if t.family == f]) for f in FAMILY_ORDER if any(t.family == f for t in tables)]
-    run = {"run_id": run_id, "model": spec["model"], "split": spec["split"], "seed": spec["seed"],
-           "n_examples": len(examples), "modality": modality, "methods": methods,
-           "metrics": sorted(scores.metric.unique()), "version": version,
-           "created": dt.datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M")}
     env = Environment(loader=PackageLoader("lumos", "report"), autoescape=select_autoescape(["html"]))
-    html = env.get_template("template.html").render(
-        run=run, summary=plain_summary(tables, cost, per_pair, spec["model"]), families=families, methods=methods,
-        cost=cost, agreement=matrix, heat=heat, legend=legend(),
-        examples=_examples(examples, attributions, labels, modality, max_examples))
-    path = Path(out) if out is not None else Path(db).parent / f"report-{run_id}.html"
+    html = env.get_template("template.html").render(runs=runs, heat=heat, legend=legend())
+    path = Path(out) if out is not None else Path(db).parent / f"report-{'+'.join(ids) if len(ids) < 3 else ids[0] + '+more'}.html"
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def _run_view(store: Store, run_id: str, max_examples: int) -> dict:
+    """Everything the template shows for one run."""
+    row = store.db.execute("SELECT spec, created, modality, labels, lumos_version FROM runs WHERE run_id=?",
+                           (run_id,)).fetchone()
+    if row is None:
+        from ..errors import InputError
+
+        raise InputError(f"no run {run_id!r} in {store.path}; runs there: {', '.join(store.runs().run_id)}.")
+    spec, created, modality, labels, version = row
+    spec, labels = json.loads(spec), json.loads(labels) or []
+    examples = store.frame("examples", run_id).sort_values("example_id")
+    attributions = store.frame("attributions", run_id)
+    scores = store.frame("scores", run_id).dropna(subset=["value"])
+    tables = metric_tables(scores)
+    cost = costs(store.frame("units", run_id))
+    matrix, per_pair = agreement(attributions)
+    methods = sorted(attributions.method.unique())
+    return {
+        "run_id": run_id, "model": spec["model"], "split": spec["split"], "seed": spec["seed"],
+        "n_examples": len(examples), "modality": modality, "methods": methods,
+        "metrics": sorted(scores.metric.unique()), "version": version,
+        "created": dt.datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M"),
+        "summary": plain_summary(tables, cost, per_pair, spec["model"]),
+        "families": [(f, [t for t in tables if t.family == f]) for f in FAMILY_ORDER
+                     if any(t.family == f for t in tables)],
+        "cost": cost, "agreement": matrix,
+        "examples": _examples(examples, attributions, labels, modality, max_examples)}
 
 
 def _examples(examples, attributions, labels, modality: str, limit: int) -> list[dict]:
