@@ -23,6 +23,7 @@ class BenchData:
     inputs: Any
     labels: list | None
     rationales: list[np.ndarray] | None
+    background: Any = None  # tables: training rows that removed columns are replaced with
 
 
 def load(model_name: str, split: str, n: int) -> BenchData:
@@ -37,7 +38,14 @@ def load(model_name: str, split: str, n: int) -> BenchData:
         model, splits = zoo.load(model_name)
     if split not in splits:
         raise InputError(f"{model_name} has no split {split!r}; it has {', '.join(splits)}.")
-    return from_frame(wrap(model), splits[split].iloc[:n].reset_index(drop=True))
+    data = from_frame(wrap(model), splits[split].iloc[:n].reset_index(drop=True))
+    if isinstance(data.inputs, pd.DataFrame):
+        pool = splits.get("train", splits[split])
+        data.background = pool[data.inputs.columns].sample(min(BACKGROUND_ROWS, len(pool)), random_state=0)
+    return data
+
+
+BACKGROUND_ROWS = 50
 
 
 def from_frame(model: Model, df: pd.DataFrame) -> BenchData:

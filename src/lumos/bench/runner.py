@@ -110,7 +110,8 @@ def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str]):
     """Explain and score one unit; returns (explanations, scores, timing) ready for the store."""
     model = data.model
     inputs = _rows(data.inputs, unit.first, unit.stop)
-    params = {**DEFAULT_PARAMS.get(unit.method, {}), **spec.params.get(unit.method, {})}
+    params = _with_background(registry.get(unit.method), data,
+                              {**DEFAULT_PARAMS.get(unit.method, {}), **spec.params.get(unit.method, {})})
     model.reset_counts()
     t0 = time.perf_counter()
     expl = explain(model, inputs, method=unit.method, seed=spec.seed, **params)
@@ -118,17 +119,22 @@ def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str]):
     rows, calls = model.counts.rows, model.counts.forwards
     rationales = data.rationales[unit.first:unit.stop] if data.rationales is not None else None
     t1 = time.perf_counter()
-    scores: list[tuple[int, str, float]] = []
-    for metric in metrics:
-        mparams = {**DEFAULT_METRIC_PARAMS.get(metric, {}), **spec.metric_params.get(metric, {})}
-        try:
-            values = evaluate(model, inputs, expl, metrics=[(metric, mparams)], rationales=rationales,
-                              seed=spec.seed)[metric]
-        except LumosError as e:  # a metric that cannot score this method: recorded as missing, said aloud
-            warnings.warn(f"{metric} could not score {unit.method} on examples {unit.first}..{unit.stop - 1}: {e}",
-                          stacklevel=2)
-            values = np.full(len(expl), np.nan)
-        scores.extend((unit.first + i, metric, float(v)) for i, v in enumerate(values))
+    specs = [(m, _with_background(registry.get(m, "metric"), data,
+                                  {**DEFAULT_METRIC_PARAMS.get(m, {}), **spec.metric_params.get(m, {})}))
+             for m in metrics]
+    try:  # one call, so what metrics share (leave-one-out) is computed once
+        result = evaluate(model, inputs, expl, metrics=specs, rationales=rationales, seed=spec.seed)
+    except LumosError:
+        result = {}
+        for metric, mparams in specs:  # find which metric cannot score this method, keep the others
+            try:
+                result.update(evaluate(model, inputs, expl, metrics=[(metric, mparams)], rationales=rationales,
+                                       seed=spec.seed))
+            except LumosError as e:
+                warnings.warn(f"{metric} could not score {unit.method} on examples {unit.first}..{unit.stop - 1}: "
+                              f"{e}", stacklevel=2)
+                result[metric] = np.full(len(expl), np.nan)
+    scores = [(unit.first + i, metric, float(v)) for metric in metrics for i, v in enumerate(result[metric])]
     explanations = [{"example_id": unit.first + i, "target": e.target, "probs": e.probs.tolist(),
                      "features": e.features, "attributions": e.attributions,
                      "extras": {k: v for k, v in e.extras.items() if isinstance(v, (int, float, str, bool))}}
@@ -136,6 +142,14 @@ def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str]):
     timing = {"explain_seconds": explain_seconds, "metric_seconds": time.perf_counter() - t1,
               "forward_rows": rows, "forward_calls": calls}
     return explanations, scores, timing
+
+
+def _with_background(cls: type, data: BenchData, params: dict) -> dict:
+    """Tables: methods and metrics that replace removed columns get the training rows as background."""
+    names = cls.param_names()
+    if data.background is not None and "background" in names and "background" not in params:
+        return {**params, "background": data.background}
+    return params
 
 
 def _row(inputs: Any, i: int) -> Any:
