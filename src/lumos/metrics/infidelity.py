@@ -1,8 +1,9 @@
 """Infidelity (Yeh et al. 2019): E[(I . phi - (f(x) - f(x - I)))^2] over random perturbations I.
 
-Images and tables: I ~ N(0, (noise * range)^2) per value. Text: I removes a random subset of words (each
-with probability ``p_remove``), I . phi is the attribution mass removed and f(x - I) the prediction without
-them. With ``normalize`` the attributions are first rescaled by the best factor beta (as in the paper's
+``perturbation="gaussian"`` (images and numeric tables): I ~ N(0, (noise * range)^2) per value.
+``perturbation="subset"`` (text, and tables with categorical columns): I removes a random subset of features
+(each with probability ``p_remove``; words deleted, columns set to the background), I . phi is the
+attribution mass removed and f(x - I) the prediction without them. "auto" picks by the inputs. With ``normalize`` the attributions are first rescaled by the best factor beta (as in the paper's
 code), so the score measures shape, not scale. All perturbations of all examples go through the model in one
 batched stream.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
 from ..registry import register
 from .base import Metric
 
@@ -25,6 +27,7 @@ class Infidelity(Metric):
     bounds = (0.0, np.inf)
     summary = "Mean squared error between attribution-predicted and actual output changes under perturbation."
     n_samples: int = 50
+    perturbation: str = "auto"
     noise: float = 0.1
     p_remove: float = 0.3
     normalize: bool = True
@@ -34,7 +37,13 @@ class Infidelity(Metric):
     def compute(self, ctx):
         n, b = self.n_samples, len(ctx.targets)
         rng = np.random.default_rng(ctx.seed)
-        if ctx.batch.modality == "text":
+        kind = self.perturbation
+        if kind == "auto":
+            kind = "subset" if ctx.batch.modality == "text" or ctx.batch.x.dtype == object else "gaussian"
+        if kind not in ("subset", "gaussian") or (kind == "gaussian" and ctx.batch.modality == "text"):
+            raise InputError(f"infidelity perturbation must be 'auto', 'subset' or 'gaussian' (not for text); "
+                             f"got {self.perturbation!r}.")
+        if kind == "subset":
             masks = [np.random.default_rng(ctx.seed).random((n, len(s))) >= self.p_remove for s in ctx.scores()]
             dots = np.array([(~m) @ s for m, s in zip(masks, ctx.scores())])  # (B, n)
             delta = np.array(ctx.drops(masks, self.baseline, self.background))
