@@ -7,6 +7,7 @@ import os
 import platform
 import sys
 import time
+import uuid
 import warnings
 from typing import Any
 
@@ -66,7 +67,7 @@ def _train(entry, config, data, slot: cache.Slot, progress: bool):
     meta = {"name": entry.name, "recipe_version": entry.version, "config": dataclasses.asdict(config),
             "seed": config.seed, "data_hash": data.data_hash, "metrics": artifact.metrics,
             "train_seconds": round(time.perf_counter() - start, 2), "versions": _versions(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "threads": _threads()}
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "run_id": uuid.uuid4().hex, "threads": _threads()}
     slot.write(artifact.arrays, artifact.state, meta)
     return artifact.arrays, artifact.state, meta
 

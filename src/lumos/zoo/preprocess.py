@@ -41,7 +41,7 @@ class TablePreprocessor:
         """frame with (at least) the schema's columns -> (N, D) float32."""
         parts = [self._numeric(frame)]
         for c in self.categorical:
-            codes = pd.Categorical(frame[c].astype(str), categories=self.categories[c]).codes
+            codes = pd.Index(self.categories[c]).get_indexer(frame[c].astype(str))
             onehot = np.zeros((len(frame), len(self.categories[c])), dtype=np.float64)
             known = codes >= 0
             onehot[np.flatnonzero(known), codes[known]] = 1.0
