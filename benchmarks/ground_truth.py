@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 import lumos
-from lumos.demo import rotten_tomatoes
 from lumos.groundtruth import cue_word_task, precision_at_k
+from lumos.zoo.datasets import sentiment
 
 METRICS = [("comprehensiveness", {"rule": "top_k", "value": 1}), ("sufficiency", {"rule": "top_k", "value": 1}),
            "aopc_comprehensiveness", "taucorr_loo", "token_f1", "auprc"]
@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--n-test", type=int, default=40)
     parser.add_argument("--epochs", type=int, default=2)
     args = parser.parse_args()
-    texts, _ = rotten_tomatoes()
+    texts = sentiment().splits["train"].text.tolist()
     df = cue_word_task(texts[:4000], seed=0, max_words=30)
     train, test = df.iloc[:2500], df.iloc[2500:]
     test = test[test.has_cue].iloc[:args.n_test]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import lumos
-from lumos.demo import rotten_tomatoes
 from lumos.groundtruth import CUES, cue_word_task, precision_at_k
+from lumos.zoo.datasets import sentiment
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +16,7 @@ def cue_task():
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    texts, _ = rotten_tomatoes()
+    texts = sentiment().splits["train"].text.tolist()
     df = cue_word_task(texts[:3000], seed=0, max_words=25)
     train, test = df.iloc[:1500], df.iloc[1500:]
     test = test[test.has_cue].iloc[:30]

@@ -1,4 +1,4 @@
-"""The ``lumos`` command line: ``lumos zoo list``, ``lumos zoo train NAME``."""
+"""The ``lumos`` command line: explain, bench, report, methods, metrics (``commands``) and the zoo."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ from typing import Optional
 
 import typer
 
+from .commands import register
+
 app = typer.Typer(help="lumos: explain, evaluate and stress-test classifiers.", no_args_is_help=True)
 zoo_app = typer.Typer(help="Real models on real data, offline: list them, train and cache them.",
                       no_args_is_help=True)
 app.add_typer(zoo_app, name="zoo")
+register(app)
 
 
 def _score(meta: dict | None) -> str:

@@ -54,9 +54,10 @@ def register(app: typer.Typer) -> None:
 
         import lumos
 
+        from . import zoo
         from .report.colors import NEGATIVE, POSITIVE
 
-        wrapped, _ = lumos.zoo.load(model)
+        wrapped, _ = zoo.load(model)
         target_value = int(target) if target is not None and target.isdigit() else target
         e = lumos.explain(wrapped, [text], method=method, target=target_value, seed=seed)[0]
         scale = float(abs(e.attributions).max()) or 1.0
@@ -155,8 +156,12 @@ def run_bench(spec, write_report: bool = True) -> str:
 def _summary(console, tables, cost) -> None:
     from rich.table import Table
 
-    table = Table("method", *[f"{t.metric} {'↑' if t.higher_is_better else '↓'}" for t in tables], "rows/ex",
-                  "s/ex", title="mean over examples (rank)")
+    table = Table(title="mean over examples (rank)")
+    table.add_column("method", no_wrap=True)
+    for t in tables:
+        table.add_column(f"{t.metric} {'↑' if t.higher_is_better else '↓'}")
+    table.add_column("rows/ex")
+    table.add_column("s/ex")
     for method in cost.index:
         cells = [f"{t.rows.loc[method, 'mean']:.3f} ({int(t.rows.loc[method, 'rank'])})"
                  if method in t.rows.index else "-" for t in tables]
@@ -169,7 +174,10 @@ def _table(kind: str, entries: dict, columns: list[str]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(kind, *columns)
+    table = Table(*columns[:0])
+    table.add_column(kind, no_wrap=True)
+    for column in columns:
+        table.add_column(column)
     for name, info in entries.items():
         table.add_row(name, *[", ".join(v) if isinstance(v, tuple) else str(v) for v in (info[c] for c in columns)])
     Console().print(table)
