@@ -10,7 +10,6 @@ import dataclasses
 import json
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pandas as pd

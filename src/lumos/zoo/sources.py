@@ -24,7 +24,7 @@ def package_dir(module: str, pip_name: str, needed_for: str) -> Path:
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
         raise MissingPackageError(pip_name, needed_for,
-                                  f"pip install --no-deps -c constraints.txt {pip_name}")
+                                  f"pip install --no-deps {pip_name}")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
