@@ -54,16 +54,14 @@ def _quiet_transformers() -> Iterator[None]:
             logging.enable_progress_bar()
 
 
-def _classifier(labels: tuple[str, ...], pretrained: bool):
-    from transformers import AutoConfig, AutoModelForSequenceClassification
+def _classifier(labels: tuple[str, ...]):
+    """The pre-trained encoder with a new (seeded) classification head for ``labels``."""
+    from transformers import AutoModelForSequenceClassification
 
-    path = encoder_path()
-    kw = {"num_labels": len(labels), "id2label": dict(enumerate(labels)),
-          "label2id": {l: i for i, l in enumerate(labels)}}
     with _quiet_transformers():
-        if pretrained:
-            return AutoModelForSequenceClassification.from_pretrained(path, **kw)
-        return AutoModelForSequenceClassification.from_config(AutoConfig.from_pretrained(path, **kw))
+        return AutoModelForSequenceClassification.from_pretrained(
+            encoder_path(), num_labels=len(labels), id2label=dict(enumerate(labels)),
+            label2id={l: i for i, l in enumerate(labels)})
 
 
 def _batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -89,7 +87,7 @@ def train_minilm(data: Dataset, cfg: MiniLMConfig, desc: str, progress: bool) ->
     y = torch.tensor(train["label"].to_numpy(), dtype=torch.long)
     rng = np.random.default_rng(cfg.seed)
     with seeded(cfg.seed):
-        model = _classifier(data.labels, pretrained=True)
+        model = _classifier(data.labels)
         steps = cfg.epochs * math.ceil(len(ids) / cfg.batch_size)
         warm = max(1, int(cfg.warmup * steps))
         decay = [p for n, p in model.named_parameters() if not n.endswith("bias") and "LayerNorm" not in n]
@@ -120,8 +118,8 @@ def train_minilm(data: Dataset, cfg: MiniLMConfig, desc: str, progress: bool) ->
 def build_minilm(artifact: Artifact | None, data: Dataset, cfg: MiniLMConfig) -> Model:
     from transformers import AutoTokenizer
 
-    with seeded(cfg.seed):
-        model = _classifier(data.labels, pretrained=False)
+    with seeded(cfg.seed):  # loading the encoder is faster than a random init; every weight is replaced below
+        model = _classifier(data.labels)
     model.load_state_dict({k: torch.from_numpy(v) for k, v in artifact.arrays.items()})  # type: ignore[union-attr]
     model.eval()
     return wrap((model, AutoTokenizer.from_pretrained(encoder_path())), max_length=cfg.max_length)
