@@ -84,6 +84,26 @@ def test_digit_images_and_table_schemas():
     assert sum(len(f) for f in tables.compas().splits.values()) == 6172  # ProPublica's filtered count
 
 
+def test_fashion_mnist_when_installed():
+    try:
+        data = datasets.fashion()
+    except MissingPackageError:
+        pytest.skip("Debian's dataset-fashion-mnist is not installed")
+    labels = np.concatenate([f["label"].to_numpy() for f in data.splits.values()])
+    np.testing.assert_array_equal(np.bincount(labels), [7000] * 10)  # 6,000 train + 1,000 t10k per class
+    assert data.splits["test"]["image"][0].shape == (1, 28, 28) and data.labels[9] == "Ankle boot"
+
+
+def test_imagenet_input_by_hand():
+    grey = np.full((10, 20), 255, dtype=np.uint8)
+    out = datasets.imagenet_input(grey, size=8)
+    assert out.shape == (3, 8, 8) and out.dtype == np.float32
+    np.testing.assert_allclose(out, 1.0)
+    rgba = np.zeros((4, 4, 4), dtype=np.float32)
+    rgba[..., 1] = 0.5
+    np.testing.assert_allclose(datasets.imagenet_input(rgba, size=4)[:, 0, 0], [0.0, 0.5, 0.0])
+
+
 # ----- missing packages -----------------------------------------------------------------------------------
 def test_missing_packages_are_named_with_the_install_command(monkeypatch, tmp_path):
     with pytest.raises(MissingPackageError, match="pip install --no-deps .*no-such-data-pkg"):
