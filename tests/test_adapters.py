@@ -105,3 +105,17 @@ def test_batch_sizer_settles_on_the_fastest_size():
         sizer = BatchSizer(clock=lambda: clock[0])
         sizer.chunks(4000, "key", 100, run)
         assert sizer.chosen("key") == best
+
+
+def test_background_frames_are_put_in_the_inputs_column_order():
+    x = pd.DataFrame({"a": [1.0], "b": [2.0], "c": [3.0]})
+    background = pd.DataFrame({"label": [0], "c": [0.0], "a": [0.0], "b": [10.0]})  # other order, extra column
+    fn = lambda rows: np.stack([1 - np.asarray(rows)[:, 1] / 20, np.asarray(rows)[:, 1] / 20], axis=1)  # noqa: E731
+    e = lumos.explain(fn, x, method="occlusion", background=background, target=1)[0]
+    np.testing.assert_allclose(e.attributions, [0.0, (2.0 - 10.0) / 20, 0.0])
+
+
+def test_lumos_zoo_is_reachable_as_an_attribute():
+    import lumos as fresh
+
+    assert hasattr(fresh.zoo, "load") and hasattr(fresh.bench, "run") and hasattr(fresh.report, "render")

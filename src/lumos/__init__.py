@@ -12,3 +12,12 @@ from .models import Model, wrap
 __all__ = ["explain", "methods", "evaluate", "metrics", "agreement", "Scores", "wrap", "Model", "Explanation", "Explanations", "LumosError", "InputError",
            "ModelError", "UnsupportedError"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``lumos.zoo``, ``lumos.bench`` and ``lumos.report`` import on first use (they pull in more)."""
+    if name in ("zoo", "bench", "report"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'lumos' has no attribute {name!r}")

@@ -49,5 +49,5 @@ def removable(model, batch, *, baseline: Any = None, background: Any = None, seg
                 labels = grid_labels(h, w, int(np.ceil(max(h, w) / np.sqrt(n_segments))))
             items.append(ImagePerturbation(x, base, labels=labels))
         return items
-    bg = tabular_background(batch.x, background, baseline)
+    bg = tabular_background(batch.x, background, baseline, batch.feature_names)
     return [TabularPerturbation(row, bg) for row in batch.x]

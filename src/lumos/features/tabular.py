@@ -38,9 +38,16 @@ def check_table(inputs: object, n_features: int | None = None) -> tuple[np.ndarr
     return x, names or [f"x{j}" for j in range(x.shape[1])]
 
 
-def tabular_background(x: np.ndarray, background: object, baseline: object) -> np.ndarray:
-    """(R, F) rows that stand for 'feature removed': the background data, or a one-row baseline."""
+def tabular_background(x: np.ndarray, background: object, baseline: object,
+                       names: list[str] | None = None) -> np.ndarray:
+    """(R, F) rows that stand for 'feature removed': the background data, or a one-row baseline.
+
+    A background DataFrame that has every input column is put in the inputs' column order (extra columns,
+    such as a label, are dropped)."""
     if background is not None:
+        if names is not None and hasattr(background, "columns") and set(names) <= set(map(str, background.columns)):
+            background = background[[c for c in background.columns if str(c) in names]]
+            background = background[sorted(background.columns, key=lambda c: names.index(str(c)))]
         bg, _ = check_table(background, n_features=x.shape[1])
         return bg
     if baseline is None or (isinstance(baseline, str) and baseline == "zeros"):
