@@ -119,3 +119,12 @@ def test_lumos_zoo_is_reachable_as_an_attribute():
     import lumos as fresh
 
     assert hasattr(fresh.zoo, "load") and hasattr(fresh.bench, "run") and hasattr(fresh.report, "render")
+
+
+def test_gradient_methods_count_their_forward_rows():
+    from conftest import make_cnn
+
+    model = lumos.wrap(make_cnn(), batch_size=100)
+    lumos.explain(model, np.zeros((2, 3, 8, 8), np.float32), method="integrated_gradients", steps=8)
+    # the predictions (2), the path (2 x 8 points), then f(x) and f(baseline) for the completeness check (2 + 2)
+    assert model.counts.rows == 2 + 16 + 4

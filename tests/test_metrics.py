@@ -270,3 +270,16 @@ def test_every_metric_has_metadata():
         assert meta["family"] in {"faithfulness", "robustness", "randomization", "complexity", "plausibility",
                                   "agreement"}, name
         assert isinstance(meta["higher_is_better"], bool) and len(meta["bounds"]) == 2 and meta["summary"]
+
+
+def test_leave_one_out_is_shared_between_calls_through_a_cache(tfidf_pipeline):
+    from conftest import SENTENCES
+
+    model = lumos.wrap(tfidf_pipeline, batch_size=10_000)
+    cache: dict = {}
+    for method in ("occlusion", "random"):
+        expl = lumos.explain(model, SENTENCES, method=method)
+        model.reset_counts()
+        lumos.evaluate(model, SENTENCES, expl, metrics=["taucorr_loo"], cache=cache)
+        rows = model.counts.rows
+    assert rows == 0  # the second call reuses leave-one-out (p(y|x) included): no model call at all

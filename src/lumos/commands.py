@@ -154,20 +154,14 @@ def run_bench(spec, write_report: bool = True) -> str:
 
 
 def _summary(console, tables, cost) -> None:
-    from rich.table import Table
-
-    table = Table(title="mean over examples (rank)")
-    table.add_column("method", no_wrap=True)
+    """One line per metric (methods best first), then the cost line: readable at any terminal width."""
+    console.print("[bold]methods from best to worst, per metric[/bold] (mean over examples)")
     for t in tables:
-        table.add_column(f"{t.metric} {'↑' if t.higher_is_better else '↓'}")
-    table.add_column("rows/ex")
-    table.add_column("s/ex")
-    for method in cost.index:
-        cells = [f"{t.rows.loc[method, 'mean']:.3f} ({int(t.rows.loc[method, 'rank'])})"
-                 if method in t.rows.index else "-" for t in tables]
-        table.add_row(method, *cells, f"{cost.loc[method, 'rows_per_example']:.0f}",
-                      f"{cost.loc[method, 'seconds_per_example']:.3f}")
-    console.print(table)
+        ranked = "  ".join(f"{m} {row['mean']:.3f}" for m, row in t.rows.iterrows())
+        console.print(f"  {t.metric} {'↑' if t.higher_is_better else '↓'}: {ranked}", soft_wrap=True)
+    spent = "  ".join(f"{m} {c.rows_per_example:.0f} rows/{c.seconds_per_example:.2f}s"
+                      for m, c in cost.sort_values("rows_per_example").iterrows())
+    console.print(f"  cost per example: {spent}", soft_wrap=True)
 
 
 def _table(kind: str, entries: dict, columns: list[str]) -> None:

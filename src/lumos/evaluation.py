@@ -36,16 +36,19 @@ class Scores(dict):
 
 def evaluate(model: Any, inputs: Any, explanations: Explanations,
              metrics: Iterable[str | tuple[str, dict]] | Mapping[str, dict] = ("comprehensiveness", "sufficiency"),
-             rationales: Any = None, seed: int = 0) -> Scores:
+             rationales: Any = None, seed: int = 0, cache: dict | None = None) -> Scores:
     """Score ``explanations`` of ``inputs`` with ``metrics`` (names, (name, params) pairs, or a dict).
 
     rationales: per example a boolean array over the explanation's features (images: (H, W)), or a list of
     (start, end) word spans (ERASER evidence).
+    cache: a dict to share method-independent work (leave-one-out) between calls on the SAME inputs and model,
+    e.g. when evaluating several methods' explanations of one batch.
     """
     model = wrap(model)
     batch = model.prepare(inputs, explanations.granularity)  # type: ignore[arg-type]
     _check_alignment(batch, explanations)
-    ctx = EvalContext(model, batch, explanations, _rationale_masks(rationales, explanations), int(seed))
+    ctx = EvalContext(model, batch, explanations, _rationale_masks(rationales, explanations), int(seed),
+                      cache if cache is not None else {})
     out = Scores()
     with model.session():
         for name, params in _specs(metrics):

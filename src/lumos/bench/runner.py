@@ -94,10 +94,11 @@ def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None
                  for m in methods for k, lo in enumerate(range(0, len(batch), spec.unit_size))]
         done = store.done_units(run_id)
         todo = [u for u in units if (u.method, u.index) not in done]
+        shared: dict[int, dict] = {}  # per slice of examples: work every method's metrics reuse (leave-one-out)
         for count, unit in enumerate(todo):
             if progress:
                 progress(unit.method, len(units) - len(todo) + count, len(units))
-            result = run_unit(spec, data, unit, metrics)
+            result = run_unit(spec, data, unit, metrics, shared.setdefault(unit.first, {}))
             store.write_unit(run_id, unit.method, unit.index, unit.first, *result)
         if progress:
             progress("done", len(units), len(units))
@@ -106,7 +107,7 @@ def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None
         store.close()
 
 
-def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str]):
+def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str], cache: dict | None = None):
     """Explain and score one unit; returns (explanations, scores, timing) ready for the store."""
     model = data.model
     inputs = _rows(data.inputs, unit.first, unit.stop)
@@ -123,7 +124,7 @@ def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str]):
                                   {**DEFAULT_METRIC_PARAMS.get(m, {}), **spec.metric_params.get(m, {})}))
              for m in metrics]
     try:  # one call, so what metrics share (leave-one-out) is computed once
-        result = evaluate(model, inputs, expl, metrics=specs, rationales=rationales, seed=spec.seed)
+        result = evaluate(model, inputs, expl, metrics=specs, rationales=rationales, seed=spec.seed, cache=cache)
     except LumosError:
         result = {}
         for metric, mparams in specs:  # find which metric cannot score this method, keep the others

@@ -55,7 +55,7 @@ class EvalContext:
 
     def leave_one_out(self, baseline: object = None, background: object = None) -> list[np.ndarray]:
         """(F_i,) p(y|x) - p(y|x without feature j), computed once per removal setting and shared."""
-        key = ("loo", repr(baseline), id(background))
+        key = ("loo", repr(baseline), id(background), tuple(self.targets.tolist()))
         if key not in self.cache:
             self.cache[key] = self.drops([~np.eye(len(s), dtype=bool) for s in self.scores()], baseline, background)
         return self.cache[key]

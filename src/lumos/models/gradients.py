@@ -18,6 +18,7 @@ Output = Literal["probability", "logit"]
 
 
 class GradientSpace:
+    model: object  # the adapter, whose ``counts`` record the rows this space sends through the network
     x: torch.Tensor
     max_rows: int = 256  # rows per backward pass; text spaces lower it to bound memory
 
@@ -43,8 +44,12 @@ class GradientSpace:
         return (flat.max(1).values - flat.min(1).values).clamp_min(1e-8)
 
     def score(self, z: torch.Tensor, rows: torch.Tensor, targets: torch.Tensor, output: Output) -> torch.Tensor:
-        """(N,) the explained output: the target's probability (default) or its logit."""
+        """(N,) the explained output: the target's probability (default) or its logit.
+
+        Every forward pass of a gradient method goes through here and is counted in ``model.counts``."""
         logits = self.logits(z, rows)
+        self.model.counts.rows += len(z)
+        self.model.counts.forwards += 1
         if output == "logit":
             return logits.gather(1, targets[:, None])[:, 0]
         if output == "probability":
