@@ -97,7 +97,21 @@ class Contention:
         self.share = max(0.0, other) / max(wall * (os.cpu_count() or 1), 1e-9)
 
 
+def wait_quiet(max_wait_s: float = 90.0, threshold: float = 0.15) -> None:
+    """Before a measurement, wait (up to max_wait_s) until other processes use < threshold of the cores.
+
+    This machine is shared; a neighbour's burst would otherwise land in one library's timing only.
+    """
+    t_end = time.perf_counter() + max_wait_s
+    while True:
+        with Contention() as c:
+            time.sleep(0.5)
+        if c.share < threshold or time.perf_counter() > t_end:
+            return
+
+
 def timed(fn, counter: RowCounter):
+    wait_quiet()
     counter.reset()
     with Contention() as c:
         t0 = time.perf_counter()
@@ -154,6 +168,7 @@ def mean_corr(a_list, b_list) -> float:
 def sweep(step, make_batch, budget_s: float, label: str) -> dict[int, float]:
     """rows/s of ``step(batch)`` per batch size (one warm-up call, then at least 2 calls and budget_s)."""
     rates = {}
+    wait_quiet()
     with Contention() as c:
         for b in BATCH_SIZES:
             x = make_batch(b)
