@@ -134,6 +134,8 @@ class HuggingFaceTextModel(Model):
                 docs = batch.docs[lo:lo + 32]  # type: ignore[index]
                 ids, mask = self._pad([d.ids for d in docs])
                 att = self.model(input_ids=ids, attention_mask=mask, output_attentions=True).attentions
+                self.counts.rows += len(docs)
+                self.counts.forwards += 1
                 stacked = torch.stack(att, dim=1)  # (b, L, H, T, T)
                 for i, d in enumerate(docs):
                     n = len(d.ids)
