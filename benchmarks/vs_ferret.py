@@ -237,7 +237,8 @@ def explain(model, texts: list[str], name: str, targets: list[int], params: dict
     return lumos.Explanations([p[0] for p in parts], explainer=parts[0].explainer, granularity="token")
 
 
-def run_lumos(model, hf_model, texts: list[str], targets: list[int], params: dict[str, dict], repeat: int) -> dict:
+def run_lumos(model, hf_model, texts: list[str], targets: list[int], params: dict[str, dict], repeat: int = 1,
+              round_no: int = 1) -> dict:
     rows = [0]
 
     def count(_mod, args, kwargs):
@@ -248,8 +249,12 @@ def run_lumos(model, hf_model, texts: list[str], targets: list[int], params: dic
 
     handle = hf_model.register_forward_pre_hook(count, with_kwargs=True)
     try:
-        # warm-up (untimed): one IG explanation of a short sentence, as the ferret side does
-        lumos.explain(model, ["a fine film"], "integrated_gradients", target=0, granularity="token")
+        # warm-up (untimed), as the ferret side does: every method explains and evaluates a short sentence once
+        for name in METHODS:
+            warm = dict(params[name])
+            warm.pop("n_samples_per_sentence", None)
+            e = lumos.explain(model, ["a fine film"], name, target=0, granularity="token", **warm)
+            lumos.evaluate(model, ["a fine film"], e, LUMOS_METRICS)
         out = {}
         for r in range(repeat):
             for name in METHODS:
@@ -260,7 +265,8 @@ def run_lumos(model, hf_model, texts: list[str], targets: list[int], params: dic
                 r_explain = rows[0]
                 scores = lumos.evaluate(model, texts, expl, LUMOS_METRICS)
                 t2 = time.perf_counter()
-                print(f"  lumos  {name:22s} {len(texts)} sentences, round {r + 1}: {t2 - t0:6.2f} s", flush=True)
+                print(f"  lumos  {name:22s} {len(texts)} sentences, round {round_no + r}: {t2 - t0:6.2f} s",
+                      flush=True)
                 if name in out:  # the same numbers again (same seeds): keep the faster time
                     if t2 - t0 < out[name]["seconds_explain"] + out[name]["seconds_evaluate"]:
                         out[name]["seconds_explain"], out[name]["seconds_evaluate"] = t1 - t0, t2 - t1
@@ -479,6 +485,32 @@ def tables(texts, ferret_out, lumos_out, agree, budgets, meta, meta_repeat: int)
     return "\n".join(out)
 
 
+def merge_ferret(a: dict, b: dict) -> dict:
+    """Two ferret rounds -> the first, with each sentence's faster time and the largest change of scores."""
+    for name, per in a["methods"].items():
+        for x, y in zip(per, b["methods"][name]):
+            if y["seconds_explain"] + y["seconds_evaluate"] < x["seconds_explain"] + x["seconds_evaluate"]:
+                x["seconds_explain"], x["seconds_evaluate"] = y["seconds_explain"], y["seconds_evaluate"]
+            change = float(np.abs(np.asarray(x["scores"]) - np.asarray(y["scores"])).max())
+            x["max_score_change_between_rounds"] = max(x.get("max_score_change_between_rounds", 0.0), change)
+    return a
+
+
+def merge_lumos(a: dict, b: dict) -> dict:
+    """Two lumos rounds -> the first, with each method's faster time (the results are the same: same seeds)."""
+    for name, x in a.items():
+        y = b[name]
+        if y["seconds_explain"] + y["seconds_evaluate"] < x["seconds_explain"] + x["seconds_evaluate"]:
+            x["seconds_explain"], x["seconds_evaluate"] = y["seconds_explain"], y["seconds_evaluate"]
+        for m, v in x["scores"].items():
+            x.setdefault("max_score_change_between_rounds", 0.0)
+            both = np.isfinite(v) & np.isfinite(y["scores"][m])
+            if both.any():
+                x["max_score_change_between_rounds"] = max(x["max_score_change_between_rounds"],
+                                                           float(np.abs(v[both] - y["scores"][m][both]).max()))
+    return a
+
+
 def forward_rows_per_second(hf_model, tok, texts: list[str], batch: int = 64) -> float:
     """The plain batched forward pass on these sentences (no gradients): an upper bound on the rows per second
     a perturbation method can reach on this machine."""
@@ -512,7 +544,7 @@ def main() -> None:
     ap.add_argument("--setup", action="store_true", help="only create ferret's virtual environment")
     ap.add_argument("--shap-evals", type=int, default=500, help="Partition SHAP max_evals is 500 in ferret")
     ap.add_argument("--repeat", type=int, default=2,
-                    help="time everything this many times on each side and keep the fastest (per sentence for "
+                    help="rounds, alternating ferret and lumos; each side keeps its fastest time (per sentence for "
                          "ferret, per call for lumos); the results are identical across rounds")
     ap.add_argument("--no-wait", action="store_true", help="do not wait for a quiet machine")
     ap.add_argument("--wait-max", type=float, default=900.0)
@@ -547,18 +579,30 @@ def main() -> None:
 
         quiet, seen = (True, []) if args.no_wait else wait_quiet(args.wait_max)
         job = {"model_dir": str(workdir / "model"), "sentences": texts, "targets": targets, "methods": METHODS,
-               "seed": 0, "repeat": args.repeat}
+               "seed": 0, "repeat": 1}
         print(f"{len(texts)} sentences, {np.mean([len(t.split()) for t in texts]):.1f} words and "
               f"{np.mean(lengths):.1f} tokens on average; targets {targets}", flush=True)
-        with Contention() as c_f:
-            if args.reuse_ferret:
-                ferret_out = json.loads(Path(args.reuse_ferret).read_text())
-            else:
-                ferret_out = run_ferret(py, job, workdir)
+        # rounds alternate (ferret, lumos, ferret, lumos, ...) so that a burst of load elsewhere on the machine
+        # tends to hit both sides; each side keeps its fastest time
+        ferret_out = lumos_out = None
+        shares_f, shares_l = [], []
+        for r in range(args.repeat):
+            if r > 0 and not args.no_wait:
+                quiet_r, seen_r = wait_quiet(120.0)
+                quiet, seen = quiet and quiet_r, seen or seen_r
+            with Contention() as c_f:
+                if args.reuse_ferret:
+                    f_round = json.loads(Path(args.reuse_ferret).read_text())
+                else:
+                    f_round = run_ferret(py, dict(job, round=r + 1), workdir)
+            with Contention() as c_l:
+                l_round = run_lumos(model, hf_model, texts, targets, params, round_no=r + 1)
+            shares_f.append(c_f.share)
+            shares_l.append(c_l.share)
+            ferret_out = f_round if ferret_out is None else merge_ferret(ferret_out, f_round)
+            lumos_out = l_round if lumos_out is None else merge_lumos(lumos_out, l_round)
         if args.keep_ferret:
             Path(args.keep_ferret).write_text(json.dumps(ferret_out))
-        with Contention() as c_l:
-            lumos_out = run_lumos(model, hf_model, texts, targets, params, args.repeat)
         with Contention() as c_t:
             plain = forward_rows_per_second(hf_model, tok, texts)
         agree = check_agreement(model, texts, lumos_out, ferret_out, tok)
@@ -572,15 +616,19 @@ def main() -> None:
             f"{torch.__version__} ({torch.get_num_threads()} threads) on both sides; ferret-xai "
             f"{FERRET_VERSION} with numpy {v['numpy']}, transformers {v['transformers']}; lumos {lumos.__version__} with "
             f"numpy {np.__version__}. {len(texts)} sentences. {waited}; other processes used "
-            f"{c_f.share:.0%} of the cores during the ferret side and {c_l.share:.0%} during the lumos side. "
+            f"{'/'.join(f'{x:.0%}' for x in shares_f)} of the cores during the ferret rounds and "
+            f"{'/'.join(f'{x:.0%}' for x in shares_l)} during the lumos rounds. "
             f"Model rows (forward or forward+backward) per second over all four methods: ferret {rps[0]:.0f}, "
             f"lumos {rps[1]:.0f}; a plain batched forward pass (batch 64, no gradients) of these sentences: "
             f"{plain:.0f} rows/s ({c_t.share:.0%} other load).")
     drift = max((x.get("max_score_change_between_rounds", 0.0) for v in ferret_out["methods"].values() for x in v),
                 default=0.0)
+    drift_l = max(v.get("max_score_change_between_rounds", 0.0) for v in lumos_out.values())
     if args.repeat > 1:
-        meta += (" ferret's attributions were identical in every round." if drift == 0 else
-                 f" ferret's attributions changed between rounds by up to {drift:.2g}.")
+        meta += (" ferret's attributions were identical in every round" if drift == 0 else
+                 f" ferret's attributions changed between rounds by up to {drift:.2g}")
+        meta += (", and lumos's scores too." if drift_l == 0 else
+                 f"; lumos's scores changed by up to {drift_l:.2g}.")
     if args.reuse_ferret:
         meta += f" THE FERRET SIDE WAS NOT RUN HERE: reused from {args.reuse_ferret}."
 
