@@ -56,6 +56,7 @@ class RowCounter:
     def __init__(self, module: nn.Module):
         self.rows = 0
         self.forwards = 0
+        self.lengths: list[np.ndarray] = []  # text: the real (unpadded) token count of every row
         self.handle = module.register_forward_pre_hook(self._hook, with_kwargs=True)
 
     def _hook(self, mod, args, kwargs):
@@ -66,10 +67,17 @@ class RowCounter:
                 x = kwargs.get("inputs_embeds")
         self.rows += int(x.shape[0])
         self.forwards += 1
+        if x.dim() >= 2 and not torch.is_floating_point(x) or "inputs_embeds" in kwargs:
+            mask = kwargs.get("attention_mask")
+            self.lengths.append(mask.sum(1).cpu().numpy() if mask is not None else np.full(x.shape[0], x.shape[1]))
 
     def reset(self):
         self.rows = 0
         self.forwards = 0
+        self.lengths = []
+
+    def all_lengths(self) -> np.ndarray:
+        return np.concatenate(self.lengths) if self.lengths else np.zeros(0, dtype=np.int64)
 
 
 def _busy_seconds() -> float:
@@ -117,14 +125,15 @@ def timed(fn, counter: RowCounter):
         t0 = time.perf_counter()
         out = fn()
         dt = time.perf_counter() - t0
-    return dt, counter.rows, counter.forwards, out, c.share
+    return dt, counter.rows, counter.forwards, out, c.share, counter.all_lengths()
 
 
 def run_group(method: str, runners: list[tuple[str, object]], counter: RowCounter, reps: int, n: int,
-              kind: str, compare=None, lumos_model=None) -> list[dict]:
+              kind: str, ideal, compare=None, lumos_model=None) -> list[dict]:
     """Runs each library's callable ``reps`` times, interleaved, and keeps each one's fastest run.
 
     runners: (library, fn); fn() returns attributions in a form ``compare(lumos_out, out)`` understands.
+    ideal(kind, rows, lengths): seconds the counted rows would take at the model's best batched throughput.
     """
     best: dict[str, tuple] = {}
     self_rows: dict[str, int] = {}
@@ -132,15 +141,15 @@ def run_group(method: str, runners: list[tuple[str, object]], counter: RowCounte
         for lib, fn in runners:
             if lib.startswith("lumos") and lumos_model is not None:
                 lumos_model.reset_counts()
-            dt, rows, fwd, out, other = timed(fn, counter)
+            dt, rows, fwd, out, other, lengths = timed(fn, counter)
             if lib.startswith("lumos") and lumos_model is not None:
                 self_rows[lib] = lumos_model.counts.rows
             if lib not in best or dt < best[lib][0]:
-                best[lib] = (dt, rows, fwd, out, other)
+                best[lib] = (dt, rows, fwd, out, other, lengths)
     lumos_out = best[runners[0][0]][3]
     records = []
     for lib, _ in runners:
-        dt, rows, fwd, out, other = best[lib]
+        dt, rows, fwd, out, other, lengths = best[lib]
         agree = None
         if compare is not None and lib != runners[0][0]:
             try:
@@ -148,7 +157,9 @@ def run_group(method: str, runners: list[tuple[str, object]], counter: RowCounte
             except Exception as e:  # noqa: BLE001 - an agreement check must not kill the benchmark
                 print(f"  (agreement check failed for {lib}: {e})")
         records.append(dict(method=method, lib=lib, n=n, seconds=dt, rows=rows, forwards=fwd, kind=kind,
-                            agree=agree, self_rows=self_rows.get(lib), other=other))
+                            agree=agree, self_rows=self_rows.get(lib), other=other,
+                            ideal=ideal(kind, rows, lengths),
+                            mean_len=float(lengths.mean()) if len(lengths) else None))
         print(f"  {method:22s} {lib:50s} {dt / n:8.4f} s/expl  {rows / n:8.1f} rows/expl  (other processes {other:.0%} of the CPU)", flush=True)
     return records
 
@@ -165,27 +176,33 @@ def mean_corr(a_list, b_list) -> float:
     return float(np.mean(rs))
 
 
-def sweep(step, make_batch, budget_s: float, label: str) -> dict[int, float]:
-    """rows/s of ``step(batch)`` per batch size (one warm-up call, then at least 2 calls and budget_s)."""
-    rates = {}
-    wait_quiet()
+def sweep(step, make_batch, budget_s: float, label: str, sizes=BATCH_SIZES, rounds: int = 2,
+          quiet: bool = True) -> dict:
+    """rows/s of ``step(batch)`` per size: per round one warm-up call, then the median of >= 3 calls lasting
+    >= budget_s; the best round is kept (a neighbour's burst then spoils at most one round)."""
+    rates: dict = {}
+    if quiet:
+        wait_quiet()
     with Contention() as c:
-        for b in BATCH_SIZES:
-            x = make_batch(b)
-            step(x)
-            times, t0 = [], time.perf_counter()
-            while len(times) < 3 or time.perf_counter() - t0 < budget_s:
-                t1 = time.perf_counter()
+        for _ in range(rounds):
+            for b in sizes:
+                x = make_batch(b)
                 step(x)
-                times.append(time.perf_counter() - t1)
-            rates[b] = b / float(np.median(times))  # median call: robust to a neighbour's burst
+                times, t0 = [], time.perf_counter()
+                while len(times) < 3 or time.perf_counter() - t0 < budget_s:
+                    t1 = time.perf_counter()
+                    step(x)
+                    times.append(time.perf_counter() - t1)
+                rows = b[0] if isinstance(b, tuple) else b
+                rates[b] = max(rates.get(b, 0.0), rows / float(np.median(times)))
     best = max(rates, key=rates.get)
-    print(f"  {label:26s} " + "  ".join(f"{b}:{r:.0f}" for b, r in rates.items()) + f"   best {best} ({rates[best]:.0f} rows/s)"
-          f"  (other processes {c.share:.0%})", flush=True)
+    if label:
+        print(f"  {label:26s} " + "  ".join(f"{b}:{r:.0f}" for b, r in rates.items()) +
+              f"   best {best} ({rates[best]:.0f} rows/s)  (other processes {c.share:.0%})", flush=True)
     return rates
 
 
-def print_table(title: str, records: list[dict], best_rate: dict[str, float]) -> None:
+def print_table(title: str, records: list[dict]) -> None:
     print()
     print(f"### {title}")
     print()
@@ -199,13 +216,17 @@ def print_table(title: str, records: list[dict], best_rate: dict[str, float]) ->
     for r in records:
         s = r["seconds"] / r["n"]
         rows = r["rows"] / r["n"]
-        eff = (r["rows"] / best_rate[r["kind"]]) / r["seconds"]
+        eff = r["ideal"] / r["seconds"]
         ratio = "" if r["lib"].startswith("lumos") else f"{lumos_time[r['method']] / r['seconds']:.2f}"
         agree = "" if r["agree"] is None else f"{r['agree']:.3f}"
         lib = r["lib"]
         if r.get("self_rows") is not None and r["self_rows"] != r["rows"]:
             lib += f" (counts.rows {r['self_rows'] / r['n']:.1f}/expl)"
-        print(f"| {r['method']} | {lib} | {s:.4f} | {rows:.1f} | {r['forwards'] / r['n']:.2f} | {ratio} | "
+        if r.get("mean_len") is not None:
+            rows = f"{rows:.1f} ({r['mean_len']:.0f} tok)"
+        else:
+            rows = f"{rows:.1f}"
+        print(f"| {r['method']} | {lib} | {s:.4f} | {rows} | {r['forwards'] / r['n']:.2f} | {ratio} | "
               f"{eff:.2f} | {agree} | {r['other']:.0%} |")
     print()
 
@@ -256,7 +277,7 @@ def per_feature(map2d: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.bincount(labels.ravel(), m.ravel()) / np.bincount(labels.ravel())
 
 
-def images_workload(args, best_rates: dict) -> list[dict]:
+def images_workload(args) -> list[dict]:
     from captum.attr import (IntegratedGradients, KernelShap, LayerAttribution, LayerGradCam, Lime, Occlusion)
 
     n = args.n_images
@@ -287,12 +308,15 @@ def images_workload(args, best_rates: dict) -> list[dict]:
         s = torch.softmax(cnn(z), 1)[:, 0].sum()
         torch.autograd.grad(s, z)
 
-    budget = 0.3 if args.quick else 1.0
-    fw = sweep(fwd, lambda b: big[:b], budget, "forward rows/s")
-    fb = sweep(fwd_bwd, lambda b: big[:b], budget, "forward+backward rows/s")
-    best_rates.update({"img-fwd": max(fw.values()), "img-fwd+bwd": max(fb.values())})
+    budget = 0.3 if args.quick else 0.5
+    fw = sweep(fwd, lambda b: big[:b], budget, "forward rows/s", rounds=1 if args.quick else 3)
+    fb = sweep(fwd_bwd, lambda b: big[:b], budget, "forward+backward rows/s", rounds=1 if args.quick else 3)
+    best_rates = {"img-fwd": max(fw.values()), "img-fwd+bwd": max(fb.values())}
     bs = max(fw, key=fw.get)
     bs_grad = max(fb, key=fb.get)
+
+    def ideal(kind, rows, lengths):
+        return rows / best_rates[kind]
 
     lm = lumos.wrap(cnn)  # wrapped once, as a user would, so its batch-size search is shared across calls
     patch, n_seg = 8, 64  # lumos grid of n_segments=64 on 64x64 -> 8x8 patches of 8 px: the same grid for all
@@ -333,7 +357,7 @@ def images_workload(args, best_rates: dict) -> list[dict]:
         ("lumos", lumos_ig),
         (f"captum IntegratedGradients (internal_batch_size={bs_grad})", captum_ig(bs_grad)),
         ("captum IntegratedGradients (default, one batch)", captum_ig(None))],
-        counter, reps, n, "img-fwd+bwd", mean_corr)
+        counter, reps, n, "img-fwd+bwd", ideal, mean_corr)
 
     # --- kernel shap: the same 8x8 grid of 64 features, the same number of model evaluations
     def lumos_ks():
@@ -369,7 +393,7 @@ def images_workload(args, best_rates: dict) -> list[dict]:
 
     records += run_group("kernel_shap", [("lumos", lumos_ks), ("captum KernelShap", captum_ks),
                                          ("shap KernelExplainer", shap_ks)],
-                         counter, reps, n, "img-fwd", mean_corr, lm)
+                         counter, reps, n, "img-fwd", ideal, mean_corr, lm)
 
     # --- lime
     def lumos_lime():
@@ -404,7 +428,7 @@ def images_workload(args, best_rates: dict) -> list[dict]:
 
     records += run_group("lime", [("lumos", lumos_lime), ("captum Lime", captum_lime),
                                   ("lime LimeImageExplainer", lime_lime)],
-                         counter, reps, n, "img-fwd", mean_corr, lm)
+                         counter, reps, n, "img-fwd", ideal, mean_corr, lm)
 
     # --- occlusion: 8x8 window, stride 4 (225 windows)
     def lumos_occ():
@@ -417,7 +441,7 @@ def images_workload(args, best_rates: dict) -> list[dict]:
         return list(a[:, 0].numpy())
 
     records += run_group("occlusion", [("lumos", lumos_occ), ("captum Occlusion", captum_occ)],
-                         counter, reps, n, "img-fwd", mean_corr, lm)
+                         counter, reps, n, "img-fwd", ideal, mean_corr, lm)
 
     # --- grad-cam on the last convolution
     def lumos_cam():
@@ -430,12 +454,12 @@ def images_workload(args, best_rates: dict) -> list[dict]:
         return list(a[:, 0].detach().numpy())
 
     records += run_group("gradcam", [("lumos", lumos_cam), ("captum LayerGradCam", captum_cam)],
-                         counter, reps, n, "img-fwd+bwd", mean_corr)
+                         counter, reps, n, "img-fwd+bwd", ideal, mean_corr)
 
     chosen = lm.sizer.chosen(("array", 3, 64, 64))
     print(f"  sweep best batch: forward {bs}, forward+backward {bs_grad}; lumos auto batch size settled on: {chosen}")
     print_table(f"Workload A: images ({n} images 3x64x64, CNN; kernel_shap/lime budget {ks_n}, IG {ig_steps} steps, "
-                f"occlusion 8x8 stride 4)", records, best_rates)
+                f"occlusion 8x8 stride 4)", records)
     counter.handle.remove()
     return records
 
@@ -522,7 +546,7 @@ def load_text_model():
     return model, tok
 
 
-def text_workload(args, best_rates: dict) -> list[dict]:
+def text_workload(args) -> list[dict]:
     from captum.attr import FeatureAblation, LayerIntegratedGradients
     from lime.lime_text import LimeTextExplainer
     import shap
@@ -545,25 +569,52 @@ def text_workload(args, best_rates: dict) -> list[dict]:
     allenc = tok(SENTENCES, padding=True, return_tensors="pt")
     reps_ids = allenc["input_ids"].repeat(-(-max(BATCH_SIZES) // len(SENTENCES)), 1)
     reps_mask = allenc["attention_mask"].repeat(-(-max(BATCH_SIZES) // len(SENTENCES)), 1)
-
-    def fwd(b):
-        with torch.inference_mode():
-            model(input_ids=reps_ids[:b], attention_mask=reps_mask[:b])
-
     emb = model.get_input_embeddings()
 
-    def fwd_bwd(b):
-        z = emb(reps_ids[:b]).detach().requires_grad_(True)
-        s = torch.softmax(model(inputs_embeds=z, attention_mask=reps_mask[:b]).logits, 1)[:, 0].sum()
+    def fwd(ids, mask):
+        with torch.inference_mode():
+            model(input_ids=ids, attention_mask=mask)
+
+    def fwd_bwd(ids, mask):
+        z = emb(ids).detach().requires_grad_(True)
+        s = torch.softmax(model(inputs_embeds=z, attention_mask=mask).logits, 1)[:, 0].sum()
         torch.autograd.grad(s, z)
 
-    budget = 0.3 if args.quick else 1.0
-    print(f"  sweep on rows of {reps_ids.shape[1]} tokens", flush=True)
-    fw = sweep(fwd, lambda b: b, budget, "forward rows/s")
-    fb = sweep(fwd_bwd, lambda b: b, budget, "forward+backward rows/s")
-    best_rates.update({"txt-fwd": max(fw.values()), "txt-fwd+bwd": max(fb.values())})
+    budget = 0.3 if args.quick else 0.5
+    rounds = 1 if args.quick else 2
+    print(f"  batch sweep on rows of {reps_ids.shape[1]} tokens", flush=True)
+    fw = sweep(lambda b: fwd(reps_ids[:b], reps_mask[:b]), lambda b: b, budget, "forward rows/s", rounds=rounds)
+    fb = sweep(lambda b: fwd_bwd(reps_ids[:b], reps_mask[:b]), lambda b: b, budget, "forward+backward rows/s",
+               rounds=rounds)
     bs = max(fw, key=fw.get)
     bs_grad = max(fb, key=fb.get)
+
+    # rows of different methods have different lengths (lime deletes words): the ideal time of a row is the
+    # best per-row time at its own length, from a sweep over lengths x batch sizes (unpadded rows)
+    lengths = [4, 8, 16, 24, 32, 40, 48, 64]
+    gen = torch.Generator().manual_seed(0)
+    pool = torch.randint(1000, 20000, (256, max(lengths)), generator=gen)
+    pool[:, 0] = tok.cls_token_id
+
+    def by_length(step):
+        def run(key):
+            b, length = key
+            ids = pool[:b, :length].clone()
+            ids[:, -1] = tok.sep_token_id
+            step(ids, torch.ones_like(ids))
+        return run
+
+    keys = [(b, length) for length in lengths for b in (16, 64, 256)]
+    per_row = {}
+    for kind, step in (("txt-fwd", fwd), ("txt-fwd+bwd", fwd_bwd)):
+        r = sweep(by_length(step), lambda k: k, budget / 2, "", sizes=keys, rounds=rounds)
+        best_len = {length: max(r[(b, length)] for b in (16, 64, 256)) for length in lengths}
+        per_row[kind] = np.array([1.0 / best_len[length] for length in lengths])
+        print(f"  {kind + ' rows/s by length':26s} " + "  ".join(f"{k}:{v:.0f}" for k, v in best_len.items()),
+              flush=True)
+
+    def ideal(kind, rows, row_lengths):
+        return float(np.interp(row_lengths, lengths, per_row[kind]).sum())
 
     def str_probs(strings) -> np.ndarray:
         strings = [str(s) for s in strings]
@@ -608,7 +659,7 @@ def text_workload(args, best_rates: dict) -> list[dict]:
         return out
 
     records += run_group("integrated_gradients", [("lumos", lumos_ig), ("captum LayerIntegratedGradients", captum_ig)],
-                         counter, args.text_reps, n, "txt-fwd+bwd", mean_corr)
+                         counter, args.text_reps, n, "txt-fwd+bwd", ideal, mean_corr)
 
     # --- occlusion / leave-one-word-out, removed words' tokens replaced by [PAD] in both
     def lumos_occ():
@@ -632,7 +683,7 @@ def text_workload(args, best_rates: dict) -> list[dict]:
         return out
 
     records += run_group("occlusion", [("lumos", lumos_occ), ("captum FeatureAblation", captum_occ)],
-                         counter, args.text_reps, n, "txt-fwd", mean_corr, lt)
+                         counter, args.text_reps, n, "txt-fwd", ideal, mean_corr, lt)
 
     # --- lime: words deleted in both (lime's default bag-of-words removal)
     def lumos_lime():
@@ -649,7 +700,7 @@ def text_workload(args, best_rates: dict) -> list[dict]:
         return out
 
     records += run_group("lime", [("lumos", lumos_lime), ("lime LimeTextExplainer", lime_lime)],
-                         counter, args.text_reps, n, "txt-fwd", None, lt)
+                         counter, args.text_reps, n, "txt-fwd", ideal, None, lt)
 
     # --- kernel shap vs shap's default explainer for text (Partition on a Text masker, [MASK] replacement)
     def lumos_ks():
@@ -661,12 +712,12 @@ def text_workload(args, best_rates: dict) -> list[dict]:
         return explainer(texts, max_evals=ks_n, batch_size=bs, silent=True)
 
     records += run_group("kernel_shap", [("lumos", lumos_ks), ("shap Partition (Text masker)", shap_ks)],
-                         counter, args.text_reps, n, "txt-fwd", None, lt)
+                         counter, args.text_reps, n, "txt-fwd", ideal, None, lt)
 
     print(f"  sweep best batch: forward {bs}, forward+backward {bs_grad}; lumos auto batch sizes settled on: "
           + ", ".join(f"{k[1]} tokens -> {s.size}" for k, s in lt.sizer._searches.items() if s.done))
     print_table(f"Workload B: text ({n} sentences, MiniLM-L6; IG {ig_steps} steps, lime {lime_n} samples, "
-                f"kernel_shap/shap {ks_n} evaluations)", records, best_rates)
+                f"kernel_shap/shap {ks_n} evaluations)", records)
     counter.handle.remove()
     return records
 
@@ -730,11 +781,10 @@ def main() -> None:
           f"python {platform.python_version()}  torch {torch.__version__}  cores {os.cpu_count()}  "
           f"load avg at start {os.getloadavg()[0]:.2f}")
     print("# command: python benchmarks/vs_anchors.py " + " ".join(sys.argv[1:]))
-    best_rates: dict[str, float] = {}
     if args.only in (None, "images"):
-        images_workload(args, best_rates)
+        images_workload(args)
     if args.only in (None, "text"):
-        text_workload(args, best_rates)
+        text_workload(args)
     if args.only in (None, "memory"):
         memory_section(32 if args.quick else 256)
     print(f"# load avg at end {os.getloadavg()[0]:.2f}")

@@ -354,17 +354,24 @@ def check_agreement(model, texts: list[str], lumos_out: dict, ferret_out: dict, 
                 c["aopc_sufficiency"].append(suff)
             c["taucorr_loo"].append(tau_loo_ferret_way(model, tok, texts[i], mine[i].target, ferret_attr[i]))
         rec["nested"] = nested
+        rt = roundtrip_changes(tok, texts, theirs)
         for lname, fname in METRICS:
             ref = np.array([f[fname] for f in theirs], dtype=np.float64)
             rec[lname] = {"mean_ferret": float(np.nanmean(ref))}
-            for tag, vals in (("a", a[lname]), ("b", b[lname]), ("c", c[lname])):
+            # lumos's own metric code where ferret's round trip changes none of the sentence's inputs: AOPC given
+            # ferret's token sets (b), tau as it is (a)
+            untouched = ~np.array(rt["loo_touched" if lname == "taucorr_loo" else "aopc_touched"])
+            own = a[lname] if lname == "taucorr_loo" else b[lname]
+            for tag, vals, keep in (("a", a[lname], None), ("b", b[lname], None), ("c", c[lname], None),
+                                    ("own_untouched", own, untouched)):
                 vals = np.asarray(vals, dtype=np.float64)
-                both = np.isfinite(ref) & np.isfinite(vals)
+                both = np.isfinite(ref) & np.isfinite(vals) & (keep if keep is not None else True)
                 rec[lname][tag] = {
                     "max_abs_diff": float(np.abs(vals[both] - ref[both]).max()) if both.any() else float("nan"),
                     "nan_mismatch": int((np.isfinite(ref) != np.isfinite(vals)).sum()) if tag != "b" or
                     lname != "taucorr_loo" else 0}
-        rec["roundtrip"] = roundtrip_changes(tok, texts, theirs)
+            rec[lname]["own_untouched"]["n"] = int(untouched.sum())
+        rec["roundtrip"] = rt
         report[name] = rec
     return report
 
@@ -395,9 +402,11 @@ def tau_loo_ferret_way(model, tok, text: str, target: int, scores: np.ndarray) -
 
 def roundtrip_changes(tok, texts: list[str], theirs: list[dict]) -> dict:
     """How often ferret's way of removing word pieces (delete the ids, decode to a string, tokenize again)
-    gives the model other word pieces than deleting the ids (lumos's way)."""
+    gives the model other word pieces than deleting the ids (lumos's way); per sentence, whether it did."""
     loo_changed = loo_total = aopc_changed = aopc_total = 0
+    loo_touched, aopc_touched = [], []
     for text, f in zip(texts, theirs):
+        before = (loo_changed, aopc_changed)
         ids = tok(text, add_special_tokens=False)["input_ids"]
         variants = [[t for j, t in enumerate(ids) if j != k] for k in range(len(ids))]
         again = lambda v: tok(tok.decode(v), add_special_tokens=False)["input_ids"]  # noqa: E731
@@ -410,7 +419,10 @@ def roundtrip_changes(tok, texts: list[str], theirs: list[dict]) -> dict:
             for v in (keep_c, keep_s):
                 aopc_total += 1
                 aopc_changed += again(v) != v
-    return {"loo": (loo_changed, loo_total), "aopc": (aopc_changed, aopc_total)}
+        loo_touched.append(loo_changed > before[0])
+        aopc_touched.append(aopc_changed > before[1])
+    return {"loo": (loo_changed, loo_total), "aopc": (aopc_changed, aopc_total), "loo_touched": loo_touched,
+            "aopc_touched": aopc_touched}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -452,9 +464,11 @@ def tables(texts, ferret_out, lumos_out, agree, budgets, meta, meta_repeat: int)
             "|difference| over the sentences. (a) lumos's metrics as they are; (b) lumos's metrics given "
             "ferret's token sets per AOPC level (removal still lumos's: the word-piece ids deleted); (c) ferret's "
             "token sets and ferret's removal (ids deleted, decoded, tokenized again), forward passes through "
-            "lumos's model adapter.", "",
-            "| method | metric | ferret mean | (a) lumos as is | (b) ferret's token sets | (c) + ferret's removal |",
-            "|---|---|---:|---:|---:|---:|"]
+            "lumos's model adapter. Last column: lumos's own metric code (AOPC: as in (b); tau: as in (a)) on the "
+            "sentences where ferret's decode/re-tokenize step changes none of the perturbed inputs.", "",
+            "| method | metric | ferret mean | (a) lumos as is | (b) ferret's token sets | (c) + ferret's removal "
+            "| lumos's code, untouched sentences |",
+            "|---|---|---:|---:|---:|---:|---:|"]
     for name in METHODS:
         r = agree[name]
         flag = "" if r["aligned"] else " (TOKENS NOT ALIGNED)"
@@ -470,7 +484,7 @@ def tables(texts, ferret_out, lumos_out, agree, budgets, meta, meta_repeat: int)
                 return shown + (f", {d['nan_mismatch']} NaN mismatch" if d["nan_mismatch"] else "")
 
             out.append(f"| {name}{flag} | {lname} | {fmt(v['mean_ferret'])} | {cell('a')} | {cell('b')} | "
-                       f"{cell('c')} |")
+                       f"{cell('c')} | {cell('own_untouched')} on {v['own_untouched']['n']}/{len(texts)} |")
     out += ["", "Attributions: mean Spearman between lumos's and ferret's attributions per sentence; max |difference| "
             "of the L1-normalised attributions; how many of ferret's perturbed inputs its decode/re-tokenize step "
             "turns into other word pieces than deleting the ids gives.", "",
