@@ -128,3 +128,23 @@ def test_gradient_methods_count_their_forward_rows():
     lumos.explain(model, np.zeros((2, 3, 8, 8), np.float32), method="integrated_gradients", steps=8)
     # the predictions (2), the path (2 x 8 points), then f(x) and f(baseline) for the completeness check (2 + 2)
     assert model.counts.rows == 2 + 16 + 4
+
+
+def test_text_gradients_run_in_length_groups_and_never_pad_past_the_longest_row(tiny_bert, tokenizer):
+    model = lumos.wrap((tiny_bert, tokenizer))
+    texts = ["good", "a long and winding but ultimately rewarding film about loss", "bad", "fine film"]
+    batch = model.prepare(texts)
+    lengths = [len(d.ids) for d in batch.docs]  # [CLS] and [SEP] included
+    groups = model.gradient_groups(batch)
+    assert [list(g) for g in groups] == [[0, 2], [3], [1]], lengths
+    seen = []
+    hook = tiny_bert.register_forward_pre_hook(lambda m, a, kw: seen.append(kw["inputs_embeds"].shape[1])
+                                               if kw.get("inputs_embeds") is not None else None, with_kwargs=True)
+    try:
+        together = lumos.explain(model, texts, method="integrated_gradients", steps=4)
+    finally:
+        hook.remove()
+    assert max(seen) == max(lengths) and min(seen) == min(lengths)
+    for text, e in zip(texts, together):
+        alone = lumos.explain(model, [text], method="integrated_gradients", steps=4)[0]
+        np.testing.assert_allclose(e.attributions, alone.attributions, atol=1e-5)

@@ -40,7 +40,12 @@ def run_explainer(model: Model, explainer: Explainer, inputs: Any, target: Any =
         with model.session():
             probs = model.evaluate(batch.rows())
             targets = resolve_targets(target, probs, model.labels)
-            results = explainer.attribute(model, batch, targets, probs, int(seed))
+            groups = model.gradient_groups(batch) if cls.needs_gradients else [np.arange(len(batch))]
+            results: list = [None] * len(batch)
+            for idx in groups:
+                part = batch if len(idx) == len(batch) else batch.subset(idx)
+                for i, res in zip(idx, explainer.attribute(model, part, targets[idx], probs[idx], int(seed))):
+                    results[i] = res
     finally:
         model.sizer.batch_size = saved_batch_size
     resolved = {f.name: _recordable(getattr(explainer, f.name)) for f in dataclasses.fields(explainer)}

@@ -99,6 +99,11 @@ class Model:
             f"{type(self).__name__} gives no gradients, so gradient methods cannot run on it. "
             "Use a perturbation method instead: occlusion, lime, kernel_shap or exact_shapley.")
 
+    def gradient_groups(self, batch: Batch) -> list[np.ndarray]:
+        """Index groups of ``batch`` that gradient methods run one at a time (text: similar lengths, so a
+        group pads little); inputs of one shape form one group."""
+        return [np.arange(len(batch))]
+
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
         """Eval mode and friends for the duration of one explain call; everything restored afterwards."""

@@ -111,6 +111,18 @@ class HuggingFaceTextModel(Model):
         return out
 
     # ----- gradients and attention -------------------------------------------------------------------
+    def gradient_groups(self, batch: Batch, ratio: float = 1.25) -> list[np.ndarray]:
+        """Examples sorted by token count and cut where a length exceeds ``ratio`` x the group's shortest,
+        so a gradient pass over many path points never pads short sentences to the batch's longest."""
+        lengths = np.array([len(d.ids) for d in batch.docs])  # type: ignore[union-attr]
+        order = np.argsort(lengths, kind="stable")
+        groups: list[list[int]] = []
+        for i in order:
+            if not groups or lengths[i] > ratio * lengths[groups[-1][0]]:
+                groups.append([])
+            groups[-1].append(int(i))
+        return [np.array(g) for g in groups]
+
     def gradient_space(self, batch: Batch) -> "EmbeddingGradientSpace":
         return EmbeddingGradientSpace(self, batch)
 
@@ -150,6 +162,7 @@ class EmbeddingGradientSpace(GradientSpace):
         self.model = model
         self.docs = batch.docs
         self.ids, self.mask = model._pad([d.ids for d in batch.docs])  # type: ignore[union-attr]
+        self.lengths = self.mask.sum(1)
         self.embed = model.model.get_input_embeddings()
         with torch.no_grad():
             self.x = self.embed(self.ids).detach()
@@ -161,7 +174,9 @@ class EmbeddingGradientSpace(GradientSpace):
         self.special = torch.from_numpy(special).to(self.ids.device)
 
     def logits(self, z: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-        return self.model._logits(inputs_embeds=z, attention_mask=self.mask[rows])
+        """Trimmed to the longest of ``rows``: the padding past it is masked out anyway (its gradient is 0)."""
+        n = int(self.lengths[rows].max())
+        return self.model._logits(inputs_embeds=z[:, :n], attention_mask=self.mask[rows, :n])
 
     def baseline(self, spec: object) -> torch.Tensor:
         """'pad' / 'mask': every non-special token replaced by [PAD] / [MASK]; 'zeros': zero embeddings there."""
