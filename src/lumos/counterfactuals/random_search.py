@@ -1,0 +1,21 @@
+"""Random search: rows equal to the query except for a few features drawn within their bounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .query import Query
+
+
+@dataclass(frozen=True)
+class RandomSearch:
+    """``batch``: candidates scored per model call; stops once 4n valid candidates are found or the query's
+    budget is spent."""
+
+    batch: int = 500
+
+    def search(self, query: Query, rng: np.random.Generator) -> None:
+        while query.remaining > 0 and not query.enough():
+            query.score(query.bounds.sample(rng, min(self.batch, query.remaining)))

@@ -1,0 +1,82 @@
+"""From a pool of valid candidates to n counterfactuals: close, diverse, and with no needless change.
+
+Shared by every search method: a greedy diverse pick of 3n candidates, a batched sparsification (undo each
+change that is not needed to stay valid, then pull numeric changes towards the original), and a final greedy
+pick of n.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .query import Query
+
+PULL_FRACTIONS = (0.25, 0.5, 0.75)
+
+
+def greedy_pick(query: Query, z: np.ndarray, k: int, diversity_weight: float) -> np.ndarray:
+    """k rows of ``z``: the closest to x first, then each time the row that minimises distance to x minus
+    ``diversity_weight`` x its distance to the nearest row picked so far. Deterministic (ties: lowest index)."""
+    if len(z) <= 1 or k <= 0:
+        return z[:k]
+    to_x = query.space.distance(z, query.x)
+    picked = [int(np.argmin(to_x))]
+    nearest = query.space.distance(z, z[picked[0]])
+    while len(picked) < min(k, len(z)):
+        cost = to_x - diversity_weight * nearest
+        cost[picked] = np.inf
+        best = int(np.argmin(cost))
+        if not np.isfinite(cost[best]):
+            break
+        picked.append(best)
+        nearest = np.minimum(nearest, query.space.distance(z, z[best]))
+    return z[picked]
+
+
+def sparsify(query: Query, z: np.ndarray, rounds: int = 8) -> np.ndarray:
+    """(M, F) valid candidates -> the same number of valid candidates with changes undone where validity
+    allows: each round scores, in one model call, every candidate with one changed feature set back to x (or a
+    numeric change shortened to a quarter, half or three quarters) and keeps, per candidate, the valid variant
+    closest to x. Stops when nothing improves, after ``rounds`` rounds, or when the budget is spent."""
+    z = z.copy()
+    x, space = query.x, query.space
+    for _ in range(rounds):
+        variants, owners = [], []
+        for i, row in enumerate(z):
+            for j in np.flatnonzero(row != x):
+                steps = (0.0,) if space.categorical[j] else (0.0, *PULL_FRACTIONS)
+                for t in steps:
+                    v = row.copy()
+                    v[j] = x[j] + t * (row[j] - x[j])
+                    variants.append(v)
+                    owners.append(i)
+        if not variants or query.remaining == 0:
+            break
+        candidates = query.bounds.project(np.stack(variants))
+        margins = query.score(candidates, pool=False)
+        owners_arr = np.asarray(owners[: len(margins)])
+        candidates = candidates[: len(margins)]
+        ok = (margins > 0) & query.bounds.respected(candidates)
+        improved = False
+        gain = query.space.distance(candidates, x)
+        for i in range(len(z)):
+            mine = np.flatnonzero(ok & (owners_arr == i))
+            if len(mine) == 0:
+                continue
+            best = mine[np.argmin(gain[mine])]
+            if gain[best] < space.distance(z[i:i + 1], x)[0] - 1e-12:
+                z[i] = candidates[best]
+                improved = True
+        if not improved:
+            break
+    return z
+
+
+def choose(query: Query, n: int, diversity_weight: float) -> np.ndarray:
+    """The final (<= n, F) counterfactuals from the query's valid pool."""
+    pool = query.valid_pool()
+    if len(pool) == 0:
+        return pool
+    shortlist = sparsify(query, greedy_pick(query, pool, 3 * n, diversity_weight))
+    shortlist = np.unique(shortlist, axis=0)
+    return greedy_pick(query, shortlist, n, diversity_weight)
