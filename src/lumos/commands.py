@@ -111,6 +111,28 @@ def register(app: typer.Typer) -> None:
             bench_spec = BenchSpec(**{k: v for k, v in flags.items() if v is not None})
         run_bench(bench_spec, report)
 
+    @app.command()
+    @one_line_errors
+    def counterfactual(model: str = typer.Option("tabular/adult/gbm", help="A zoo table model."),
+                       row: int = typer.Option(0, help="Row number in the split."),
+                       split: str = typer.Option("test", help="train, validation or test."),
+                       desired: Optional[str] = typer.Option(None, help="Desired class (default: the other one)."),
+                       n: int = typer.Option(5, help="Number of counterfactuals."),
+                       method: str = typer.Option("genetic", help="genetic, random, kdtree or gradient."),
+                       seed: int = typer.Option(0)) -> None:
+        """What would have to change for the decision to flip: a before/after table, changed cells marked."""
+        from . import zoo
+        from .counterfactuals import CounterfactualExplainer
+        from .errors import InputError
+
+        wrapped, splits = zoo.load(model)
+        if split not in splits or not 0 <= row < len(splits[split]):
+            raise InputError(f"--row {row} --split {split}: the {model} splits are "
+                             f"{ {k: len(v) for k, v in splits.items()} } rows long.")
+        result = CounterfactualExplainer(wrapped, splits["train"]).explain(
+            splits[split].iloc[[row]], desired=desired, n=n, method=method, seed=seed)
+        print_counterfactuals(result)
+
     @app.command("report")
     @one_line_errors
     def report_cmd(run: Optional[str] = typer.Argument(None, help="Run id (default: the latest run)."),
@@ -175,3 +197,36 @@ def _table(kind: str, entries: dict, columns: list[str]) -> None:
     for name, info in entries.items():
         table.add_row(name, *[", ".join(v) if isinstance(v, tuple) else str(v) for v in (info[c] for c in columns)])
     Console().print(table)
+
+
+def print_counterfactuals(result) -> None:
+    """Original row and counterfactuals as one table (a column per feature), changed cells marked."""
+    table = result.table(marker="*")
+    head = f"{len(result)} counterfactual(s) to {result.desired} by {result.method} in {result.seconds:.2f}s"
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # pragma: no cover - rich is a dependency, the plain table is for stripped installs
+        typer.echo(head)
+        typer.echo(table.to_string())
+    else:
+        out = Table(title=head, title_justify="left")
+        for column in ["feature", *table.columns]:
+            out.add_column(column)
+        for feature, values in table.iterrows():
+            out.add_row(feature, *[f"[bold yellow]{v}[/]" if v.endswith("*") else v for v in values])
+        console = Console()
+        console.width = max(console.width, 18 + 20 * len(table.columns))
+        console.print(out)
+    if result.reason:
+        typer.echo(f"no counterfactual: {result.reason}")
+    if result.params.get("desired_index") is not None:
+        typer.echo(f"p({result.desired}): original {_p(result, result.original_prediction[None])}, counterfactuals "
+                   f"{_p(result, result.predictions)}   (* marks a changed cell)")
+
+
+def _p(result, outputs) -> str:
+    """Probabilities of the desired class, two decimals."""
+    import numpy as np
+
+    return ", ".join(f"{v:.2f}" for v in np.asarray(outputs)[:, result.params["desired_index"]])

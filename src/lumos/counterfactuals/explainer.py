@@ -121,6 +121,7 @@ class CounterfactualExplainer:
         original = self.space.decode(xz[None])
         found = self.space.decode(chosen)
         settings = {"n": int(n), "seed": seed, "budget": int(budget), "diversity_weight": diversity_weight,
+                    "desired_index": target.index,
                     "evaluations": query.scored, **asdict(searcher), "constraints": asdict(rules)}
         return CounterfactualSet(original, found, pd.DataFrame(chosen != xz, columns=found.columns),
                                  outputs, x_out[0], target.label, method, scores, settings, reason)

@@ -45,13 +45,13 @@ class CounterfactualSet:
         return out
 
     def table(self, marker: str = "*") -> pd.DataFrame:
-        """The original and the counterfactuals as strings, each changed cell suffixed with ``marker``; columns:
-        features, rows: "original", "cf 1", ..."""
+        """Before/after as strings: one row per feature, columns "original", "cf 1", ...; each changed cell is
+        suffixed with ``marker``."""
         frame = pd.concat([self.original, self.counterfactuals], ignore_index=True).astype(str)
-        marks = np.vstack([np.zeros((1, self.changed.shape[1]), dtype=bool), self.changed.to_numpy()])
+        marks = np.vstack([np.zeros((1, self.changed.shape[1]), dtype=bool), self.changed.to_numpy(dtype=bool)])
         frame = frame.where(~marks, frame + marker)
         frame.index = ["original"] + [f"cf {i + 1}" for i in range(len(self))]
-        return frame
+        return frame.T
 
     def __repr__(self) -> str:
         head = f"CounterfactualSet({len(self)} counterfactuals to {self.desired!r} by {self.method}"
