@@ -3,13 +3,15 @@
 from . import eraser
 from .agreement import agreement
 from .api import explain, methods
+from .counterfactuals import counterfactuals
 from .evaluation import Scores, evaluate
 from .evaluation import metrics_info as metrics
 from .errors import InputError, LumosError, ModelError, UnsupportedError
 from .explanation import Explanation, Explanations
+from .influence import influence
 from .models import Model, wrap
 
-__all__ = ["explain", "methods", "evaluate", "metrics", "agreement", "Scores", "wrap", "Model", "Explanation", "Explanations", "LumosError", "InputError",
+__all__ = ["explain", "methods", "counterfactuals", "evaluate", "influence", "metrics", "agreement", "Scores", "wrap", "Model", "Explanation", "Explanations", "LumosError", "InputError",
            "ModelError", "UnsupportedError"]
 __version__ = "0.1.0"
 

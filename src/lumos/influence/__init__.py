@@ -1,0 +1,69 @@
+"""lumos.influence: which training examples made the model predict this.
+
+    result = lumos.influence(model, (x_train, y_train), (x_test, y_test), method="exact", params="last_layer")
+    result.scores             # (n_test, n_train): predicted change of each test loss if a training example is removed
+    result.proponents(0)      # the training examples that helped test example 0 most, with their inputs
+    result.self_influence     # (n_train,): high for atypical or mislabelled examples
+
+Methods: exact, lissa, arnoldi, ekfac, tracin, grad_dot, grad_cos (``methods()``). ``lds`` measures any of them
+against retraining.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ..models import wrap
+from ..models.torch_module import eval_mode
+from .base import get, names
+from .checkpoints import train_with_checkpoints
+from .data import build, network_of
+from .lds import LDSResult, lds, random_subsets
+from .result import Example, Influence
+from .selection import ParamSpec
+
+__all__ = ["influence", "methods", "Influence", "Example", "lds", "LDSResult", "random_subsets",
+           "train_with_checkpoints"]
+
+
+def methods() -> list[str]:
+    """Names of the influence methods."""
+    return names()
+
+
+def influence(model: Any, train: tuple[Any, Any], test: tuple[Any, Any], method: str = "exact",
+              params: ParamSpec = "last_layer", damping: float = 1e-3, batch_size: int | None = None,
+              self_influence: bool = True, seed: int = 0, **settings: Any) -> Influence:
+    """Influence of every training example on every test example's loss.
+
+    model: anything ``lumos.wrap`` takes with a torch network (nn.Module, (HF model, tokenizer), a zoo MLP).
+    train, test: (inputs, labels); labels are class indices or label names (test labels None: the model's own
+    predictions). params: "last_layer", a list of module names, or "all". damping: added to the Hessian's
+    diagonal (use the L2 strength the model was trained with). batch_size: rows per per-example-gradient batch
+    (default: about 16M gradient values). settings: the method's own (``lissa``: depth, repeats,
+    hessian_batch, scale; ``arnoldi``: rank, hessian_samples; ``exact``: max_params; ``tracin``: checkpoints,
+    learning_rates).
+    """
+    cls = get(method)
+    algo = cls.create(damping=damping, seed=seed, **settings)
+    model = wrap(model)
+    with eval_mode(network_of(model)):
+        if method == "tracin":
+            states = list(algo.checkpoints) or [None]  # type: ignore[attr-defined]
+            problems = [build(model, train, test, params, state, batch_size)[0] for state in states]
+            scores, own = algo.run_all(problems, self_influence)  # type: ignore[attr-defined]
+            problem = problems[0]
+        else:
+            problem = build(model, train, test, params, None, batch_size)[0]
+            scores, own = algo.run(problem, self_influence)
+    resolved = {f.name: getattr(algo, f.name) for f in dataclasses.fields(algo) if f.name != "checkpoints"}
+    resolved.update(params=params, batch_size=problem.batch_size)
+    if method == "tracin":
+        resolved["n_checkpoints"] = len(algo.checkpoints)  # type: ignore[attr-defined]
+    return Influence(scores, own, method, resolved, list(problem.names), train[0], train[1])
+
+
+# ``lumos.influence`` is this function; its tools stay reachable from it (``lumos.influence.lds(...)``).
+for _tool in (methods, lds, random_subsets, train_with_checkpoints, Influence, Example, LDSResult):
+    setattr(influence, _tool.__name__, _tool)

@@ -1,0 +1,101 @@
+"""The influence-method registry and the one driver they share.
+
+A method estimates ``scores[i, j]``: the change of test example i's loss when training example j is removed
+from training. Positive: removing j would raise the test loss, so j helped (a proponent); negative: j hurt
+(an opponent). Most methods are a preconditioned gradient product, ``scale * g_test^T P g_train``:
+
+    exact, lissa, arnoldi, ekfac: P ~ (H + damping I)^-1, scale 1/n (the first-order leave-one-out change);
+    grad_dot: P = I, scale 1 (a similarity, same sign, not in loss units); grad_cos: unit-normalised gradients.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, fields
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..errors import InputError
+from .problem import Problem
+
+_METHODS: dict[str, type["Method"]] = {}
+
+
+def register(name: str) -> Callable[[type["Method"]], type["Method"]]:
+    def decorate(cls: type["Method"]) -> type["Method"]:
+        cls.name = name
+        _METHODS[name] = cls
+        return cls
+
+    return decorate
+
+
+def get(name: str) -> type["Method"]:
+    from . import arnoldi, ekfac, exact, grad_cos, grad_dot, lissa, tracin  # noqa: F401  (registers them)
+
+    if name not in _METHODS:
+        close = difflib.get_close_matches(str(name), _METHODS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise InputError(f"unknown influence method {name!r}.{hint} Known: {', '.join(sorted(_METHODS))}.")
+    return _METHODS[name]
+
+
+def names() -> list[str]:
+    get("exact")
+    return sorted(_METHODS)
+
+
+@dataclass(frozen=True)
+class Method:
+    """Hyper-parameters of a method (subclasses add theirs as fields); ``run`` does the work."""
+
+    name = "method"
+    damping: float = 1e-3
+    seed: int = 0
+
+    @classmethod
+    def create(cls, **kw: Any) -> "Method":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(kw) - known)
+        if unknown:
+            raise InputError(f"influence method {cls.name!r} takes {sorted(known)}; got unknown {unknown}.")
+        if "damping" in kw and not (np.isfinite(kw["damping"]) and kw["damping"] >= 0):
+            raise InputError(f"damping must be a finite number >= 0; got {kw['damping']!r}.")
+        return cls(**kw)
+
+    def run(self, problem: Problem, self_influence: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """(scores (n_test, n_train), self-influence (n_train,) or None)."""
+        self.fit(problem)
+        return preconditioned_scores(problem, self, self_influence)
+
+    # ----- preconditioned-product methods ---------------------------------------------------------------
+    scale_by_n = True
+
+    def fit(self, problem: Problem) -> None:
+        """Precompute what ``precondition`` needs (an inverse, eigenvectors, factors)."""
+
+    def precondition(self, g: Tensor) -> Tensor:
+        """(k, p) gradients -> (k, p) P g."""
+        return g
+
+    def train_side(self, g: Tensor) -> Tensor:
+        return g
+
+
+def preconditioned_scores(problem: Problem, method: Method, self_influence: bool
+                          ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Stream the training gradients once: scores = scale * P(g_test) . g_train; self = scale * P(g) . g."""
+    n = len(problem.train)
+    scale = 1.0 / n if method.scale_by_n else 1.0
+    left = method.precondition(problem.all_grads(problem.test)).to(torch.float64)
+    scores = np.zeros((len(problem.test), n))
+    own = np.zeros(n) if self_influence else None
+    for lo, hi, g in problem.grads(problem.train):
+        right = method.train_side(g).to(torch.float64)
+        scores[:, lo:hi] = (scale * left @ right.T).numpy()
+        if own is not None:
+            own[lo:hi] = (scale * (method.precondition(g).to(torch.float64) * right).sum(1)).numpy()
+    return scores, own

@@ -1,0 +1,156 @@
+"""From a lumos Model and (inputs, labels) pairs to the tensor ``Problem`` the methods work on.
+
+When every chosen parameter belongs to the output layer (``params="last_layer"``), the rest of the network is run
+once, without gradients, and its output layer's inputs are cached: the problem is then the output layer alone on
+those features, which is exact (the output layer's gradients do not depend on anything else) and cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.func import functional_call
+
+from ..errors import InputError, UnsupportedError
+from ..models import Model, wrap
+from ..models.huggingface import HuggingFaceTextModel
+from ..models.torch_module import TorchModel
+from .problem import Problem, Rows, logits_of
+from .selection import ParamSpec, output_module, select
+
+
+def network_of(model: Model) -> nn.Module:
+    """The torch module behind a lumos Model (the zoo's table MLPs included)."""
+    if isinstance(model, TorchModel):
+        return model.module
+    if isinstance(model, HuggingFaceTextModel):
+        return model.model
+    head = getattr(getattr(model, "head", None), "module", None)
+    if isinstance(head, nn.Module) and hasattr(model, "preprocessor"):
+        return head
+    raise UnsupportedError(f"influence needs gradients of a torch network; a {type(model).__name__} has none. "
+                           "Wrap an nn.Module, a (Hugging Face model, tokenizer) pair or a zoo MLP.")
+
+
+def split_pair(data: Any, role: str, labels_required: bool) -> tuple[Any, Any]:
+    """(inputs, labels) from what the user passed as ``train``/``test``."""
+    if not (isinstance(data, tuple) and len(data) == 2):
+        what = f"a {type(data).__name__}" + (f" of length {len(data)}" if isinstance(data, tuple) else "")
+        raise InputError(f"{role} must be an (inputs, labels) pair; got {what}. Influence measures the effect of "
+                         f"each labelled example on the loss: pass {role}=(inputs, labels).")
+    inputs, labels = data
+    if labels is None and labels_required:
+        raise InputError(f"{role} has no labels (got ({type(inputs).__name__}, None)); the training loss needs "
+                         f"them. Pass {role}=(inputs, labels) with one class index or label name per input.")
+    return inputs, labels
+
+
+def model_rows(model: Model, inputs: Any) -> Any:
+    """Raw inputs -> what the network takes: a float tensor (images, tables) or token-id lists (text)."""
+    batch = model.prepare(inputs)
+    if isinstance(model, HuggingFaceTextModel):
+        return [d.ids for d in batch.docs]  # type: ignore[union-attr]
+    x = batch.x
+    if hasattr(model, "preprocessor"):
+        import pandas as pd
+
+        x = model.preprocessor.transform(pd.DataFrame(x, columns=batch.feature_names))
+    dtype = next(network_of(model).parameters()).dtype
+    return torch.as_tensor(np.asarray(x, dtype=np.float64), dtype=dtype)
+
+
+def label_indices(model: Model, labels: Any, n: int, n_classes: int, role: str) -> Tensor:
+    """(n,) int64 class indices from ints or label names; errors name the mismatch."""
+    y = np.asarray(labels.detach().cpu() if isinstance(labels, Tensor) else labels)
+    if y.ndim != 1 or len(y) != n:
+        raise InputError(f"{role} has {n} inputs but labels of shape {y.shape}; pass one label per input.")
+    if y.dtype.kind in "UO":
+        names = model.labels or []
+        unknown = sorted({str(v) for v in y} - set(names))
+        if unknown:
+            raise InputError(f"{role} labels {unknown[:5]} are not the model's labels {names}.")
+        y = np.array([names.index(str(v)) for v in y])
+    if y.dtype.kind == "f" and np.any(y != np.round(y)) or y.dtype.kind not in "iuf":
+        raise InputError(f"{role} labels must be class indices or label names; got dtype {y.dtype}.")
+    y = y.astype(np.int64)
+    if len(y) and (y.min() < 0 or y.max() >= n_classes):
+        raise InputError(f"{role} labels range over {y.min()}..{y.max()}, but the model has {n_classes} classes.")
+    return torch.from_numpy(y)
+
+
+def _forward(model: Model, network: nn.Module, state: dict[str, Tensor], rows: Any) -> Tensor:
+    """Logits of one batch of model rows with the network at ``state``."""
+    if isinstance(model, HuggingFaceTextModel):
+        ids, mask = model._pad(rows)
+        return logits_of(functional_call(network, state, (), {"input_ids": ids, "attention_mask": mask}))
+    return logits_of(functional_call(network, state, (rows,)))
+
+
+def _features(model: Model, network: nn.Module, state: dict[str, Tensor], head: nn.Module, rows: Any,
+              batch_size: int) -> Tensor:
+    """(n, d) inputs of the output layer ``head`` for every row (text sorted by length, then put back)."""
+    seen: list[tuple[Tensor, Tensor]] = []
+    hook = head.register_forward_hook(lambda m, args, out: seen.append((args[0].detach(), out.detach())))
+    order = np.argsort([len(r) for r in rows], kind="stable") if isinstance(rows, list) else np.arange(len(rows))
+    parts = []
+    try:
+        with torch.no_grad():
+            for lo in range(0, len(rows), batch_size):
+                idx = order[lo:lo + batch_size]
+                batch = [rows[i] for i in idx] if isinstance(rows, list) else rows[idx]
+                seen.clear()
+                logits = _forward(model, network, state, batch)
+                if len(seen) != 1 or seen[0][0].ndim != 2 or not torch.allclose(seen[0][1], logits):
+                    raise UnsupportedError("the output layer's output is not the network's logits, so influence "
+                                           "cannot be restricted to it; choose params=[module names] or 'all'.")
+                parts.append(seen[0][0])
+    finally:
+        hook.remove()
+    feats = torch.cat(parts)
+    return feats[torch.from_numpy(np.argsort(order))]
+
+
+def build(model: Any, train: Any, test: Any, params: ParamSpec, state: dict[str, Tensor] | None = None,
+          batch_size: int | None = None, labels_required: bool = True) -> tuple[Problem, Model, Sequence[Any]]:
+    """(problem, lumos model, (train inputs, test inputs)) for one parameter state (default: the model's own)."""
+    model = wrap(model)
+    network = network_of(model)
+    train_inputs, train_labels = split_pair(train, "train", True)
+    test_inputs, test_labels = split_pair(test, "test", False)
+    names = select(network, params)
+    full = {**dict(network.named_parameters()), **dict(network.named_buffers())}
+    if state is not None:
+        missing = sorted(set(full) - set(state))
+        if missing:
+            raise InputError(f"a checkpoint lacks the network's entries {missing[:5]}; pass full state_dicts.")
+        full = {k: torch.as_tensor(state[k]) for k in full}
+    full = {k: v.detach() for k, v in full.items()}
+    x_train, x_test = model_rows(model, train_inputs), model_rows(model, test_inputs)
+    head_name = output_module(network)
+    on_head = all(n.startswith(head_name + ".") for n in names)
+    if not on_head and isinstance(model, HuggingFaceTextModel):
+        raise UnsupportedError(f"for text models influence covers the output layer ({head_name!r}) only; got "
+                               f"params selecting {len(names)} parameters outside it. Use params='last_layer'.")
+    module: nn.Module = network
+    if on_head:
+        module = dict(network.named_modules())[head_name]
+        step = batch_size or 64
+        x_train = _features(model, network, full, module, x_train, step)
+        x_test = _features(model, network, full, module, x_test, step)
+        cut = len(head_name) + 1
+        full = {k[cut:]: v for k, v in full.items() if k.startswith(head_name + ".")}
+        names = [n[cut:] for n in names]
+    with torch.no_grad():
+        n_classes = logits_of(functional_call(module, full, (x_train[:1],))).shape[1]
+    y_train = label_indices(model, train_labels, len(x_train), n_classes, "train")
+    if test_labels is None:  # explain the model's own prediction
+        with torch.no_grad():
+            y_test = torch.cat([logits_of(functional_call(module, full, (x_test[i:i + 256],))).argmax(1)
+                                for i in range(0, len(x_test), 256)]) if len(x_test) else torch.zeros(0, dtype=torch.long)
+    else:
+        y_test = label_indices(model, test_labels, len(x_test), n_classes, "test")
+    problem = Problem(module, full, names, Rows(x_train, y_train), Rows(x_test, y_test), batch_size)
+    return problem, model, (train_inputs, test_inputs)

@@ -1,0 +1,119 @@
+"""The tensor problem every influence method works on: a module, the chosen parameters, and labelled rows.
+
+Per-example gradients come from ``torch.func`` (vmap of grad over a functional call) in batches of
+``batch_size`` rows, so at most (batch_size x n_params) gradient values exist at once; Hessian-vector products
+and the explicit Hessian are streamed over the training rows the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.func import functional_call, grad, hessian, jvp, vmap
+
+from ..errors import ModelError
+
+
+def logits_of(out: object) -> Tensor:
+    """A module's output -> (B, K) logits (tuples and Hugging Face outputs unpacked)."""
+    if isinstance(out, (tuple, list)):
+        out = out[0]
+    if hasattr(out, "logits"):
+        out = out.logits
+    if not isinstance(out, Tensor) or out.ndim != 2:
+        raise ModelError(f"influence needs a network returning logits (B, n_classes); got "
+                         f"{getattr(out, 'shape', type(out).__name__)}.")
+    return out
+
+
+@dataclass
+class Rows:
+    """Labelled model rows: ``x`` (n, ...) tensor the module takes, ``y`` (n,) int64 class indices."""
+
+    x: Tensor
+    y: Tensor
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def take(self, idx: np.ndarray | slice) -> "Rows":
+        return Rows(self.x[idx], self.y[idx])
+
+
+class Problem:
+    """Cross-entropy of ``module`` on rows, as a function of the flattened chosen parameters (p,).
+
+    ``state``: every parameter and buffer the module is evaluated at (detached); ``names``: the chosen ones.
+    """
+
+    def __init__(self, module: nn.Module, state: dict[str, Tensor], names: list[str], train: Rows, test: Rows,
+                 batch_size: int | None = None):
+        self.module, self.names, self.train, self.test = module, names, train, test
+        self.state = {k: v.detach() for k, v in state.items()}
+        self.shapes = [self.state[n].shape for n in names]
+        self.sizes = [int(np.prod(s)) for s in self.shapes]
+        self.flat = torch.cat([self.state[n].reshape(-1) for n in names])
+        self.n_params = int(self.flat.numel())
+        self.batch_size = batch_size or max(1, min(1024, (1 << 24) // max(self.n_params, 1)))
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.flat.dtype
+
+    def unflatten(self, flat: Tensor) -> dict[str, Tensor]:
+        return {n: part.view(s) for n, part, s in zip(self.names, flat.split(self.sizes), self.shapes)}
+
+    def losses(self, flat: Tensor, x: Tensor, y: Tensor) -> Tensor:
+        """(B,) per-example cross-entropy with the chosen parameters set to ``flat``."""
+        out = functional_call(self.module, {**self.state, **self.unflatten(flat)}, (x,))
+        return nn.functional.cross_entropy(logits_of(out), y, reduction="none")
+
+    def _one_loss(self, flat: Tensor, x: Tensor, y: Tensor) -> Tensor:
+        return self.losses(flat, x[None], y[None])[0]
+
+    def _batches(self, rows: Rows, batch_size: int | None = None) -> Iterator[tuple[int, int, Rows]]:
+        step = batch_size or self.batch_size
+        for lo in range(0, len(rows), step):
+            hi = min(lo + step, len(rows))
+            yield lo, hi, rows.take(slice(lo, hi))
+
+    def grads(self, rows: Rows, flat: Tensor | None = None) -> Iterator[tuple[int, int, Tensor]]:
+        """(lo, hi, G) per batch: G (hi - lo, p) per-example loss gradients of rows[lo:hi]."""
+        point = self.flat if flat is None else flat
+        per_example = vmap(grad(self._one_loss), in_dims=(None, 0, 0))
+        for lo, hi, b in self._batches(rows):
+            yield lo, hi, per_example(point, b.x, b.y).detach()
+
+    def all_grads(self, rows: Rows) -> Tensor:
+        """(n, p) gradients of every row; only for the test side or small sets."""
+        return torch.cat([g for _, _, g in self.grads(rows)]) if len(rows) else self.flat.new_zeros(0, self.n_params)
+
+    def hvp(self, vectors: Tensor, rows: Rows | None = None) -> Tensor:
+        """(k, p) -> (k, p): products with the Hessian of the mean loss over ``rows`` (default: all train)."""
+        rows = self.train if rows is None else rows
+        out = torch.zeros_like(vectors)
+        step = max(32, (1 << 24) // max(len(vectors) * self.n_params, 1))  # bounds k x rows x p values
+        for _, _, b in self._batches(rows, step):
+            def batch_grad(flat: Tensor, b: Rows = b) -> Tensor:
+                return grad(lambda f: self.losses(f, b.x, b.y).sum())(flat)
+
+            one = lambda v: jvp(batch_grad, (self.flat,), (v,))[1]  # noqa: E731
+            out += vmap(one)(vectors).detach()
+        return out / len(rows)
+
+    def hessian(self) -> Tensor:
+        """(p, p) Hessian of the mean training loss, summed over batches."""
+        total = torch.zeros(self.n_params, self.n_params, dtype=self.dtype)
+        for _, _, b in self._batches(self.train, max(1, self.batch_size // 8)):
+            total += hessian(lambda f, b=b: self.losses(f, b.x, b.y).sum())(self.flat).detach()
+        return total / len(self.train)
+
+    def probs(self, rows: Rows) -> Tensor:
+        """(n, K) softmax probabilities of rows at the current parameters."""
+        with torch.no_grad():
+            return torch.cat([torch.softmax(logits_of(functional_call(self.module, self.state, (b.x,))), 1)
+                              for _, _, b in self._batches(rows)])
