@@ -113,7 +113,7 @@ class CounterfactualExplainer:
             query.budget = query.scored + int(budget)
             chosen = choose(query, int(n), diversity_weight)
             if len(chosen) == 0:
-                reason = self._blocking(xz, target, rules, seed, query.scored)
+                reason = self._blocking(xz, target, rules, seed, method, query.scored)
         seconds = time.perf_counter() - start
         outputs = self.predictor.outputs(chosen) if len(chosen) else np.zeros((0,) + x_out.shape[1:])
         scores = (score_set(self.space, bounds, target, self.predictor, chosen, self.plausibility(), seconds)
@@ -138,16 +138,22 @@ class CounterfactualExplainer:
             return f"the constraints fix every feature (immutable: {fixed}; vary: {rules.vary})"
         return None
 
-    def _blocking(self, xz: np.ndarray, target: Target, rules: Constraints, seed: int, spent: int) -> str:
-        """Which single constraint, relaxed, lets a small random search reach the target."""
-        blockers = []
-        for kind, feature in rules.items(self.space):
-            relaxed = Bounds.resolve(self.space, rules.without(kind, feature), xz)
-            probe = Query(relaxed, target, self.predictor, 1, DIAGNOSIS_BUDGET)
-            RandomSearch().search(probe, np.random.default_rng(seed))
-            if len(probe.valid_pool()):
-                blockers.append(describe(kind, feature))
+    def _blocking(self, xz: np.ndarray, target: Target, rules: Constraints, seed: int, method: str,
+                  spent: int) -> str:
+        """Why the search came back empty: a random probe under the same constraints (the method fell short),
+        else which single constraint, relaxed, lets the probe reach the target."""
         head = f"no counterfactual reaches {target.label} under the constraints within {spent} model evaluations"
+
+        def reachable(bounds: Bounds) -> bool:
+            probe = Query(bounds, target, self.predictor, 1, DIAGNOSIS_BUDGET)
+            RandomSearch().search(probe, np.random.default_rng(seed))
+            return len(probe.valid_pool()) > 0
+
+        if reachable(Bounds.resolve(self.space, rules, xz)):
+            return (f"{head} of the {method} search, but a random search under the same constraints reaches it: "
+                    "raise budget= or try method='random' or 'genetic'")
+        blockers = [describe(kind, feature) for kind, feature in rules.items(self.space)
+                    if reachable(Bounds.resolve(self.space, rules.without(kind, feature), xz))]
         if blockers:
             return f"{head}; relaxing {' or '.join(blockers)} makes it reachable"
         return (f"{head}, and relaxing any single constraint does not reach it within {DIAGNOSIS_BUDGET} either: "

@@ -18,7 +18,7 @@ from .query import Query
 @dataclass(frozen=True)
 class GeneticSearch:
     """``population``: rows per generation; ``generations``: the most generations (the query's budget may stop
-    it earlier); ``patience``: generations without a better n-th best loss before stopping;
+    it earlier); ``patience``: generations without a better n-th best loss, once n are valid, before stopping;
     ``sparsity_weight``: loss per changed feature (as a fraction of all features)."""
 
     population: int = 100
@@ -27,9 +27,10 @@ class GeneticSearch:
     sparsity_weight: float = 0.5
 
     def loss(self, query: Query, z: np.ndarray, margins: np.ndarray) -> np.ndarray:
-        """(N,) invalid rows pay 10 + their shortfall; all pay distance to x plus the sparsity term."""
+        """(N,) invalid rows pay 10 + 10 x their shortfall (so validity comes first); all pay distance to x plus
+        the sparsity term."""
         changed = (z != query.x).mean(axis=1)
-        invalid = np.where(margins > 0, 0.0, 10.0 - margins)
+        invalid = np.where(margins > 0, 0.0, 10.0 - 10.0 * margins)
         return invalid + query.space.distance(z, query.x) + self.sparsity_weight * changed
 
     def first_generation(self, query: Query, rng: np.random.Generator) -> np.ndarray:
@@ -55,7 +56,7 @@ class GeneticSearch:
             order = np.argsort(loss, kind="stable")
             z, loss = z[order], loss[order]
             nth = loss[min(query.n, len(loss)) - 1]
-            stale = stale + 1 if nth >= best - 1e-9 else 0
+            stale = stale + 1 if nth >= best - 1e-9 and nth < 10.0 else 0  # patience starts once n are valid
             best = min(best, nth)
             if stale >= self.patience or query.remaining == 0 or len(movable) == 0:
                 break

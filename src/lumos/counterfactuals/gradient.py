@@ -2,7 +2,8 @@
 Adam on a hinge loss towards the desired class, MAD-scaled proximity to the query, and a diversity term, the
 determinant of the kernel matrix 1 / (1 + distance) between them (a DPP).
 
-Numeric features move as x + u * MAD (clamped to their bounds); categorical features are relaxed to a softmax
+As in Wachter et al., the class term's weight doubles for each row still invalid at a check, so flat models
+are not stuck where the proximity pull balances a weak gradient. Numeric features move as x + u * (training range) (clamped to their bounds; the loss still counts MADs); categorical features are relaxed to a softmax
 over their allowed values and decoded by argmax. Every ``check_every`` steps the decoded rows are scored with the
 real model (one call) and pooled; the search stops once all n decode to valid rows.
 
@@ -85,12 +86,14 @@ class GradientSearch:
         num_idx = np.flatnonzero(~space.categorical)
         cat_idx = np.flatnonzero(space.categorical)
         n, x = query.n, query.x
-        mad = torch.as_tensor(space.mad[num_idx], dtype=torch.float32)
+        span = np.maximum(space.high[num_idx] - space.low[num_idx], 1e-12)
+        scale = torch.as_tensor(span, dtype=torch.float32)  # u = change / training range, so Adam's steps
+        cost = torch.as_tensor(span / space.mad[num_idx], dtype=torch.float32)  # cover any range; cost: in MADs
         x_num = torch.as_tensor(x[num_idx], dtype=torch.float32)
-        low = (torch.as_tensor(bounds.low[num_idx], dtype=torch.float32) - x_num) / mad
-        high = (torch.as_tensor(bounds.high[num_idx], dtype=torch.float32) - x_num) / mad
+        low = (torch.as_tensor(bounds.low[num_idx], dtype=torch.float32) - x_num) / scale
+        high = (torch.as_tensor(bounds.high[num_idx], dtype=torch.float32) - x_num) / scale
         free = torch.as_tensor(bounds.mutable[num_idx])
-        u = torch.as_tensor(rng.normal(0, 0.5, size=(n, len(num_idx))), dtype=torch.float32)
+        u = torch.as_tensor(rng.normal(0, 0.1, size=(n, len(num_idx))), dtype=torch.float32)
         u = torch.clamp(torch.where(free, u, torch.zeros_like(u)), low, high).requires_grad_(True)
         masks, cat_logits, x_onehots = [], [], []
         for j in cat_idx:
@@ -104,13 +107,14 @@ class GradientSearch:
             cat_logits.append(init.requires_grad_(True))
         optimiser = torch.optim.Adam([u, *cat_logits], lr=self.lr)
         index = query.target.index
+        weight = torch.ones(n)  # per-row weight of the class term, doubled at each check a row decodes invalid
         for step in range(1, self.steps + 1):
             probs = [torch.softmax(c + m, dim=1) for c, m in zip(cat_logits, masks)]
-            out = logits_of(x_num + u * mad, probs)
+            out = logits_of(x_num + u * scale, probs)
             others = torch.cat([out[:, :index], out[:, index + 1:]], dim=1).max(dim=1).values
-            yloss = torch.relu(0.5 - (out[:, index] - others)).mean()
-            proximity = self._distance_to_x(u, probs, x_onehots).mean()
-            loss = yloss + self.proximity_weight * proximity - self.diversity_weight * self._dpp(u, probs)
+            yloss = (weight * torch.relu(0.5 - (out[:, index] - others))).mean()
+            proximity = self._distance_to_x(u * cost, probs, x_onehots).mean()
+            loss = yloss + self.proximity_weight * proximity - self.diversity_weight * self._dpp(u * cost, probs)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -121,6 +125,7 @@ class GradientSearch:
                 margins = query.score(z)
                 if len(margins) < len(z) or np.all(margins > 0):
                     break
+                weight = torch.where(torch.as_tensor(margins > 0), weight, 2 * weight)
 
     @staticmethod
     def _distance_to_x(u: torch.Tensor, probs: list[torch.Tensor], x_onehots: list[torch.Tensor]) -> torch.Tensor:
@@ -144,7 +149,8 @@ class GradientSearch:
                 num_idx: np.ndarray, cat_idx: np.ndarray) -> np.ndarray:
         z = np.repeat(query.x[None], len(u), axis=0)
         with torch.no_grad():
-            z[:, num_idx] = query.x[num_idx] + u.double().numpy() * query.space.mad[num_idx]
+            span = query.space.high[num_idx] - query.space.low[num_idx]
+            z[:, num_idx] = query.x[num_idx] + u.double().numpy() * span
             for j, c, m in zip(cat_idx, cat_logits, masks):
                 z[:, j] = torch.argmax(c + m, dim=1).numpy()
         return query.bounds.project(z)

@@ -1,6 +1,7 @@
 """Nearest neighbours: the training rows closest to the query among those the model already gives the desired
 outcome, found with a KD-tree (scikit-learn, L1 on the MAD-scaled embedding) and projected onto the bounds
-(immutable features set back to the query's values, numbers clipped), then scored in one model call."""
+(immutable features set back to the query's values, numbers clipped). Projection can undo the outcome, so the
+neighbours are scored in growing rings (one model call each) until 4n are valid or the budget is spent."""
 
 from __future__ import annotations
 
@@ -14,15 +15,18 @@ from .query import Query
 
 @dataclass(frozen=True)
 class NearestNeighbours:
-    """``neighbours``: training rows taken from the tree per requested counterfactual."""
+    """``neighbours``: training rows per requested counterfactual in the first ring; each further ring is
+    twice the size of the one before."""
 
     neighbours: int = 20
 
     def search(self, query: Query, rng: np.random.Generator, reached: np.ndarray, tree: KDTree) -> None:
         """``reached``: (M, F) training rows the model gives the desired outcome; ``tree``: a KD-tree over their
         ``space.embed`` (both cached by the explainer)."""
-        k = min(self.neighbours * query.n, len(reached), query.remaining)
-        if k == 0:
-            return
-        _, idx = tree.query(query.space.embed(query.x[None]), k=k)
-        query.score(np.unique(query.bounds.project(reached[idx[0]]), axis=0))
+        done, ring = 0, self.neighbours * query.n
+        point = query.space.embed(query.x[None])
+        while done < len(reached) and query.remaining > 0 and not query.enough():
+            k = min(done + ring, len(reached))
+            _, idx = tree.query(point, k=k)
+            query.score(np.unique(query.bounds.project(reached[idx[0, done:]]), axis=0))
+            done, ring = k, 2 * ring
