@@ -366,15 +366,17 @@ def images_workload(args) -> list[dict]:
                           n_samples=ks_n, baseline="zeros")
         return [per_feature(ei.attributions, labels) for ei in e]
 
-    def captum_ks():
-        ks = KernelShap(probs_t)
-        out = []
-        for i in range(n):
-            torch.manual_seed(i)
-            a = ks.attribute(xt[i:i + 1], baselines=0.0, target=int(targets[i]), feature_mask=fmask,
-                             n_samples=ks_n, perturbations_per_eval=min(bs, ks_n))
-            out.append(per_feature(a[0, 0].numpy(), labels))
-        return out
+    def captum_ks(per_eval: int):
+        def run():
+            ks = KernelShap(probs_t)
+            out = []
+            for i in range(n):
+                torch.manual_seed(i)
+                a = ks.attribute(xt[i:i + 1], baselines=0.0, target=int(targets[i]), feature_mask=fmask,
+                                 n_samples=ks_n, perturbations_per_eval=per_eval)
+                out.append(per_feature(a[0, 0].numpy(), labels))
+            return out
+        return run
 
     def shap_ks():
         out = []
@@ -392,7 +394,9 @@ def images_workload(args) -> list[dict]:
             out.append(sv[0, :, targets[i]] if sv.ndim == 3 else np.asarray(sv[targets[i]])[0])
         return out
 
-    records += run_group("kernel_shap", [("lumos", lumos_ks), ("captum KernelShap", captum_ks),
+    records += run_group("kernel_shap", [("lumos", lumos_ks),
+                                         (f"captum KernelShap (perturbations_per_eval={bs})", captum_ks(bs)),
+                                         ("captum KernelShap (default, 1 row per forward)", captum_ks(1)),
                                          ("shap KernelExplainer", shap_ks)],
                          counter, reps, n, "img-fwd", ideal, mean_corr, lm)
 
@@ -402,15 +406,17 @@ def images_workload(args) -> list[dict]:
                           baseline="zeros")
         return [per_feature(ei.attributions, labels) for ei in e]
 
-    def captum_lime():
-        lime_c = Lime(probs_t)
-        out = []
-        for i in range(n):
-            torch.manual_seed(i)
-            a = lime_c.attribute(xt[i:i + 1], baselines=0.0, target=int(targets[i]), feature_mask=fmask,
-                                 n_samples=lime_n, perturbations_per_eval=min(bs, lime_n))
-            out.append(per_feature(a[0, 0].numpy(), labels))
-        return out
+    def captum_lime(per_eval: int):
+        def run():
+            lime_c = Lime(probs_t)
+            out = []
+            for i in range(n):
+                torch.manual_seed(i)
+                a = lime_c.attribute(xt[i:i + 1], baselines=0.0, target=int(targets[i]), feature_mask=fmask,
+                                     n_samples=lime_n, perturbations_per_eval=per_eval)
+                out.append(per_feature(a[0, 0].numpy(), labels))
+            return out
+        return run
 
     def lime_lime():
         explainer = lime_image.LimeImageExplainer(random_state=0)
@@ -427,7 +433,9 @@ def images_workload(args) -> list[dict]:
             out.append(v)
         return out
 
-    records += run_group("lime", [("lumos", lumos_lime), ("captum Lime", captum_lime),
+    records += run_group("lime", [("lumos", lumos_lime),
+                                  (f"captum Lime (perturbations_per_eval={bs})", captum_lime(bs)),
+                                  ("captum Lime (default, 1 row per forward)", captum_lime(1)),
                                   ("lime LimeImageExplainer", lime_lime)],
                          counter, reps, n, "img-fwd", ideal, mean_corr, lm)
 

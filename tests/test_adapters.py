@@ -148,3 +148,18 @@ def test_text_gradients_run_in_length_groups_and_never_pad_past_the_longest_row(
     for text, e in zip(texts, together):
         alone = lumos.explain(model, [text], method="integrated_gradients", steps=4)[0]
         np.testing.assert_allclose(e.attributions, alone.attributions, atol=1e-5)
+
+
+def test_gradient_passes_are_chunked_by_the_models_batch_size():
+    from conftest import make_cnn
+
+    cnn = make_cnn()
+    sizes = []
+    hook = cnn.register_forward_pre_hook(lambda m, args: sizes.append(args[0].shape[0]))
+    x = np.random.default_rng(0).random((3, 3, 8, 8), dtype=np.float32)
+    try:
+        lumos.explain(lumos.wrap(cnn, batch_size=5), x, method="integrated_gradients", steps=4)
+    finally:
+        hook.remove()
+    # predictions (3 rows), the 12 path points in chunks of at most 5, then f(x) and f(baseline)
+    assert sizes[:4] == [3, 5, 5, 2]

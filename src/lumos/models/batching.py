@@ -54,9 +54,11 @@ class BatchSizer:
     def cap(self, row_bytes: int) -> int:
         return max(1, min(self.max_size, self.max_bytes // max(row_bytes, 1)))
 
-    def chunks(self, n: int, key: Hashable, row_bytes: int, run: Callable[[int, int], None]) -> None:
-        """Call ``run(lo, hi)`` over consecutive chunks covering ``range(n)``."""
-        cap = self.cap(row_bytes)
+    def chunks(self, n: int, key: Hashable, row_bytes: int, run: Callable[[int, int], None],
+               limit: int | None = None) -> None:
+        """Call ``run(lo, hi)`` over consecutive chunks covering ``range(n)``; ``limit`` caps rows per chunk
+        (gradient passes hold activations, so they bound their chunks by memory, not by input bytes)."""
+        cap = self.cap(row_bytes) if limit is None else max(1, min(self.cap(row_bytes), limit))
         if self.batch_size != "auto":
             size = max(1, min(int(self.batch_size), cap))  # type: ignore[arg-type]
             for lo in range(0, n, size):

@@ -20,11 +20,16 @@ Output = Literal["probability", "logit"]
 class GradientSpace:
     model: object  # the adapter, whose ``counts`` record the rows this space sends through the network
     x: torch.Tensor
-    max_rows: int = 256  # rows per backward pass; text spaces lower it to bound memory
+    max_rows: int = 256  # at most this many rows per backward pass; text spaces lower it to bound memory
 
     def logits(self, z: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         """z: (N, ...) points; rows: (N,) which example each point belongs to -> (N, K) logits."""
         raise NotImplementedError
+
+    @property
+    def chunk_key(self) -> tuple:
+        """What the batch sizer remembers its choice of gradient chunk size by."""
+        return ("gradient",) + tuple(self.x.shape[1:])
 
     def baseline(self, spec: object) -> torch.Tensor:
         """(B, ...) reference points for a named strategy, a number, or an array."""
@@ -61,17 +66,22 @@ class GradientSpace:
         """Sum over points of ``coef * gradient`` into each point's example: (B, ...) like ``x``.
 
         ``points(lo, hi)`` builds points lo..hi on demand as (z (N, ...), rows (N,), coef), so a path of
-        many steps over many examples never sits in memory at once. Uses ``torch.autograd.grad``: no
-        ``.grad`` of the user's parameters is touched.
+        many steps over many examples never sits in memory at once. Chunks are sized by the model's batch
+        sizer (forward + backward has its own fastest size), at most ``max_rows``. Uses
+        ``torch.autograd.grad``: no ``.grad`` of the user's parameters is touched.
         """
         total = torch.zeros_like(self.x)
-        for lo in range(0, n_points, self.max_rows):
-            z, rows, coef = points(lo, min(n_points, lo + self.max_rows))
+
+        def run(lo: int, hi: int) -> None:
+            z, rows, coef = points(lo, hi)
             z = z.detach().requires_grad_(True)
             with torch.enable_grad():
                 s = self.score(z, rows, targets[rows], output)
                 (g,) = torch.autograd.grad(s.sum(), z)
             total.index_add_(0, rows, (g * coef).detach())
+
+        row_bytes = self.x[0].numel() * self.x.element_size()
+        self.model.sizer.chunks(n_points, self.chunk_key, row_bytes, run, limit=self.max_rows)
         return total
 
     def gradient_at_x(self, targets: torch.Tensor, output: Output) -> torch.Tensor:

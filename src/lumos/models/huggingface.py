@@ -173,6 +173,10 @@ class EmbeddingGradientSpace(GradientSpace):
             special[i, :len(d.ids)] = d.token_feature < 0
         self.special = torch.from_numpy(special).to(self.ids.device)
 
+    @property
+    def chunk_key(self) -> tuple:
+        return ("gradient-tokens", 1 << int(np.ceil(np.log2(max(self.ids.shape[1], 1)))))
+
     def logits(self, z: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         """Trimmed to the longest of ``rows``: the padding past it is masked out anyway (its gradient is 0)."""
         n = int(self.lengths[rows].max())
