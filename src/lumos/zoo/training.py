@@ -69,9 +69,12 @@ def split_metrics(predict: Callable[[pd.DataFrame], np.ndarray], splits: dict[st
 
 def fit_classifier(module: nn.Module, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int, lr: float,
                    weight_decay: float, seed: int, desc: str, progress: bool,
-                   augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None) -> None:
+                   augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+                   on_epoch: Callable[[nn.Module, float], None] | None = None) -> None:
     """Train ``module`` (inputs x (N, ...) float32 -> logits) with cross-entropy, AdamW and a linear decay of
-    the learning rate to zero; shuffling and augmentation from ``seed``. Leaves the module in eval mode."""
+    the learning rate to zero; shuffling and augmentation from ``seed``. Leaves the module in eval mode.
+    ``on_epoch(module, mean learning rate of the epoch)`` after every epoch (e.g. TracIn checkpoints); it is
+    not part of the recipe's settings, so cached models are unaffected."""
     xt, yt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), torch.from_numpy(y.astype(np.int64))
     steps = epochs * math.ceil(len(xt) / batch_size)
     optimiser = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=weight_decay)
@@ -80,15 +83,19 @@ def fit_classifier(module: nn.Module, x: np.ndarray, y: np.ndarray, *, epochs: i
     module.train()
     with progress_bar(steps, desc, progress) as bar:
         for _ in range(epochs):
+            rates = []
             for idx in torch.randperm(len(xt), generator=gen).split(batch_size):
                 xb = xt[idx] if augment is None else augment(xt[idx], gen)
                 loss = nn.functional.cross_entropy(module(xb), yt[idx])
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
+                rates.append(optimiser.param_groups[0]["lr"])
                 optimiser.step()
                 schedule.step()
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+            if on_epoch is not None:
+                on_epoch(module, float(np.mean(rates)))
     module.eval()
 
 
