@@ -14,7 +14,7 @@ class RandomSearch:
     """``batch``: candidates scored per model call; stops once 4n valid candidates are found or the query's
     budget is spent."""
 
-    batch: int = 500
+    batch: int = 250
 
     def search(self, query: Query, rng: np.random.Generator) -> None:
         while query.remaining > 0 and not query.enough():

@@ -1,8 +1,8 @@
 """From a pool of valid candidates to n counterfactuals: close, diverse, and with no needless change.
 
-Shared by every search method: a greedy diverse pick of 3n candidates, a batched sparsification (undo each
+Shared by every search method: a greedy diverse pick of 2n candidates, a batched sparsification (undo each
 change that is not needed to stay valid, then pull numeric changes towards the original), and a final greedy
-pick of n.
+pick of n from the sparsified rows and the rest of the pool.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def greedy_pick(query: Query, z: np.ndarray, k: int, diversity_weight: float) ->
 def sparsify(query: Query, z: np.ndarray, rounds: int = 8) -> np.ndarray:
     """(M, F) valid candidates -> the same number of valid candidates with changes undone where validity
     allows: each round scores, in one model call, every candidate with one changed feature set back to x (or a
-    numeric change shortened to a quarter, half or three quarters) and keeps, per candidate, the valid variant
+    numeric change shortened to a quarter, half or three quarters, or an integer one by one unit) and keeps, per candidate, the valid variant
     closest to x. Stops when nothing improves, after ``rounds`` rounds, or when the budget is spent."""
     z = z.copy()
     x, space = query.x, query.space
@@ -44,10 +44,13 @@ def sparsify(query: Query, z: np.ndarray, rounds: int = 8) -> np.ndarray:
         variants, owners = [], []
         for i, row in enumerate(z):
             for j in np.flatnonzero(row != x):
-                steps = (0.0,) if space.categorical[j] else (0.0, *PULL_FRACTIONS)
-                for t in steps:
+                change = row[j] - x[j]
+                values = [x[j]] if space.categorical[j] else [x[j] + t * change for t in (0.0, *PULL_FRACTIONS)]
+                if space.integer[j] and not space.categorical[j] and abs(change) > 1:
+                    values.append(row[j] - np.sign(change))  # one unit closer: the last step to the boundary
+                for value in values:
                     v = row.copy()
-                    v[j] = x[j] + t * (row[j] - x[j])
+                    v[j] = value
                     variants.append(v)
                     owners.append(i)
         if not variants or query.remaining == 0:
@@ -77,6 +80,6 @@ def choose(query: Query, n: int, diversity_weight: float) -> np.ndarray:
     pool = query.valid_pool()
     if len(pool) == 0:
         return pool
-    shortlist = sparsify(query, greedy_pick(query, pool, 3 * n, diversity_weight))
-    shortlist = np.unique(shortlist, axis=0)
-    return greedy_pick(query, shortlist, n, diversity_weight)
+    shortlist = sparsify(query, greedy_pick(query, pool, 2 * n, diversity_weight))
+    # sparsified rows may coincide; the rest of the pool keeps the count at n where it can
+    return greedy_pick(query, np.unique(np.concatenate([shortlist, pool]), axis=0), n, diversity_weight)
