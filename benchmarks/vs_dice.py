@@ -10,7 +10,9 @@ sides (DiCE's model-agnostic methods, its default settings), plus lumos's gradie
 Every result is scored by the same code (lumos.counterfactuals metrics, which take counterfactuals from anywhere):
 validity at equal n (valid counterfactuals / (n x queries): a missing one counts as invalid), queries with at
 least one valid counterfactual, proximity, sparsity, diversity, plausibility (kNN distance, LOF outliers),
-actionability, and wall time per query (each side's set-up, e.g. DiCE's Dice() and lumos's explainer, timed apart).
+actionability, and CPU time per query (process time, single-threaded on both sides, so a busy shared machine
+pausing or preempting the run does not inflate it; each side's set-up, DiCE's Dice() and lumos's explainer,
+timed apart).
 
 dice-ml lives in its own virtual environment, .venv-dice (git-ignored), created on first use with
     python -m venv .venv-dice
@@ -84,13 +86,19 @@ def queries(model, test: pd.DataFrame, k: int) -> pd.DataFrame:
     return rows[model.predict_proba(rows)[:, 1] < 0.5].head(k).reset_index(drop=True)
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process: unlike wall time, not inflated when a busy shared machine pauses or preempts
+    it (both sides run single-threaded: OMP_NUM_THREADS=1, torch.set_num_threads(1))."""
+    return time.process_time()
+
+
 def run_lumos(explainer, rows: pd.DataFrame, method: str, n: int, constraints: dict, seed: int):
     out = []
     for i in range(len(rows)):
-        start = time.perf_counter()
+        start = cpu_seconds()
         result = explainer.explain(rows.iloc[[i]], desired=">50K", n=n, method=method, constraints=constraints,
                                    seed=seed, metrics=False)
-        out.append((result.counterfactuals, time.perf_counter() - start))
+        out.append((result.counterfactuals, cpu_seconds() - start))
     return out
 
 
@@ -99,15 +107,15 @@ def run_dice(dice_ml, model, train: pd.DataFrame, rows: pd.DataFrame, method: st
     data = dice_ml.Data(dataframe=train, continuous_features=list(schema.numeric), outcome_name="label")
     backend = dice_ml.Model(model=DiceModel(model, list(schema.features)), backend="sklearn",
                             model_type="classifier")
-    start = time.perf_counter()
+    start = cpu_seconds()
     explainer = dice_ml.Dice(data, backend, method=method)
-    setup = time.perf_counter() - start
+    setup = cpu_seconds() - start
     out = []
     for i in range(len(rows)):
         row = rows.iloc[[i]]
         permitted = {"education_num": [float(row["education_num"].iloc[0]), schema.ranges["education_num"][1]]}
         kw = {"random_seed": seed} if method == "random" else {}
-        start = time.perf_counter()
+        start = cpu_seconds()
         try:
             result = explainer.generate_counterfactuals(row, total_CFs=n, desired_class=1, features_to_vary=vary,
                                                         permitted_range=permitted, verbose=False, **kw)
@@ -115,7 +123,7 @@ def run_dice(dice_ml, model, train: pd.DataFrame, rows: pd.DataFrame, method: st
         except Exception as e:  # noqa: BLE001 - DiCE raises when it finds nothing; that is a result here
             print(f"  dice {method} row {i}: {type(e).__name__}: {str(e).splitlines()[0][:120]}", flush=True)
             cfs = None
-        seconds = time.perf_counter() - start
+        seconds = cpu_seconds() - start
         cfs = pd.DataFrame(columns=list(schema.features)) if cfs is None else cfs[list(schema.features)]
         out.append((cfs.reset_index(drop=True), seconds))
     return out, setup
@@ -164,10 +172,12 @@ def main() -> None:
     if args.setup:
         return
     import dice_ml
+    import torch
 
     import lumos
     from lumos.counterfactuals import CounterfactualExplainer
 
+    torch.set_num_threads(1)
     constraints = {"monotonic": {"education_num": "increase"}}  # immutable: the zoo's age, race, sex, country
     print(f"# lumos vs dice-ml {dice_ml.__version__ if hasattr(dice_ml, '__version__') else '0.12'} on Adult: "
           f"{args.n_queries} queries, n={args.n}, seed {args.seed}, {platform.processor() or platform.machine()}, "
@@ -178,9 +188,9 @@ def main() -> None:
         schema = model.schema
         rows = queries(model, splits["test"], args.n_queries)
         vary = [f for f in schema.features if f not in schema.immutable]
-        start = time.perf_counter()
+        start = cpu_seconds()
         explainer = CounterfactualExplainer(model, splits["train"])
-        lumos_setup = time.perf_counter() - start
+        lumos_setup = cpu_seconds() - start
         summaries: dict[str, dict[str, float]] = {}
         methods = args.methods.split(",") + (["gradient"] if name == "mlp" else [])
         for method in methods:

@@ -36,7 +36,7 @@ class Constraints:
         if isinstance(value, Constraints):
             return value
         if not isinstance(value, Mapping):
-            raise InputError(f"constraints must be a dict or lumos.counterfactuals.Constraints; got "
+            raise InputError(f"constraints must be a dict (or a Constraints from lumos.counterfactuals); got "
                              f"{type(value).__name__}.")
         known = [f.name for f in fields(cls)]
         unknown = [k for k in value if k not in known]

@@ -114,6 +114,9 @@ class CounterfactualExplainer:
             chosen = choose(query, int(n), diversity_weight)
             if len(chosen) == 0:
                 reason = self._blocking(xz, target, rules, seed, method, query.scored)
+            elif len(chosen) < n:
+                reason = (f"only {len(chosen)} distinct valid counterfactuals within {query.scored} model "
+                          "evaluations (raise budget= or try another method for more)")
         seconds = time.perf_counter() - start
         outputs = self.predictor.outputs(chosen) if len(chosen) else np.zeros((0,) + x_out.shape[1:])
         scores = (score_set(self.space, bounds, target, self.predictor, chosen, self.plausibility(), seconds)

@@ -12,7 +12,7 @@ import pandas as pd
 @dataclass(frozen=True)
 class CounterfactualSet:
     """``original``: the query row (1-row DataFrame). ``counterfactuals``: (n, F) DataFrame in the user's
-    columns and values (possibly fewer than asked, or empty, then ``reason`` says why). ``changed``: bool
+    columns and values (fewer than asked or empty: ``reason`` says why). ``changed``: bool
     DataFrame of the same shape, True where a cell differs from the original. ``predictions``: the model's
     output on each counterfactual ((n, K) probabilities, or (n,) values for a regressor); ``original_prediction``
     the same for the query. ``desired``: the desired class label or range. ``metrics``: see
