@@ -9,11 +9,13 @@ anchor's attributions with lumos's (mean per-example Pearson r, where both compu
     efficiency = (rows / best batched throughput) / seconds
 
 where the best throughput comes from a batch-size sweep of the same model in the same run: of the plain forward
-pass for perturbation methods, of forward + backward (gradient w.r.t. the input) for gradient methods.
+pass for perturbation methods, of forward + backward (gradient w.r.t. the input) for gradient methods. It is
+scaled by the machine's speed probed just before each timed run ("machine speed": the sweep's best batch timed
+again), because this machine's speed drifts by 10-40% over minutes even with no other load.
 
 Workload A: a 4-conv-layer CNN (random init, seed 0) on 32 smooth synthetic images 3x64x64.
 Workload B: MiniLM-L6 + a random linear head (seed 0) on 32 movie-review sentences of about 40 tokens.
-Memory: lumos IG with 256 steps on one 512-token input, ru_maxrss of a fresh subprocess.
+Memory: lumos IG with 256 steps on one 512-token input, peak RSS (VmHWM) of a fresh subprocess.
 
 Usage:  python benchmarks/vs_anchors.py [--quick] [--only images|text|memory] [--n-images N] [--n-text N]
 This is a benchmark that prints tables, not a test. Run nothing else heavy at the same time.
@@ -128,12 +130,31 @@ def timed(fn, counter: RowCounter):
     return dt, counter.rows, counter.forwards, out, c.share, counter.all_lengths()
 
 
+# kind -> (one call of the best batch of the sweep, its rows, the sweep's rate): the machine's speed drifts by
+# 10-40% over minutes here, so each timed run is paired with a short probe of the same model just before it
+SPEED_PROBES: dict[str, tuple] = {}
+
+
+def machine_speed(kind: str, budget_s: float = 0.3) -> float:
+    """The model's throughput now relative to the sweep's (1.0 = as fast as during the sweep)."""
+    if kind not in SPEED_PROBES:
+        return 1.0
+    call, rows, reference = SPEED_PROBES[kind]
+    times, t0 = [], time.perf_counter()
+    while len(times) < 3 or time.perf_counter() - t0 < budget_s:
+        t1 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t1)
+    return rows / float(np.median(times)) / reference
+
+
 def run_group(method: str, runners: list[tuple[str, object]], counter: RowCounter, reps: int, n: int,
               kind: str, ideal, compare=None, lumos_model=None) -> list[dict]:
     """Runs each library's callable ``reps`` times, interleaved, and keeps each one's fastest run.
 
     runners: (library, fn); fn() returns attributions in a form ``compare(lumos_out, out)`` understands.
-    ideal(kind, rows, lengths): seconds the counted rows would take at the model's best batched throughput.
+    ideal(kind, rows, lengths): seconds the counted rows would take at the model's best batched throughput,
+    scaled by the machine's speed measured just before the run (``machine_speed``).
     """
     best: dict[str, tuple] = {}
     self_rows: dict[str, int] = {}
@@ -141,15 +162,16 @@ def run_group(method: str, runners: list[tuple[str, object]], counter: RowCounte
         for lib, fn in runners:
             if lib.startswith("lumos") and lumos_model is not None:
                 lumos_model.reset_counts()
+            speed = machine_speed(kind)
             dt, rows, fwd, out, other, lengths = timed(fn, counter)
             if lib.startswith("lumos") and lumos_model is not None:
                 self_rows[lib] = lumos_model.counts.rows
             if lib not in best or dt < best[lib][0]:
-                best[lib] = (dt, rows, fwd, out, other, lengths)
+                best[lib] = (dt, rows, fwd, out, other, lengths, speed)
     lumos_out = best[runners[0][0]][3]
     records = []
     for lib, _ in runners:
-        dt, rows, fwd, out, other, lengths = best[lib]
+        dt, rows, fwd, out, other, lengths, speed = best[lib]
         agree = None
         if compare is not None and lib != runners[0][0]:
             try:
@@ -158,7 +180,7 @@ def run_group(method: str, runners: list[tuple[str, object]], counter: RowCounte
                 print(f"  (agreement check failed for {lib}: {e})")
         records.append(dict(method=method, lib=lib, n=n, seconds=dt, rows=rows, forwards=fwd, kind=kind,
                             agree=agree, self_rows=self_rows.get(lib), other=other,
-                            ideal=ideal(kind, rows, lengths),
+                            ideal=ideal(kind, rows, lengths) / speed, speed=speed,
                             mean_len=float(lengths.mean()) if len(lengths) else None))
         print(f"  {method:22s} {lib:50s} {dt / n:8.4f} s/expl  {rows / n:8.1f} rows/expl  (other processes {other:.0%} of the CPU)", flush=True)
     return records
@@ -208,8 +230,8 @@ def print_table(title: str, records: list[dict]) -> None:
     print(f"### {title}")
     print()
     print("| method | library | s / expl | rows / expl | fwd calls / expl | lumos time / this | efficiency | "
-          "agreement r | other CPU |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+          "machine speed | agreement r | other CPU |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     lumos_time: dict[str, float] = {}
     for r in records:
         if r["lib"].startswith("lumos"):
@@ -228,7 +250,7 @@ def print_table(title: str, records: list[dict]) -> None:
         else:
             rows = f"{rows:.1f}"
         print(f"| {r['method']} | {lib} | {s:.4f} | {rows} | {r['forwards'] / r['n']:.2f} | {ratio} | "
-              f"{eff:.2f} | {agree} | {r['other']:.0%} |")
+              f"{eff:.2f} | {r.get('speed', 1.0):.2f} | {agree} | {r['other']:.0%} |")
     print()
 
 
@@ -315,6 +337,8 @@ def images_workload(args) -> list[dict]:
     best_rates = {"img-fwd": max(fw.values()), "img-fwd+bwd": max(fb.values())}
     bs = max(fw, key=fw.get)
     bs_grad = max(fb, key=fb.get)
+    SPEED_PROBES["img-fwd"] = (lambda: fwd(big[:bs]), bs, fw[bs])
+    SPEED_PROBES["img-fwd+bwd"] = (lambda: fwd_bwd(big[:bs_grad]), bs_grad, fb[bs_grad])
 
     def ideal(kind, rows, lengths):
         return rows / best_rates[kind]
@@ -597,6 +621,8 @@ def text_workload(args) -> list[dict]:
                rounds=rounds)
     bs = max(fw, key=fw.get)
     bs_grad = max(fb, key=fb.get)
+    SPEED_PROBES["txt-fwd"] = (lambda: fwd(reps_ids[:bs], reps_mask[:bs]), bs, fw[bs])
+    SPEED_PROBES["txt-fwd+bwd"] = (lambda: fwd_bwd(reps_ids[:bs_grad], reps_mask[:bs_grad]), bs_grad, fb[bs_grad])
 
     # rows of different methods have different lengths (lime deletes words): the ideal time of a row is the
     # best per-row time at its own length, from a sweep over lengths x batch sizes (unpadded rows)
@@ -735,19 +761,29 @@ def text_workload(args) -> list[dict]:
 # ---------------------------------------------------------------------------------------------------------
 # memory: IG with 256 steps on one 512-token input, in a fresh process
 # ---------------------------------------------------------------------------------------------------------
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM). Not ru_maxrss: Linux carries that over from the parent
+    through fork + exec, so a probe started from a big benchmark process would report the parent's peak."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def memory_probe(steps: int) -> None:
     model, tok = load_text_model()
     words = " ".join(SENTENCES).split()
     text = " ".join(words[i % len(words)] for i in range(700))  # longer than 512 tokens: truncated to 512
     lt = lumos.wrap((model, tok))
     doc = lt.prepare([text]).docs[0]
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss0 = peak_rss_mb()
     t0 = time.perf_counter()
     e = lumos.explain(lt, [text], "integrated_gradients", steps=steps, baseline="pad")
     dt = time.perf_counter() - t0
-    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"tokens": len(doc.ids), "steps": steps, "seconds": dt, "peak_before_mb": rss0 / 1024,
-                      "peak_after_mb": rss1 / 1024, "delta": float(e[0].extras["delta"])}))
+    rss1 = peak_rss_mb()
+    print(json.dumps({"tokens": len(doc.ids), "steps": steps, "seconds": dt, "peak_before_mb": rss0,
+                      "peak_after_mb": rss1, "delta": float(e[0].extras["delta"])}))
 
 
 def memory_section(steps: int) -> dict:
