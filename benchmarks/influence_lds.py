@@ -144,8 +144,8 @@ def sentiment(args) -> None:
         return head, checkpoints, rates
 
     head, checkpoints, rates = fit(np.arange(len(y)))
-    scores, seconds = run_methods(head, (f_train, y), (f_test, y_test), checkpoints[3::4], rates[3::4], ["all"],
-                                  damping=decay)
+    scores, seconds = run_methods(head, (f_train, y), (f_test, y_test), checkpoints[3::4], rates[3::4],
+                                  ["last_layer"], damping=decay)
 
     def retrain(idx: np.ndarray) -> np.ndarray:
         head = fit(idx)[0]

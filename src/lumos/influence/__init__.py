@@ -18,7 +18,7 @@ from ..models import wrap
 from ..models.torch_module import eval_mode
 from .base import get, names
 from .checkpoints import train_with_checkpoints
-from .data import build, network_of
+from .data import network_of, problem_at, setup
 from .lds import LDSResult, lds, random_subsets
 from .result import Example, Influence
 from .selection import ParamSpec
@@ -49,19 +49,18 @@ def influence(model: Any, train: tuple[Any, Any], test: tuple[Any, Any], method:
     algo = cls.create(damping=damping, seed=seed, **settings)
     model = wrap(model)
     with eval_mode(network_of(model)):
+        task = setup(model, train, test, params, batch_size)
         if method == "tracin":
             states = list(algo.checkpoints) or [None]  # type: ignore[attr-defined]
-            problems = [build(model, train, test, params, state, batch_size)[0] for state in states]
+            problems = (problem_at(task, state) for state in states)
             scores, own = algo.run_all(problems, self_influence)  # type: ignore[attr-defined]
-            problem = problems[0]
         else:
-            problem = build(model, train, test, params, None, batch_size)[0]
-            scores, own = algo.run(problem, self_influence)
+            scores, own = algo.run(problem_at(task), self_influence)
     resolved = {f.name: getattr(algo, f.name) for f in dataclasses.fields(algo) if f.name != "checkpoints"}
-    resolved.update(params=params, batch_size=problem.batch_size)
+    resolved.update(params=params, batch_size=batch_size or "auto")
     if method == "tracin":
         resolved["n_checkpoints"] = len(algo.checkpoints)  # type: ignore[attr-defined]
-    return Influence(scores, own, method, resolved, list(problem.names), train[0], train[1])
+    return Influence(scores, own, method, resolved, task.parameter_names, train[0], train[1])
 
 
 # ``lumos.influence`` is this function; its tools stay reachable from it (``lumos.influence.lds(...)``).

@@ -15,7 +15,7 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 from torch import Tensor
 
 from ..errors import InputError
-from .base import Method, register
+from .base import Method, Preconditioner, register
 from .problem import Problem
 
 
@@ -29,7 +29,7 @@ class Arnoldi(Method):
     hessian_samples: int | None = None
     tol: float = 1e-6
 
-    def fit(self, problem: Problem) -> None:
+    def fit(self, problem: Problem) -> Preconditioner:
         if self.rank < 1:
             raise InputError(f"arnoldi's rank must be >= 1; got {self.rank}.")
         p = problem.n_params
@@ -53,9 +53,10 @@ class Arnoldi(Method):
         if not keep.any():
             raise InputError(f"the top {k} Hessian eigenvalues plus damping={self.damping} are not positive "
                              f"(largest {values.max():.3g}); raise damping.")
-        object.__setattr__(self, "_vectors", torch.from_numpy(vectors[:, keep]))
-        object.__setattr__(self, "_inverse_values", torch.from_numpy(1.0 / (values[keep] + self.damping)))
+        v = torch.from_numpy(vectors[:, keep])
+        inverse_values = torch.from_numpy(1.0 / (values[keep] + self.damping))
 
-    def precondition(self, g: Tensor) -> Tensor:
-        v = self._vectors  # type: ignore[attr-defined]
-        return ((g.to(torch.float64) @ v) * self._inverse_values) @ v.T  # type: ignore[attr-defined]
+        def precondition(g: Tensor) -> Tensor:
+            return ((g.to(torch.float64) @ v) * inverse_values) @ v.T
+
+        return precondition

@@ -14,6 +14,8 @@ import difflib
 from dataclasses import dataclass, fields
 from typing import Any, Callable
 
+Preconditioner = Callable[["Tensor"], "Tensor"]  # (k, p) gradients -> (k, p) P g
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -68,34 +70,34 @@ class Method:
 
     def run(self, problem: Problem, self_influence: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """(scores (n_test, n_train), self-influence (n_train,) or None)."""
-        self.fit(problem)
-        return preconditioned_scores(problem, self, self_influence)
+        scale = 1.0 / len(problem.train) if self.scale_by_n else 1.0
+        return preconditioned_scores(problem, self.fit(problem), self.train_side, scale, self_influence)
 
     # ----- preconditioned-product methods ---------------------------------------------------------------
     scale_by_n = True
 
-    def fit(self, problem: Problem) -> None:
-        """Precompute what ``precondition`` needs (an inverse, eigenvectors, factors)."""
-
-    def precondition(self, g: Tensor) -> Tensor:
-        """(k, p) gradients -> (k, p) P g."""
-        return g
+    def fit(self, problem: Problem) -> Preconditioner:
+        """Precompute P (an inverse, eigenvectors, factors) and return g -> P g; the default is P = I."""
+        return identity
 
     def train_side(self, g: Tensor) -> Tensor:
         return g
 
 
-def preconditioned_scores(problem: Problem, method: Method, self_influence: bool
-                          ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Stream the training gradients once: scores = scale * P(g_test) . g_train; self = scale * P(g) . g."""
+def identity(g: Tensor) -> Tensor:
+    return g
+
+
+def preconditioned_scores(problem: Problem, precondition: Preconditioner, train_side: Preconditioner,
+                          scale: float, self_influence: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Stream the training gradients once: scores = scale * P(g_test) . T(g_train); self = scale * P(g) . T(g)."""
     n = len(problem.train)
-    scale = 1.0 / n if method.scale_by_n else 1.0
-    left = method.precondition(problem.all_grads(problem.test)).to(torch.float64)
+    left = precondition(problem.all_grads(problem.test)).to(torch.float64)
     scores = np.zeros((len(problem.test), n))
     own = np.zeros(n) if self_influence else None
     for lo, hi, g in problem.grads(problem.train):
-        right = method.train_side(g).to(torch.float64)
+        right = train_side(g).to(torch.float64)
         scores[:, lo:hi] = (scale * left @ right.T).numpy()
         if own is not None:
-            own[lo:hi] = (scale * (method.precondition(g).to(torch.float64) * right).sum(1)).numpy()
+            own[lo:hi] = (scale * (precondition(g).to(torch.float64) * right).sum(1)).numpy()
     return scores, own

@@ -7,7 +7,8 @@ those features, which is exact (the output layer's gradients do not depend on an
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -113,44 +114,81 @@ def _features(model: Model, network: nn.Module, state: dict[str, Tensor], head: 
     return feats[torch.from_numpy(np.argsort(order))]
 
 
-def build(model: Any, train: Any, test: Any, params: ParamSpec, state: dict[str, Tensor] | None = None,
-          batch_size: int | None = None, labels_required: bool = True) -> tuple[Problem, Model, Sequence[Any]]:
-    """(problem, lumos model, (train inputs, test inputs)) for one parameter state (default: the model's own)."""
-    model = wrap(model)
-    network = network_of(model)
-    train_inputs, train_labels = split_pair(train, "train", True)
-    test_inputs, test_labels = split_pair(test, "test", False)
-    names = select(network, params)
+def _predicted(module: nn.Module, state: dict[str, Tensor], x: Tensor, step: int = 256) -> Tensor:
+    """(n,) the module's predicted classes."""
+    with torch.no_grad():
+        parts = [logits_of(functional_call(module, state, (x[i:i + step],))).argmax(1) for i in range(0, len(x), step)]
+    return torch.cat(parts) if parts else torch.zeros(0, dtype=torch.long)
+
+
+@dataclass
+class Setup:
+    """What does not change between checkpoints: the network, the chosen names, the model rows and labels."""
+
+    model: Model
+    network: nn.Module
+    names: list[str]
+    head: str | None  # the output module's name when every chosen parameter lies in it
+    x_train: Any
+    x_test: Any
+    y_train: Tensor
+    y_test: Tensor
+    batch_size: int | None
+
+    @property
+    def parameter_names(self) -> list[str]:
+        """The chosen names as the problem's module knows them (relative to the output layer if restricted)."""
+        return self.names if self.head is None else [n[len(self.head) + 1:] for n in self.names]
+
+
+def network_state(network: nn.Module, state: dict[str, Tensor] | None = None) -> dict[str, Tensor]:
+    """Every parameter and buffer of ``network``, detached, taken from ``state`` (a checkpoint) when given."""
     full = {**dict(network.named_parameters()), **dict(network.named_buffers())}
     if state is not None:
         missing = sorted(set(full) - set(state))
         if missing:
             raise InputError(f"a checkpoint lacks the network's entries {missing[:5]}; pass full state_dicts.")
         full = {k: torch.as_tensor(state[k]) for k in full}
-    full = {k: v.detach() for k, v in full.items()}
+    return {k: v.detach() for k, v in full.items()}
+
+
+def setup(model: Any, train: Any, test: Any, params: ParamSpec, batch_size: int | None = None) -> Setup:
+    """Validate the inputs once and bring them into the network's terms; test labels None: its predictions."""
+    model = wrap(model)
+    network = network_of(model)
+    train_inputs, train_labels = split_pair(train, "train", True)
+    test_inputs, test_labels = split_pair(test, "test", False)
+    names = select(network, params)
+    head = output_module(network)
+    if not all(n.startswith(head + ".") for n in names):
+        if isinstance(model, HuggingFaceTextModel):
+            raise UnsupportedError(f"for text models influence covers the output layer ({head!r}) only; got "
+                                   f"params selecting {len(names)} parameters outside it. Use params='last_layer'.")
+        head = None
     x_train, x_test = model_rows(model, train_inputs), model_rows(model, test_inputs)
-    head_name = output_module(network)
-    on_head = all(n.startswith(head_name + ".") for n in names)
-    if not on_head and isinstance(model, HuggingFaceTextModel):
-        raise UnsupportedError(f"for text models influence covers the output layer ({head_name!r}) only; got "
-                               f"params selecting {len(names)} parameters outside it. Use params='last_layer'.")
-    module: nn.Module = network
-    if on_head:
-        module = dict(network.named_modules())[head_name]
-        step = batch_size or 64
-        x_train = _features(model, network, full, module, x_train, step)
-        x_test = _features(model, network, full, module, x_test, step)
-        cut = len(head_name) + 1
-        full = {k[cut:]: v for k, v in full.items() if k.startswith(head_name + ".")}
-        names = [n[cut:] for n in names]
+    own = network_state(network)
+    first = x_train[:1]
     with torch.no_grad():
-        n_classes = logits_of(functional_call(module, full, (x_train[:1],))).shape[1]
+        n_classes = _forward(model, network, own, first).shape[1]
     y_train = label_indices(model, train_labels, len(x_train), n_classes, "train")
-    if test_labels is None:  # explain the model's own prediction
+    if test_labels is None:
         with torch.no_grad():
-            y_test = torch.cat([logits_of(functional_call(module, full, (x_test[i:i + 256],))).argmax(1)
-                                for i in range(0, len(x_test), 256)]) if len(x_test) else torch.zeros(0, dtype=torch.long)
+            logits = [_forward(model, network, own, x_test[i:i + 256]) for i in range(0, len(x_test), 256)]
+        y_test = torch.cat(logits).argmax(1) if logits else torch.zeros(0, dtype=torch.long)
     else:
         y_test = label_indices(model, test_labels, len(x_test), n_classes, "test")
-    problem = Problem(module, full, names, Rows(x_train, y_train), Rows(x_test, y_test), batch_size)
-    return problem, model, (train_inputs, test_inputs)
+    return Setup(model, network, names, head, x_train, x_test, y_train, y_test, batch_size)
+
+
+def problem_at(s: Setup, state: dict[str, Tensor] | None = None) -> Problem:
+    """The problem with the network at ``state`` (a checkpoint; default: its own parameters)."""
+    full = network_state(s.network, state)
+    if s.head is None:
+        return Problem(s.network, full, s.names, Rows(s.x_train, s.y_train), Rows(s.x_test, s.y_test), s.batch_size)
+    module = dict(s.network.named_modules())[s.head]
+    step = s.batch_size or (64 if isinstance(s.model, HuggingFaceTextModel) else 1024)
+    x_train = _features(s.model, s.network, full, module, s.x_train, step)
+    x_test = _features(s.model, s.network, full, module, s.x_test, step)
+    head_state = {k[len(s.head) + 1:]: v for k, v in full.items() if k.startswith(s.head + ".")}
+    return Problem(module, head_state, s.parameter_names, Rows(x_train, s.y_train),
+                   Rows(x_test, s.y_test), s.batch_size)

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from torch.func import functional_call
 
 from ..errors import UnsupportedError
-from .base import Method, register
+from .base import Method, Preconditioner, register
 from .problem import Problem, logits_of
 
 
@@ -65,7 +65,7 @@ class EKFAC(Method):
     def _pass(self, problem: Problem, layers: list[_Layer], second: bool) -> list[list[Tensor]]:
         """Stream the training rows once: factor sums (first pass) or corrected-eigenvalue sums (second)."""
         sums: list[list[Tensor]] = [[] for _ in layers]
-        for _, _, b in problem._batches(problem.train):
+        for _, _, b in problem.batches(problem.train):
             inputs: dict[int, Tensor] = {}
             outputs: dict[int, Tensor] = {}
 
@@ -103,7 +103,7 @@ class EKFAC(Method):
                         sums[i] = [sums[i][0] + aa, sums[i][1] + ga] if sums[i] else [aa, ga]
         return sums
 
-    def fit(self, problem: Problem) -> None:
+    def fit(self, problem: Problem) -> Preconditioner:
         layers = _layers(problem)
         n = len(problem.train)
         for layer, (aa, gg) in zip(layers, self._pass(problem, layers, second=False)):
@@ -111,11 +111,11 @@ class EKFAC(Method):
             layer.q_out = torch.linalg.eigh(gg / n)[1]
         for layer, (values,) in zip(layers, self._pass(problem, layers, second=True)):
             layer.values = values / n
-        object.__setattr__(self, "_layers", layers)
+        return lambda g: self._precondition(layers, g)
 
-    def precondition(self, g: Tensor) -> Tensor:
+    def _precondition(self, layers: list[_Layer], g: Tensor) -> Tensor:
         out = torch.zeros_like(g, dtype=torch.float64)
-        for layer in self._layers:  # type: ignore[attr-defined]
+        for layer in layers:
             m = layer.module
             block = g[:, layer.weight].double().reshape(len(g), m.out_features, m.in_features)
             if layer.bias is not None:

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from ..errors import InputError, UnsupportedError
-from .base import Method, register
+from .base import Method, Preconditioner, register
 from .problem import Problem
 
 
@@ -19,7 +19,7 @@ class Exact(Method):
 
     max_params: int = 5000
 
-    def fit(self, problem: Problem) -> None:
+    def fit(self, problem: Problem) -> Preconditioner:
         p = problem.n_params
         if p > self.max_params:
             raise UnsupportedError(f"exact forms a {p} x {p} Hessian, above max_params={self.max_params}. Use "
@@ -28,10 +28,8 @@ class Exact(Method):
         h = (h + h.T) / 2 + self.damping * torch.eye(p, dtype=torch.float64)
         values, vectors = torch.linalg.eigh(h)
         check_positive(values, self.damping)
-        object.__setattr__(self, "_inverse", (vectors / values) @ vectors.T)
-
-    def precondition(self, g: Tensor) -> Tensor:
-        return g.to(torch.float64) @ self._inverse  # type: ignore[attr-defined]
+        inverse = (vectors / values) @ vectors.T
+        return lambda g: g.to(torch.float64) @ inverse
 
 
 def check_positive(values: Tensor, damping: float) -> None:

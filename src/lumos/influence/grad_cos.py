@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import Tensor
 
-from .base import Method, preconditioned_scores, register
+from .base import Method, Preconditioner, register
 from .problem import Problem
 
 
@@ -18,11 +18,15 @@ class GradCos(Method):
 
     scale_by_n = False
 
-    def precondition(self, g: Tensor) -> Tensor:
-        return g / g.norm(dim=1, keepdim=True).clamp_min(1e-30)
+    def fit(self, problem: Problem) -> Preconditioner:
+        return unit
 
     def train_side(self, g: Tensor) -> Tensor:
-        return self.precondition(g)
+        return unit(g)
 
     def run(self, problem: Problem, self_influence: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        return preconditioned_scores(problem, self, False)[0], None
+        return super().run(problem, False)[0], None
+
+
+def unit(g: Tensor) -> Tensor:
+    return g / g.norm(dim=1, keepdim=True).clamp_min(1e-30)

@@ -4,6 +4,7 @@ Liang 2017): h_t = v + (I - (H_t + damping I) / scale) h_{t-1}, with H_t the Hes
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +12,7 @@ import torch
 from torch import Tensor
 
 from ..errors import InputError
-from .base import Method, register
+from .base import Method, Preconditioner, register
 from .problem import Problem
 
 
@@ -26,7 +27,7 @@ class LiSSA(Method):
     hessian_batch: int = 128
     scale: float | str = "auto"
 
-    def fit(self, problem: Problem) -> None:
+    def fit(self, problem: Problem) -> Preconditioner:
         if self.depth < 1 or self.repeats < 1 or self.hessian_batch < 1:
             raise InputError(f"lissa needs depth, repeats and hessian_batch >= 1; got {self.depth}, "
                              f"{self.repeats}, {self.hessian_batch}.")
@@ -35,15 +36,10 @@ class LiSSA(Method):
             scale = 2.0 * top_eigenvalue(problem, self.seed) + self.damping
         if not isinstance(scale, (int, float)) or scale <= 0:
             raise InputError(f"lissa's scale must be 'auto' or a positive number; got {self.scale!r}.")
-        object.__setattr__(self, "_problem", problem)
-        object.__setattr__(self, "_scale", float(scale))
-        object.__setattr__(self, "_calls", 0)
+        calls = itertools.count()  # a fresh, reproducible sample stream per call: test side, then train batches
+        return lambda g: self._inverse_hvp(problem, float(scale), np.random.default_rng([self.seed, next(calls)]), g)
 
-    def precondition(self, g: Tensor) -> Tensor:
-        problem, scale = self._problem, self._scale  # type: ignore[attr-defined]
-        # a fresh but reproducible sample stream per call (test side first, then each training batch)
-        rng = np.random.default_rng([self.seed, self._calls])  # type: ignore[attr-defined]
-        object.__setattr__(self, "_calls", self._calls + 1)  # type: ignore[attr-defined]
+    def _inverse_hvp(self, problem: Problem, scale: float, rng: np.random.Generator, g: Tensor) -> Tensor:
         n = len(problem.train)
         total = torch.zeros_like(g)
         for _ in range(self.repeats):

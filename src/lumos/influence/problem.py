@@ -75,18 +75,27 @@ class Problem:
     def _one_loss(self, flat: Tensor, x: Tensor, y: Tensor) -> Tensor:
         return self.losses(flat, x[None], y[None])[0]
 
-    def _batches(self, rows: Rows, batch_size: int | None = None) -> Iterator[tuple[int, int, Rows]]:
+    def batches(self, rows: Rows, batch_size: int | None = None) -> Iterator[tuple[int, int, Rows]]:
         step = batch_size or self.batch_size
         for lo in range(0, len(rows), step):
             hi = min(lo + step, len(rows))
             yield lo, hi, rows.take(slice(lo, hi))
 
-    def grads(self, rows: Rows, flat: Tensor | None = None) -> Iterator[tuple[int, int, Tensor]]:
+    def grads(self, rows: Rows) -> Iterator[tuple[int, int, Tensor]]:
         """(lo, hi, G) per batch: G (hi - lo, p) per-example loss gradients of rows[lo:hi]."""
-        point = self.flat if flat is None else flat
+        closed_form = isinstance(self.module, nn.Linear) and set(self.names) <= {"weight", "bias"}
         per_example = vmap(grad(self._one_loss), in_dims=(None, 0, 0))
-        for lo, hi, b in self._batches(rows):
-            yield lo, hi, per_example(point, b.x, b.y).detach()
+        for lo, hi, b in self.batches(rows):
+            g = self._linear_grads(b) if closed_form else per_example(self.flat, b.x, b.y)
+            yield lo, hi, g.detach()
+
+    def _linear_grads(self, b: Rows) -> Tensor:
+        """A Linear layer's per-example gradients in closed form: (softmax - onehot) x [input, 1]."""
+        w, bias = self.state["weight"], self.state.get("bias")
+        logits = b.x @ w.T + (bias if bias is not None else 0)
+        delta = torch.softmax(logits, 1) - nn.functional.one_hot(b.y, logits.shape[1]).to(logits.dtype)
+        parts = {"weight": (delta[:, :, None] * b.x[:, None, :]).reshape(len(b), -1), "bias": delta}
+        return torch.cat([parts[n] for n in self.names], 1)
 
     def all_grads(self, rows: Rows) -> Tensor:
         """(n, p) gradients of every row; only for the test side or small sets."""
@@ -97,7 +106,7 @@ class Problem:
         rows = self.train if rows is None else rows
         out = torch.zeros_like(vectors)
         step = max(32, (1 << 24) // max(len(vectors) * self.n_params, 1))  # bounds k x rows x p values
-        for _, _, b in self._batches(rows, step):
+        for _, _, b in self.batches(rows, step):
             def batch_grad(flat: Tensor, b: Rows = b) -> Tensor:
                 return grad(lambda f: self.losses(f, b.x, b.y).sum())(flat)
 
@@ -108,12 +117,7 @@ class Problem:
     def hessian(self) -> Tensor:
         """(p, p) Hessian of the mean training loss, summed over batches."""
         total = torch.zeros(self.n_params, self.n_params, dtype=self.dtype)
-        for _, _, b in self._batches(self.train, max(1, self.batch_size // 8)):
+        rows = max(8, min(self.batch_size, (1 << 24) // (self.n_params * self.n_params)))
+        for _, _, b in self.batches(self.train, rows):
             total += hessian(lambda f, b=b: self.losses(f, b.x, b.y).sum())(self.flat).detach()
         return total / len(self.train)
-
-    def probs(self, rows: Rows) -> Tensor:
-        """(n, K) softmax probabilities of rows at the current parameters."""
-        with torch.no_grad():
-            return torch.cat([torch.softmax(logits_of(functional_call(self.module, self.state, (b.x,))), 1)
-                              for _, _, b in self._batches(rows)])

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InputError
-from .base import Method, preconditioned_scores, register
+from .base import Method, identity, preconditioned_scores, register
 from .problem import Problem
 
 
@@ -39,7 +39,7 @@ class TracIn(Method):
         """Sum the gradient products over one problem per checkpoint, weighted by its learning rate."""
         scores, own = 0.0, (0.0 if self_influence else None)
         for rate, problem in zip(self.rates(), problems):
-            s, o = preconditioned_scores(problem, self, self_influence)
+            s, o = preconditioned_scores(problem, identity, identity, 1.0, self_influence)
             scores = scores + rate * s
             if own is not None:
                 own = own + rate * o  # type: ignore[operator]
