@@ -14,14 +14,14 @@ import difflib
 from dataclasses import dataclass, fields
 from typing import Any, Callable
 
-Preconditioner = Callable[["Tensor"], "Tensor"]  # (k, p) gradients -> (k, p) P g
-
 import numpy as np
 import torch
 from torch import Tensor
 
 from ..errors import InputError
 from .problem import Problem
+
+Preconditioner = Callable[[Tensor], Tensor]  # (k, p) gradients -> (k, p) P g
 
 _METHODS: dict[str, type["Method"]] = {}
 
