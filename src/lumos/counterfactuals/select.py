@@ -36,13 +36,16 @@ def greedy_pick(query: Query, z: np.ndarray, k: int, diversity_weight: float) ->
 def sparsify(query: Query, z: np.ndarray, rounds: int = 8) -> np.ndarray:
     """(M, F) valid candidates -> the same number of valid candidates with changes undone where validity
     allows: each round scores, in one model call, every candidate with one changed feature set back to x (or a
-    numeric change shortened to a quarter, half or three quarters, or an integer one by one unit) and keeps, per candidate, the valid variant
-    closest to x. Stops when nothing improves, after ``rounds`` rounds, or when the budget is spent."""
+    numeric change shortened to a quarter, half or three quarters, or an integer one by one unit) and keeps, per
+    candidate, the valid variant closest to x; a row that did not improve drops out. Stops when none improves,
+    after ``rounds`` rounds, or when the budget is spent."""
     z = z.copy()
     x, space = query.x, query.space
+    active = np.ones(len(z), dtype=bool)  # a row that did not improve would offer the same variants again
     for _ in range(rounds):
         variants, owners = [], []
-        for i, row in enumerate(z):
+        for i in np.flatnonzero(active):
+            row = z[i]
             for j in np.flatnonzero(row != x):
                 change = row[j] - x[j]
                 values = [x[j]] if space.categorical[j] else [x[j] + t * change for t in (0.0, *PULL_FRACTIONS)]
@@ -60,17 +63,15 @@ def sparsify(query: Query, z: np.ndarray, rounds: int = 8) -> np.ndarray:
         owners_arr = np.asarray(owners[: len(margins)])
         candidates = candidates[: len(margins)]
         ok = (margins > 0) & query.bounds.respected(candidates)
-        improved = False
         gain = query.space.distance(candidates, x)
-        for i in range(len(z)):
+        for i in np.flatnonzero(active):
             mine = np.flatnonzero(ok & (owners_arr == i))
-            if len(mine) == 0:
-                continue
-            best = mine[np.argmin(gain[mine])]
-            if gain[best] < space.distance(z[i:i + 1], x)[0] - 1e-12:
+            best = mine[np.argmin(gain[mine])] if len(mine) else None
+            if best is not None and gain[best] < space.distance(z[i:i + 1], x)[0] - 1e-12:
                 z[i] = candidates[best]
-                improved = True
-        if not improved:
+            else:
+                active[i] = False
+        if not active.any():
             break
     return z
 
