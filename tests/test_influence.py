@@ -242,7 +242,6 @@ def test_text_model_last_layer_and_label_names(tiny_bert, tokenizer):
         g = torch.autograd.grad(nn.functional.cross_entropy(out, y), [tiny_bert.classifier.weight,
                                                                       tiny_bert.classifier.bias])
         grads.append(torch.cat([t.reshape(-1) for t in g]))
-    tiny_bert.zero_grad(set_to_none=True)
     grads = torch.stack(grads).numpy()
     np.testing.assert_allclose(result.self_influence, (grads ** 2).sum(1), rtol=1e-3)
     with pytest.raises(lumos.UnsupportedError, match="last_layer"):
@@ -305,3 +304,17 @@ def test_a_singular_hessian_without_damping_is_refused(logreg):
         lumos.influence(make_mlp(), (x, (x[:, 0] > 0).astype(int)), (x, None), params="all", damping=0.01)
     with pytest.raises(lumos.InputError, match="damping must be"):
         lumos.influence(model, train, test, damping=-1)
+
+
+def test_images_through_a_cnn_with_batchnorm_match_autograd():
+    from conftest import make_cnn
+
+    model = make_cnn(classes=3).eval()
+    rng = np.random.default_rng(0)
+    x = rng.random((10, 3, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 3, 10)
+    result = lumos.influence(model, (x[:7], y[:7]), (x[7:], y[7:]), method="grad_dot", params=["0", "8"])
+    names = ["0.weight", "0.bias", "8.weight", "8.bias"]
+    g_train = per_example_grads_by_hand(model, x[:7], y[:7], names)
+    g_test = per_example_grads_by_hand(model, x[7:], y[7:], names)
+    np.testing.assert_allclose(result.scores, g_test @ g_train.T, rtol=1e-4, atol=1e-6)
