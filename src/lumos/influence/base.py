@@ -92,12 +92,15 @@ def preconditioned_scores(problem: Problem, precondition: Preconditioner, train_
                           scale: float, self_influence: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """Stream the training gradients once: scores = scale * P(g_test) . T(g_train); self = scale * P(g) . T(g)."""
     n = len(problem.train)
-    left = precondition(problem.all_grads(problem.test)).to(torch.float64)
+    left = precondition(problem.all_grads(problem.test))  # float64 for the inverse-Hessian methods
     scores = np.zeros((len(problem.test), n))
     own = np.zeros(n) if self_influence else None
     for lo, hi, g in problem.grads(problem.train):
-        right = train_side(g).to(torch.float64)
-        scores[:, lo:hi] = (scale * left @ right.T).numpy()
+        right = train_side(g).to(left.dtype)
+        scores[:, lo:hi] = (left @ right.T).numpy()
         if own is not None:
-            own[lo:hi] = (scale * (precondition(g).to(torch.float64) * right).sum(1)).numpy()
+            own[lo:hi] = (precondition(g).to(left.dtype) * right).sum(1).numpy()
+    scores *= scale
+    if own is not None:
+        own *= scale
     return scores, own
