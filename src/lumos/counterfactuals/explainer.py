@@ -117,8 +117,8 @@ class CounterfactualExplainer:
             elif len(chosen) < n:
                 reason = (f"only {len(chosen)} distinct valid counterfactuals within {query.scored} model "
                           "evaluations (raise budget= or try another method for more)")
+        outputs = query.outputs(chosen) if len(chosen) else np.zeros((0,) + x_out.shape[1:])
         seconds = time.perf_counter() - start
-        outputs = self.predictor.outputs(chosen) if len(chosen) else np.zeros((0,) + x_out.shape[1:])
         scores = (score_set(self.space, bounds, target, self.predictor, chosen, self.plausibility(), seconds)
                   if metrics else {"seconds": seconds, "count": float(len(chosen))})
         original = self.space.decode(xz[None])

@@ -14,7 +14,8 @@ from .target import Predictor, Target
 @dataclass
 class Query:
     """``x``: (F,) codes. ``budget``: the most candidate rows a search may score. ``pool``: every scored
-    candidate (rows, margins), which the selection step chooses from."""
+    candidate (rows, margins), which the selection step chooses from; ``outputs_seen``: row bytes -> the
+    model's output, so the chosen rows need no further model call."""
 
     bounds: Bounds
     target: Target
@@ -24,6 +25,7 @@ class Query:
     scored: int = 0
     pool_rows: list[np.ndarray] = field(default_factory=list)
     pool_margins: list[np.ndarray] = field(default_factory=list)
+    outputs_seen: dict[bytes, np.ndarray] = field(default_factory=dict)
 
     @property
     def x(self) -> np.ndarray:
@@ -44,11 +46,20 @@ class Query:
         if len(z) == 0:
             return np.zeros(0)
         self.scored += len(z)
-        margins = self.target.margin(self.predictor.outputs(z))
+        outputs = self.predictor.outputs(z)
+        self.outputs_seen.update(zip((row.tobytes() for row in z), outputs))
+        margins = self.target.margin(outputs)
         if pool:
             self.pool_rows.append(z)
             self.pool_margins.append(margins)
         return margins
+
+    def outputs(self, z: np.ndarray) -> np.ndarray:
+        """The model's outputs on rows, from the rows scored so far where possible (one call for the rest)."""
+        missing = [i for i, row in enumerate(z) if row.tobytes() not in self.outputs_seen]
+        if missing:
+            self.outputs_seen.update(zip((z[i].tobytes() for i in missing), self.predictor.outputs(z[missing])))
+        return np.array([self.outputs_seen[row.tobytes()] for row in z])
 
     def valid_pool(self) -> np.ndarray:
         """(M, F) distinct valid candidates scored so far that respect the bounds."""

@@ -11,7 +11,19 @@ import numpy as np
 
 from .query import Query
 
-PULL_FRACTIONS = (0.25, 0.5, 0.75)
+PULL_FRACTIONS = np.arange(8) / 8  # 0 (back to x), 1/8, ..., 7/8 of a numeric change
+INTEGER_STEPS = 16  # integer changes up to this size try every value in between
+
+
+def _closer_values(space, j: int, original: float, value: float) -> np.ndarray:
+    """Values of feature j between the original and the current value to try: the original (categories), or
+    the original plus fractions of the change (numbers), every integer in between for small integer changes."""
+    if space.categorical[j]:
+        return np.array([original])
+    change = value - original
+    if space.integer[j] and abs(change) <= INTEGER_STEPS:
+        return original + np.sign(change) * np.arange(abs(round(change)))
+    return original + PULL_FRACTIONS * change
 
 
 def greedy_pick(query: Query, z: np.ndarray, k: int, diversity_weight: float) -> np.ndarray:
@@ -35,8 +47,8 @@ def greedy_pick(query: Query, z: np.ndarray, k: int, diversity_weight: float) ->
 
 def sparsify(query: Query, z: np.ndarray, rounds: int = 8) -> np.ndarray:
     """(M, F) valid candidates -> the same number of valid candidates with changes undone where validity
-    allows: each round scores, in one model call, every candidate with one changed feature set back to x (or a
-    numeric change shortened to a quarter, half or three quarters, or an integer one by one unit) and keeps, per
+    allows: each round scores, in one model call, every candidate with one changed feature moved closer to x
+    (``_closer_values``: many values per round, since a model call costs far more than a row) and keeps, per
     candidate, the valid variant closest to x; a row that did not improve drops out. Stops when none improves,
     after ``rounds`` rounds, or when the budget is spent."""
     z = z.copy()
@@ -47,11 +59,7 @@ def sparsify(query: Query, z: np.ndarray, rounds: int = 8) -> np.ndarray:
         for i in np.flatnonzero(active):
             row = z[i]
             for j in np.flatnonzero(row != x):
-                change = row[j] - x[j]
-                values = [x[j]] if space.categorical[j] else [x[j] + t * change for t in (0.0, *PULL_FRACTIONS)]
-                if space.integer[j] and not space.categorical[j] and abs(change) > 1:
-                    values.append(row[j] - np.sign(change))  # one unit closer: the last step to the boundary
-                for value in values:
+                for value in _closer_values(space, j, x[j], row[j]):
                     v = row.copy()
                     v[j] = value
                     variants.append(v)
