@@ -318,3 +318,11 @@ def test_images_through_a_cnn_with_batchnorm_match_autograd():
     g_train = per_example_grads_by_hand(model, x[:7], y[:7], names)
     g_test = per_example_grads_by_hand(model, x[7:], y[7:], names)
     np.testing.assert_allclose(result.scores, g_test @ g_train.T, rtol=1e-4, atol=1e-6)
+
+
+def test_random_methods_repeat_with_their_seed(logreg):
+    model, train, test = logreg
+    runs = [lumos.influence(model, train, test, method="lissa", params="all", damping=LAM, depth=30, seed=s).scores
+            for s in (0, 0, 1)]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
