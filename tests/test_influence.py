@@ -326,3 +326,25 @@ def test_random_methods_repeat_with_their_seed(logreg):
             for s in (0, 0, 1)]
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])
+
+
+def test_sklearn_logistic_regression_against_its_own_refits():
+    """sklearn minimises sum_i CE_i + |w|^2 / (2C): in mean form the damping is 1 / (C n) (its intercept is not
+    penalised; lumos damps it too, a small difference)."""
+    from sklearn.linear_model import LogisticRegression
+
+    x, y, _ = blobs(230, d=5, seed=2)
+    n, c = 200, 0.5
+    fit = lambda rows: LogisticRegression(C=c, tol=1e-10, max_iter=10_000).fit(x[rows], y[rows])  # noqa: E731
+    full = fit(np.arange(n))
+    result = lumos.influence(full, (x[:n], y[:n]), (x[n:], y[n:]), method="exact", params="all",
+                             damping=1 / (c * n))
+    assert result.parameters == ["linear.weight", "linear.bias"]
+
+    def loss(estimator) -> float:
+        return -np.log(estimator.predict_proba(x[n:])[np.arange(30), y[n:]])
+
+    i = int(np.argmax(loss(full)))
+    removed = np.random.default_rng(1).choice(n, 50, replace=False)
+    actual = [loss(fit(np.setdiff1d(np.arange(n), [j])))[i] - loss(full)[i] for j in removed]
+    assert pearsonr(result.scores[i, removed], actual)[0] >= 0.95

@@ -37,7 +37,8 @@ def influence(model: Any, train: tuple[Any, Any], test: tuple[Any, Any], method:
               self_influence: bool = True, seed: int = 0, **settings: Any) -> Influence:
     """Influence of every training example on every test example's loss.
 
-    model: anything ``lumos.wrap`` takes with a torch network (nn.Module, (HF model, tokenizer), a zoo MLP).
+    model: anything ``lumos.wrap`` takes with a torch network (nn.Module, (HF model, tokenizer), a zoo MLP), or a
+    fitted logistic regression (scikit-learn LogisticRegression on tables, the zoo's logreg).
     train, test: (inputs, labels); labels are class indices or label names (test labels None: the model's own
     predictions). params: "last_layer", a list of module names, or "all". damping: added to the Hessian's
     diagonal (use the L2 strength the model was trained with). batch_size: rows per per-example-gradient batch
@@ -48,8 +49,9 @@ def influence(model: Any, train: tuple[Any, Any], test: tuple[Any, Any], method:
     cls = get(method)
     algo = cls.create(damping=damping, seed=seed, **settings)
     model = wrap(model)
-    with eval_mode(network_of(model)):
-        task = setup(model, train, test, params, batch_size)
+    network = network_of(model)
+    with eval_mode(network):
+        task = setup(model, network, train, test, params, batch_size)
         if method == "tracin":
             states = list(algo.checkpoints) or [None]  # type: ignore[attr-defined]
             problems = (problem_at(task, state) for state in states)

@@ -16,24 +16,34 @@ from torch import Tensor, nn
 from torch.func import functional_call
 
 from ..errors import InputError, UnsupportedError
-from ..models import Model, wrap
+from ..models import Model
 from ..models.huggingface import HuggingFaceTextModel
+from ..models.sklearn import SklearnModel
 from ..models.torch_module import TorchModel
+from .linear import linear_network
 from .problem import Problem, Rows, logits_of
 from .selection import ParamSpec, output_module, select
 
 
 def network_of(model: Model) -> nn.Module:
-    """The torch module behind a lumos Model (the zoo's table MLPs included)."""
+    """The torch module behind a lumos Model: its own, or a new one holding a fitted logistic regression's
+    coefficients (scikit-learn's LogisticRegression on tables, the zoo's logreg head). Call it once per run."""
     if isinstance(model, TorchModel):
         return model.module
     if isinstance(model, HuggingFaceTextModel):
         return model.model
-    head = getattr(getattr(model, "head", None), "module", None)
-    if isinstance(head, nn.Module) and hasattr(model, "preprocessor"):
-        return head
+    head = getattr(model, "head", None) if hasattr(model, "preprocessor") else None
+    if isinstance(getattr(head, "module", None), nn.Module):
+        return head.module  # type: ignore[union-attr]
+    if type(head).__name__ == "LinearHead":
+        return linear_network(head.coef, head.intercept)  # type: ignore[union-attr]
+    estimator = getattr(model, "estimator", None)
+    if isinstance(model, SklearnModel) and type(estimator).__name__ == "LogisticRegression" \
+            and model.modalities == ("tabular",):
+        return linear_network(estimator.coef_, estimator.intercept_)
     raise UnsupportedError(f"influence needs gradients of a torch network; a {type(model).__name__} has none. "
-                           "Wrap an nn.Module, a (Hugging Face model, tokenizer) pair or a zoo MLP.")
+                           "Wrap an nn.Module, a (Hugging Face model, tokenizer) pair, a scikit-learn "
+                           "LogisticRegression on tables, or a zoo MLP or logreg.")
 
 
 def split_pair(data: Any, role: str, labels_required: bool) -> tuple[Any, Any]:
@@ -49,7 +59,7 @@ def split_pair(data: Any, role: str, labels_required: bool) -> tuple[Any, Any]:
     return inputs, labels
 
 
-def model_rows(model: Model, inputs: Any) -> Any:
+def model_rows(model: Model, network: nn.Module, inputs: Any) -> Any:
     """Raw inputs -> what the network takes: a float tensor (images, tables) or token-id lists (text)."""
     batch = model.prepare(inputs)
     if isinstance(model, HuggingFaceTextModel):
@@ -59,7 +69,7 @@ def model_rows(model: Model, inputs: Any) -> Any:
         import pandas as pd
 
         x = model.preprocessor.transform(pd.DataFrame(x, columns=batch.feature_names))
-    dtype = next(network_of(model).parameters()).dtype
+    dtype = next(network.parameters()).dtype
     return torch.as_tensor(np.asarray(x, dtype=np.float64), dtype=dtype)
 
 
@@ -88,6 +98,20 @@ def _forward(model: Model, network: nn.Module, state: dict[str, Tensor], rows: A
         ids, mask = model._pad(rows)
         return logits_of(functional_call(network, state, (), {"input_ids": ids, "attention_mask": mask}))
     return logits_of(functional_call(network, state, (rows,)))
+
+
+def _gives_logits(model: Model, network: nn.Module, state: dict[str, Tensor], head: str, rows: Any) -> bool:
+    """Whether the module ``head`` takes (batch, features) and returns the network's logits (on a few rows)."""
+    seen: list[tuple[Tensor, Tensor]] = []
+    module = dict(network.named_modules())[head]
+    hook = module.register_forward_hook(lambda m, args, out: seen.append((args[0], out)))
+    try:
+        with torch.no_grad():
+            logits = _forward(model, network, state, rows[:8])
+    finally:
+        hook.remove()
+    return len(seen) == 1 and seen[0][0].ndim == 2 and seen[0][1].shape == logits.shape \
+        and bool(torch.allclose(seen[0][1], logits))
 
 
 def _features(model: Model, network: nn.Module, state: dict[str, Tensor], head: nn.Module, rows: Any,
@@ -152,21 +176,21 @@ def network_state(network: nn.Module, state: dict[str, Tensor] | None = None) ->
     return {k: v.detach() for k, v in full.items()}
 
 
-def setup(model: Any, train: Any, test: Any, params: ParamSpec, batch_size: int | None = None) -> Setup:
-    """Validate the inputs once and bring them into the network's terms; test labels None: its predictions."""
-    model = wrap(model)
-    network = network_of(model)
+def setup(model: Model, network: nn.Module, train: Any, test: Any, params: ParamSpec,
+          batch_size: int | None = None) -> Setup:
+    """Validate the inputs once and bring them into the terms of ``network`` (``network_of(model)``);
+    test labels None: the network's predictions."""
     train_inputs, train_labels = split_pair(train, "train", True)
     test_inputs, test_labels = split_pair(test, "test", False)
     names = select(network, params)
-    head = output_module(network)
-    if not all(n.startswith(head + ".") for n in names):
+    x_train, x_test = model_rows(model, network, train_inputs), model_rows(model, network, test_inputs)
+    own = network_state(network)
+    head: str | None = output_module(network)
+    if not all(n.startswith(f"{head}.") for n in names) or not _gives_logits(model, network, own, head, x_train):
         if isinstance(model, HuggingFaceTextModel):
             raise UnsupportedError(f"for text models influence covers the output layer ({head!r}) only; got "
                                    f"params selecting {len(names)} parameters outside it. Use params='last_layer'.")
         head = None
-    x_train, x_test = model_rows(model, train_inputs), model_rows(model, test_inputs)
-    own = network_state(network)
     first = x_train[:1]
     with torch.no_grad():
         n_classes = _forward(model, network, own, first).shape[1]
