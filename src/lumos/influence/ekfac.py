@@ -11,6 +11,7 @@ own predictive distribution (every class weighted by its probability). Layers ar
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import torch
 from torch import Tensor, nn
@@ -57,60 +58,62 @@ def _augmented(a: Tensor, layer: _Layer) -> Tensor:
     return torch.cat([a, torch.ones_like(a[:, :1])], 1) if layer.bias is not None else a
 
 
+def _batch_statistics(problem: Problem, layers: list[_Layer]) -> Iterator[tuple[list[Tensor], list[tuple]]]:
+    """Per training batch: each layer's inputs (B, in [+1]) and, per class c, (p_c (B, 1), each layer's output
+    gradients (B, out) of the loss of label c): the label expectation taken exactly."""
+    for _, _, b in problem.batches(problem.train):
+        seen: dict[int, tuple[Tensor, Tensor]] = {}
+
+        def keep(i: int):
+            def hook(module: nn.Module, args: tuple, out: Tensor) -> None:
+                seen[i] = (args[0].detach(), out)
+            return hook
+
+        hooks = [layer.module.register_forward_hook(keep(i)) for i, layer in enumerate(layers)]
+        try:
+            flat = problem.flat.clone().requires_grad_(True)
+            logits = logits_of(functional_call(problem.module, {**problem.state, **problem.unflatten(flat)}, (b.x,)))
+        finally:
+            for h in hooks:
+                h.remove()
+        if any(seen[i][0].ndim != 2 for i in seen):
+            raise UnsupportedError("ekfac takes Linear layers applied to (batch, features) inputs; a chosen "
+                                   "layer sees sequences or images. Use method='arnoldi' or 'lissa'.")
+        a = [_augmented(seen[i][0], layer).double() for i, layer in enumerate(layers)]
+        probs = torch.softmax(logits.detach(), 1).double()
+        per_class = []
+        for c in range(logits.shape[1]):
+            loss = nn.functional.cross_entropy(logits, torch.full((len(b),), c), reduction="sum")
+            grads = torch.autograd.grad(loss, [seen[i][1] for i in range(len(layers))],
+                                        retain_graph=c < logits.shape[1] - 1)
+            per_class.append((probs[:, c:c + 1], [g.detach().double() for g in grads]))
+        yield a, per_class
+
+
 @register("ekfac")
 @dataclass(frozen=True)
 class EKFAC(Method):
     """``damping`` is added to every corrected eigenvalue."""
 
-    def _pass(self, problem: Problem, layers: list[_Layer], second: bool) -> list[list[Tensor]]:
-        """Stream the training rows once: factor sums (first pass) or corrected-eigenvalue sums (second)."""
-        sums: list[list[Tensor]] = [[] for _ in layers]
-        for _, _, b in problem.batches(problem.train):
-            inputs: dict[int, Tensor] = {}
-            outputs: dict[int, Tensor] = {}
-
-            def keep(i: int):
-                def hook(module: nn.Module, args: tuple, out: Tensor) -> None:
-                    inputs[i], outputs[i] = args[0].detach(), out
-                return hook
-
-            hooks = [layer.module.register_forward_hook(keep(i)) for i, layer in enumerate(layers)]
-            try:
-                flat = problem.flat.clone().requires_grad_(True)
-                logits = logits_of(functional_call(problem.module, {**problem.state, **problem.unflatten(flat)},
-                                                   (b.x,)))
-            finally:
-                for h in hooks:
-                    h.remove()
-            if any(inputs[i].ndim != 2 for i in inputs):
-                raise UnsupportedError("ekfac takes Linear layers applied to (batch, features) inputs; a chosen "
-                                       "layer sees sequences or images. Use method='arnoldi' or 'lissa'.")
-            probs = torch.softmax(logits.detach(), 1)
-            outs = [outputs[i] for i in range(len(layers))]
-            for c in range(logits.shape[1]):
-                target = torch.full((len(b),), c, dtype=torch.long)
-                loss = nn.functional.cross_entropy(logits, target, reduction="sum")
-                grads = torch.autograd.grad(loss, outs, retain_graph=c < logits.shape[1] - 1)
-                w = probs[:, c:c + 1]
-                for i, layer in enumerate(layers):
-                    a, g = _augmented(inputs[i], layer).double(), grads[i].detach().double()
-                    if second:
-                        term = ((g @ layer.q_out) ** 2 * w).T @ (a @ layer.q_in) ** 2
-                        sums[i] = [sums[i][0] + term] if sums[i] else [term]
-                    else:
-                        ga = (g * w).T @ g
-                        aa = a.T @ a * (c == 0)  # inputs do not depend on the label: count them once
-                        sums[i] = [sums[i][0] + aa, sums[i][1] + ga] if sums[i] else [aa, ga]
-        return sums
-
     def fit(self, problem: Problem) -> Preconditioner:
         layers = _layers(problem)
         n = len(problem.train)
-        for layer, (aa, gg) in zip(layers, self._pass(problem, layers, second=False)):
+        inputs = [0.0] * len(layers)
+        outputs = [0.0] * len(layers)
+        for a, per_class in _batch_statistics(problem, layers):
+            for i in range(len(layers)):
+                inputs[i] = inputs[i] + a[i].T @ a[i]
+                outputs[i] = outputs[i] + sum((g[i] * w).T @ g[i] for w, g in per_class)
+        for layer, aa, gg in zip(layers, inputs, outputs):
             layer.q_in = torch.linalg.eigh(aa / n)[1]
             layer.q_out = torch.linalg.eigh(gg / n)[1]
-        for layer, (values,) in zip(layers, self._pass(problem, layers, second=True)):
-            layer.values = values / n
+        values = [0.0] * len(layers)
+        for a, per_class in _batch_statistics(problem, layers):
+            for i, layer in enumerate(layers):
+                rotated_in = (a[i] @ layer.q_in) ** 2
+                values[i] = values[i] + sum(((g[i] @ layer.q_out) ** 2 * w).T @ rotated_in for w, g in per_class)
+        for layer, v in zip(layers, values):
+            layer.values = v / n
         return lambda g: self._precondition(layers, g)
 
     def _precondition(self, layers: list[_Layer], g: Tensor) -> Tensor:
