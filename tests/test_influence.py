@@ -244,8 +244,31 @@ def test_text_model_last_layer_and_label_names(tiny_bert, tokenizer):
         grads.append(torch.cat([t.reshape(-1) for t in g]))
     grads = torch.stack(grads).numpy()
     np.testing.assert_allclose(result.self_influence, (grads ** 2).sum(1), rtol=1e-3)
-    with pytest.raises(lumos.UnsupportedError, match="last_layer"):
+    with pytest.raises(lumos.UnsupportedError, match="Linear layers only"):
         lumos.influence((tiny_bert, tokenizer), (SENTENCES, labels), (SENTENCES[:2], None), params="all")
+
+
+def test_text_model_inner_linear_layers_match_autograd(tiny_bert, tokenizer):
+    from conftest import SENTENCES
+
+    labels = [1, 0, 0, 1, 0, 0, 1, 0]
+    layers = ["bert.encoder.layer.1.output.dense", "bert.pooler.dense"]
+    result = lumos.influence((tiny_bert, tokenizer), (SENTENCES, labels), (SENTENCES[:3], labels[:3]),
+                             method="grad_dot", params=layers, batch_size=3)
+    names = [f"{m}.{leaf}" for m in layers for leaf in ("weight", "bias")]
+    assert result.parameters == names
+    params = dict(tiny_bert.named_parameters())
+    model = lumos.wrap((tiny_bert, tokenizer))
+    grads = []
+    for text, label in zip(SENTENCES, labels):
+        ids, mask = model._pad(tokenizer([text])["input_ids"])
+        loss = nn.functional.cross_entropy(tiny_bert(input_ids=ids, attention_mask=mask).logits, torch.tensor([label]))
+        grads.append(torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, [params[n] for n in names])]))
+    grads = torch.stack(grads).numpy()
+    np.testing.assert_allclose(result.scores, grads[:3] @ grads.T, rtol=1e-3, atol=1e-7)
+    with pytest.raises(lumos.UnsupportedError, match="grad_dot"):
+        lumos.influence((tiny_bert, tokenizer), (SENTENCES, labels), (SENTENCES[:3], None), method="exact",
+                        params=layers)
 
 
 def test_lds_is_one_for_additive_losses_and_minus_one_reversed():

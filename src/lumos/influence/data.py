@@ -23,6 +23,7 @@ from ..models.torch_module import TorchModel
 from .linear import linear_network
 from .problem import Problem, Rows, logits_of
 from .selection import ParamSpec, output_module, select
+from .text_grads import LinearHookProblem, linear_owners
 
 
 def network_of(model: Model) -> nn.Module:
@@ -187,9 +188,10 @@ def setup(model: Model, network: nn.Module, train: Any, test: Any, params: Param
     own = network_state(network)
     head: str | None = output_module(network)
     if not all(n.startswith(f"{head}.") for n in names) or not _gives_logits(model, network, own, head, x_train):
-        if isinstance(model, HuggingFaceTextModel):
-            raise UnsupportedError(f"for text models influence covers the output layer ({head!r}) only; got "
-                                   f"params selecting {len(names)} parameters outside it. Use params='last_layer'.")
+        if isinstance(model, HuggingFaceTextModel) and linear_owners(network, names) is None:
+            raise UnsupportedError(f"for text models influence covers Linear layers only; params={params!r} "
+                                   "selects other parameters (embeddings, LayerNorm). Choose Linear modules by "
+                                   "name, or params='last_layer'.")
         head = None
     first = x_train[:1]
     with torch.no_grad():
@@ -207,6 +209,10 @@ def setup(model: Model, network: nn.Module, train: Any, test: Any, params: Param
 def problem_at(s: Setup, state: dict[str, Tensor] | None = None) -> Problem:
     """The problem with the network at ``state`` (a checkpoint; default: its own parameters)."""
     full = network_state(s.network, state)
+    if s.head is None and isinstance(s.model, HuggingFaceTextModel):
+        hooked = LinearHookProblem(s.model, s.network, full, s.names, Rows(s.x_train, s.y_train),
+                                   Rows(s.x_test, s.y_test), s.batch_size)
+        return hooked  # type: ignore[return-value]  (the gradient side of Problem)
     if s.head is None:
         return Problem(s.network, full, s.names, Rows(s.x_train, s.y_train), Rows(s.x_test, s.y_test), s.batch_size)
     module = dict(s.network.named_modules())[s.head]
