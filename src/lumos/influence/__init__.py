@@ -40,7 +40,8 @@ def influence(model: Any, train: tuple[Any, Any], test: tuple[Any, Any], method:
     model: anything ``lumos.wrap`` takes with a torch network (nn.Module, (HF model, tokenizer), a zoo MLP), or a
     fitted logistic regression (scikit-learn LogisticRegression on tables, the zoo's logreg).
     train, test: (inputs, labels); labels are class indices or label names (test labels None: the model's own
-    predictions). params: "last_layer", a list of module names, or "all". damping: added to the Hessian's
+    predictions). params: "last_layer", a list of module names, or "all" (text models: the output layer, or
+    Linear modules with grad_dot, grad_cos or tracin). damping: added to the Hessian's
     diagonal (use the L2 strength the model was trained with). batch_size: rows per per-example-gradient batch
     (default: about 16M gradient values). settings: the method's own (``lissa``: depth, repeats,
     hessian_batch, scale; ``arnoldi``: rank, hessian_samples; ``exact``: max_params; ``tracin``: checkpoints,
