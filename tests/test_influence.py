@@ -371,3 +371,19 @@ def test_sklearn_logistic_regression_against_its_own_refits():
     removed = np.random.default_rng(1).choice(n, 50, replace=False)
     actual = [loss(fit(np.setdiff1d(np.arange(n), [j])))[i] - loss(full)[i] for j in removed]
     assert pearsonr(result.scores[i, removed], actual)[0] >= 0.95
+
+
+def test_zoo_trainer_hands_out_tracin_checkpoints(mlp_task):
+    from lumos.zoo.training import fit_classifier
+
+    model, train, test = mlp_task
+    saved = []
+    fit_classifier(model, *train, epochs=3, batch_size=10, lr=0.01, weight_decay=0.0, seed=0, desc="",
+                   progress=False, on_epoch=lambda m, rate: saved.append(({k: v.clone() for k, v in
+                                                                          m.state_dict().items()}, rate)))
+    rates = [r for _, r in saved]
+    assert len(saved) == 3 and rates[0] > rates[1] > rates[2] > 0  # linear decay: each epoch's mean rate
+    assert torch.equal(saved[-1][0]["0.weight"], model.state_dict()["0.weight"])
+    result = lumos.influence(model, train, test, method="tracin", checkpoints=[s for s, _ in saved],
+                             learning_rates=rates)
+    assert result.params["n_checkpoints"] == 3 and np.isfinite(result.scores).all()
