@@ -188,12 +188,15 @@ def mislabel(args) -> None:
     cfg = MLPConfig()
     checkpoints: list = []
     rates: list = []
+
+    def keep(module: nn.Module, rate: float) -> None:
+        checkpoints.append({k: v.clone() for k, v in module.state_dict().items()})
+        rates.append(rate)
+
     with seeded(cfg.seed):
         net = mlp(x.shape[1], cfg.hidden)
         fit_classifier(net, x, y, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
-                       weight_decay=cfg.weight_decay, seed=cfg.seed, desc="", progress=False,
-                       on_epoch=lambda m, r: (checkpoints.append({k: v.clone() for k, v in m.state_dict().items()}),
-                                              rates.append(r)))
+                       weight_decay=cfg.weight_decay, seed=cfg.seed, desc="", progress=False, on_epoch=keep)
     top = len(y) // 10
     print(f"\nadult MLP recipe on {len(y)} rows with {flipped.sum()} labels flipped (5%): share of the flipped "
           f"labels among the {top} most self-influential rows (random: 10%)\n")
