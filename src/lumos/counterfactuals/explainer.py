@@ -153,8 +153,9 @@ class CounterfactualExplainer:
             return len(probe.valid_pool()) > 0
 
         if reachable(Bounds.resolve(self.space, rules, xz)):
+            others = " or ".join(repr(m) for m in ("random", "genetic") if m != method)
             return (f"{head} of the {method} search, but a random search under the same constraints reaches it: "
-                    "raise budget= or try method='random' or 'genetic'")
+                    f"raise budget= or try method={others}")
         blockers = [describe(kind, feature) for kind, feature in rules.items(self.space)
                     if reachable(Bounds.resolve(self.space, rules.without(kind, feature), xz))]
         if blockers:

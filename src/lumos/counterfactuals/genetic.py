@@ -17,8 +17,8 @@ from .query import Query
 
 @dataclass(frozen=True)
 class GeneticSearch:
-    """``population``: rows per generation; ``generations``: the most generations (the query's budget may stop
-    it earlier); ``patience``: generations without a better n-th best loss, once n are valid, before stopping;
+    """``population``: rows per generation; ``generations``: the most generations once n are valid (until then
+    the query's budget is the limit); ``patience``: generations without a better n-th best loss, once n are valid, before stopping;
     ``sparsity_weight``: loss per changed feature (as a fraction of all features)."""
 
     population: int = 100
@@ -52,14 +52,18 @@ class GeneticSearch:
         loss = self.loss(query, z, margins)
         best, stale = np.inf, 0
         movable = np.flatnonzero(bounds.movable)
-        for _ in range(self.generations - 1):
+        generation = 1
+        while True:
             order = np.argsort(loss, kind="stable")
             z, loss = z[order], loss[order]
             nth = loss[min(query.n, len(loss)) - 1]
             stale = stale + 1 if nth >= best - 1e-9 and nth < 10.0 else 0  # patience starts once n are valid
             best = min(best, nth)
-            if stale >= self.patience or query.remaining == 0 or len(movable) == 0:
+            short = nth >= 10.0  # fewer than n valid: go on past ``generations`` while the budget lasts
+            if (stale >= self.patience or (generation >= self.generations and not short) or query.remaining == 0
+                    or len(movable) == 0):
                 break
+            generation += 1
             elite = max(1, len(z) // 10)
             m = min(self.population - elite, query.remaining)
             parents = rng.integers(0, max(len(z) // 2, 1), size=(m, 2))
