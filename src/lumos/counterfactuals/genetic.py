@@ -18,8 +18,8 @@ from .query import Query
 @dataclass(frozen=True)
 class GeneticSearch:
     """``population``: rows per generation; ``generations``: the most generations once n are valid (until then
-    the query's budget is the limit); ``patience``: generations without a better n-th best loss, once n are valid, before stopping;
-    ``sparsity_weight``: loss per changed feature (as a fraction of all features)."""
+    the query's budget is the limit); ``patience``: generations without a better n-th best loss, once n are
+    valid, before stopping; ``sparsity_weight``: loss per changed feature (as a fraction of all features)."""
 
     population: int = 100
     generations: int = 30

@@ -3,7 +3,8 @@ Adam on a hinge loss towards the desired class, MAD-scaled proximity to the quer
 determinant of the kernel matrix 1 / (1 + distance) between them (a DPP).
 
 As in Wachter et al., the class term's weight doubles for each row still invalid at a check, so flat models
-are not stuck where the proximity pull balances a weak gradient. Numeric features move as x + u * (training range) (clamped to their bounds; the loss still counts MADs); categorical features are relaxed to a softmax
+are not stuck where the proximity pull balances a weak gradient. Numeric features move as x + u * (training
+range), clamped to their bounds (the loss still counts MADs); categorical features are relaxed to a softmax
 over their allowed values and decoded by argmax. Every ``check_every`` steps the decoded rows are scored with the
 real model (one call) and pooled; the search stops once all n decode to valid rows.
 
