@@ -390,14 +390,15 @@ def images_workload(args) -> list[dict]:
                           n_samples=ks_n, baseline="zeros")
         return [per_feature(ei.attributions, labels) for ei in e]
 
-    def captum_ks(per_eval: int):
+    def captum_sampler(method_cls, n_samples: int, per_eval: int):
+        """captum's KernelShap or Lime, one image at a time as captum requires, on the shared 8x8 grid."""
         def run():
-            ks = KernelShap(probs_t)
+            explainer = method_cls(probs_t)
             out = []
             for i in range(n):
                 torch.manual_seed(i)
-                a = ks.attribute(xt[i:i + 1], baselines=0.0, target=int(targets[i]), feature_mask=fmask,
-                                 n_samples=ks_n, perturbations_per_eval=per_eval)
+                a = explainer.attribute(xt[i:i + 1], baselines=0.0, target=int(targets[i]), feature_mask=fmask,
+                                        n_samples=n_samples, perturbations_per_eval=per_eval)
                 out.append(per_feature(a[0, 0].numpy(), labels))
             return out
         return run
@@ -418,29 +419,17 @@ def images_workload(args) -> list[dict]:
             out.append(sv[0, :, targets[i]] if sv.ndim == 3 else np.asarray(sv[targets[i]])[0])
         return out
 
-    records += run_group("kernel_shap", [("lumos", lumos_ks),
-                                         (f"captum KernelShap (perturbations_per_eval={bs})", captum_ks(bs)),
-                                         ("captum KernelShap (default, 1 row per forward)", captum_ks(1)),
-                                         ("shap KernelExplainer", shap_ks)],
-                         counter, reps, n, "img-fwd", ideal, mean_corr, lm)
+    records += run_group("kernel_shap", [
+        ("lumos", lumos_ks),
+        (f"captum KernelShap (perturbations_per_eval={bs})", captum_sampler(KernelShap, ks_n, bs)),
+        ("captum KernelShap (default, 1 row per forward)", captum_sampler(KernelShap, ks_n, 1)),
+        ("shap KernelExplainer", shap_ks)], counter, reps, n, "img-fwd", ideal, mean_corr, lm)
 
     # --- lime
     def lumos_lime():
         e = lumos.explain(lm, x, "lime", target=targets, segmentation="grid", n_segments=n_seg, n_samples=lime_n,
                           baseline="zeros")
         return [per_feature(ei.attributions, labels) for ei in e]
-
-    def captum_lime(per_eval: int):
-        def run():
-            lime_c = Lime(probs_t)
-            out = []
-            for i in range(n):
-                torch.manual_seed(i)
-                a = lime_c.attribute(xt[i:i + 1], baselines=0.0, target=int(targets[i]), feature_mask=fmask,
-                                     n_samples=lime_n, perturbations_per_eval=per_eval)
-                out.append(per_feature(a[0, 0].numpy(), labels))
-            return out
-        return run
 
     def lime_lime():
         explainer = lime_image.LimeImageExplainer(random_state=0)
@@ -457,11 +446,11 @@ def images_workload(args) -> list[dict]:
             out.append(v)
         return out
 
-    records += run_group("lime", [("lumos", lumos_lime),
-                                  (f"captum Lime (perturbations_per_eval={bs})", captum_lime(bs)),
-                                  ("captum Lime (default, 1 row per forward)", captum_lime(1)),
-                                  ("lime LimeImageExplainer", lime_lime)],
-                         counter, reps, n, "img-fwd", ideal, mean_corr, lm)
+    records += run_group("lime", [
+        ("lumos", lumos_lime),
+        (f"captum Lime (perturbations_per_eval={bs})", captum_sampler(Lime, lime_n, bs)),
+        ("captum Lime (default, 1 row per forward)", captum_sampler(Lime, lime_n, 1)),
+        ("lime LimeImageExplainer", lime_lime)], counter, reps, n, "img-fwd", ideal, mean_corr, lm)
 
     # --- occlusion: 8x8 window, stride 4 (225 windows)
     def lumos_occ():
