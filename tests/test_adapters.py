@@ -107,6 +107,21 @@ def test_batch_sizer_settles_on_the_fastest_size():
         assert sizer.chosen("key") == best
 
 
+def test_one_slow_chunk_does_not_lock_the_batch_sizer_into_a_slow_size():
+    """Cost per row lowest at 32; the first chunk of 32 is hit by a burst of other load (3x slower)."""
+    clock, seen = [0.0], []
+
+    def run(lo: int, hi: int) -> None:
+        n = hi - lo
+        seen.append(n)
+        burst = 3.0 if n == 32 and seen.count(32) == 1 else 1.0
+        clock[0] += burst * (0.01 + 0.001 * n * max(1.0, n / 32))
+
+    sizer = BatchSizer(clock=lambda: clock[0])
+    sizer.chunks(4000, "key", 100, run)
+    assert sizer.chosen("key") == 32
+
+
 def test_background_frames_are_put_in_the_inputs_column_order():
     x = pd.DataFrame({"a": [1.0], "b": [2.0], "c": [3.0]})
     background = pd.DataFrame({"label": [0], "c": [0.0], "a": [0.0], "b": [10.0]})  # other order, extra column

@@ -14,7 +14,10 @@ from typing import Callable, Hashable
 
 @dataclass
 class _Search:
-    """Doubling search from ``start``; if growing never helps, halving instead. Ends at the best size."""
+    """Doubling search from ``start``; if growing never helps, halving instead. Ends at the best size.
+
+    Each size is timed on ``tries`` chunks and keeps its fastest: other load only ever slows a chunk down, so
+    one unlucky chunk does not lock the model into a slow size for the rest of its life."""
 
     start: int
     size: int
@@ -23,11 +26,17 @@ class _Search:
     best_rate: float = 0.0
     warmed: bool = False
     done: bool = False
+    tries: int = 2
+    rates: list[float] = field(default_factory=list)
 
     def observe(self, size: int, rate: float, cap: int) -> None:
         if not self.warmed:  # the first chunk pays one-time costs (allocation, kernel choice): time it again
             self.warmed = True
             return
+        self.rates.append(rate)
+        if len(self.rates) < self.tries:
+            return
+        rate, self.rates = max(self.rates), []
         if rate > self.best_rate * 1.05:
             self.best_rate, self.best_size = rate, size
             nxt = size * 2 if self.direction > 0 else size // 2
