@@ -28,7 +28,6 @@ import datetime
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -45,6 +44,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 import lumos  # noqa: E402
+from _contention import Contention  # noqa: E402
 
 BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 
@@ -80,31 +80,6 @@ class RowCounter:
 
     def all_lengths(self) -> np.ndarray:
         return np.concatenate(self.lengths) if self.lengths else np.zeros(0, dtype=np.int64)
-
-
-def _busy_seconds() -> float:
-    """CPU seconds the whole machine has spent busy (all processes), from /proc/stat."""
-    with open("/proc/stat") as f:
-        v = [int(t) for t in f.readline().split()[1:9]]
-    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def _self_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-class Contention:
-    """Share of the machine's cores that OTHER processes used during a measurement (0 = we had it alone)."""
-
-    def __enter__(self):
-        self.t, self.b, self.s = time.perf_counter(), _busy_seconds(), _self_seconds()
-        return self
-
-    def __exit__(self, *exc):
-        wall = time.perf_counter() - self.t
-        other = (_busy_seconds() - self.b) - (_self_seconds() - self.s)
-        self.share = max(0.0, other) / max(wall * (os.cpu_count() or 1), 1e-9)
 
 
 def wait_quiet(max_wait_s: float = 90.0, threshold: float = 0.15) -> None:

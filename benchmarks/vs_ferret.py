@@ -34,7 +34,6 @@ import datetime
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,7 @@ import torch  # noqa: E402
 from scipy.stats import kendalltau, spearmanr  # noqa: E402
 
 import lumos  # noqa: E402
+from _contention import Contention  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FERRET_SIDE = Path(__file__).resolve().parent / "_ferret_side.py"
@@ -180,30 +180,6 @@ def wait_quiet(max_wait_s: float) -> tuple[bool, list[str]]:
         time.sleep(20)
         seen = heavy_pythons()
     return not seen, seen
-
-
-def _busy_seconds() -> float:
-    with open("/proc/stat") as f:
-        v = [int(t) for t in f.readline().split()[1:9]]
-    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_seconds() -> float:
-    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
-
-
-class Contention:
-    """Share of the machine's cores that OTHER processes used during a block (0 = we had it alone)."""
-
-    def __enter__(self):
-        self.t, self.b, self.s = time.perf_counter(), _busy_seconds(), _own_seconds()
-        return self
-
-    def __exit__(self, *exc):
-        wall = time.perf_counter() - self.t
-        other = (_busy_seconds() - self.b) - (_own_seconds() - self.s)
-        self.share = max(0.0, other) / max(wall * (os.cpu_count() or 1), 1e-9)
 
 
 # ---------------------------------------------------------------------------------------------------------
