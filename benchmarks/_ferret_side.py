@@ -28,6 +28,7 @@ warnings.filterwarnings("ignore")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from _rows import ForwardRows  # noqa: E402
 from transformers import AutoModelForSequenceClassification, AutoTokenizer  # noqa: E402
 
 import ferret  # noqa: E402
@@ -82,15 +83,7 @@ def main(job_path: str, out_path: str) -> None:
     tok = AutoTokenizer.from_pretrained(job["model_dir"])
     model = AutoModelForSequenceClassification.from_pretrained(job["model_dir"]).eval()
 
-    rows = [0]
-
-    def count(_mod, args, kwargs):
-        x = args[0] if args else kwargs.get("input_ids")
-        if x is None:
-            x = kwargs.get("inputs_embeds")
-        rows[0] += int(x.shape[0])
-
-    model.register_forward_pre_hook(count, with_kwargs=True)
+    counter = ForwardRows(model)
     evaluators = [AOPC_Comprehensiveness_Evaluation(model, tok), AOPC_Sufficiency_Evaluation(model, tok),
                   TauLOO_Evaluation(model, tok)]
     all_explainers = explainers(model, tok)
@@ -111,11 +104,11 @@ def main(job_path: str, out_path: str) -> None:
             bench = Benchmark(model, tok, explainers=[all_explainers[name]], evaluators=evaluators)
             per = result["methods"].setdefault(name, [])
             for i, (text, target) in enumerate(zip(job["sentences"], job["targets"])):
-                rows[0] = 0
+                counter.rows = 0
                 t0 = time.perf_counter()
                 expl = bench.explain(text, target=int(target), show_progress=False)[0]
                 t1 = time.perf_counter()
-                r_explain = rows[0]
+                r_explain = counter.rows
                 ev = bench.evaluate_explanation(expl, int(target), show_progress=False)
                 t2 = time.perf_counter()
                 print(f"  ferret {name:22s} sentence {i + 1:2d}, round {job.get('round', 1) + r}: {t2 - t0:6.2f} s",
@@ -132,7 +125,7 @@ def main(job_path: str, out_path: str) -> None:
                 stripped = scores[1:-1] if expl.tokens[0] == tok.cls_token else scores
                 per.append({"tokens": list(expl.tokens), "scores": scores.tolist(), "explainer": expl.explainer,
                             "seconds_explain": t1 - t0, "seconds_evaluate": t2 - t1,
-                            "rows_explain": r_explain, "rows_evaluate": rows[0] - r_explain,
+                            "rows_explain": r_explain, "rows_evaluate": counter.rows - r_explain,
                             "rationales": aopc_rationales(stripped), **values})
     with open(out_path, "w") as f:
         json.dump(result, f)

@@ -53,6 +53,7 @@ from scipy.stats import kendalltau, spearmanr  # noqa: E402
 
 import lumos  # noqa: E402
 from _contention import Contention  # noqa: E402
+from _rows import ForwardRows  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FERRET_SIDE = Path(__file__).resolve().parent / "_ferret_side.py"
@@ -215,15 +216,7 @@ def explain(model, texts: list[str], name: str, targets: list[int], params: dict
 
 def run_lumos(model, hf_model, texts: list[str], targets: list[int], params: dict[str, dict], repeat: int = 1,
               round_no: int = 1) -> dict:
-    rows = [0]
-
-    def count(_mod, args, kwargs):
-        x = args[0] if args else kwargs.get("input_ids")
-        if x is None:
-            x = kwargs.get("inputs_embeds")
-        rows[0] += int(x.shape[0])
-
-    handle = hf_model.register_forward_pre_hook(count, with_kwargs=True)
+    counter = ForwardRows(hf_model)
     try:
         # warm-up (untimed), as the ferret side does: every method explains and evaluates a short sentence once
         for name in METHODS:
@@ -234,11 +227,11 @@ def run_lumos(model, hf_model, texts: list[str], targets: list[int], params: dic
         out = {}
         for r in range(repeat):
             for name in METHODS:
-                rows[0] = 0
+                counter.rows = 0
                 t0 = time.perf_counter()
                 expl = explain(model, texts, name, targets, params[name])
                 t1 = time.perf_counter()
-                r_explain = rows[0]
+                r_explain = counter.rows
                 scores = lumos.evaluate(model, texts, expl, LUMOS_METRICS)
                 t2 = time.perf_counter()
                 print(f"  lumos  {name:22s} {len(texts)} sentences, round {round_no + r}: {t2 - t0:6.2f} s",
@@ -249,9 +242,9 @@ def run_lumos(model, hf_model, texts: list[str], targets: list[int], params: dic
                     continue
                 out[name] = {"explanations": expl, "scores": {k: np.asarray(v) for k, v in scores.items()},
                              "seconds_explain": t1 - t0, "seconds_evaluate": t2 - t1,
-                             "rows_explain": r_explain, "rows_evaluate": rows[0] - r_explain}
+                             "rows_explain": r_explain, "rows_evaluate": counter.rows - r_explain}
     finally:
-        handle.remove()
+        counter.remove()
     return out
 
 
