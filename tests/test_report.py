@@ -80,3 +80,24 @@ def test_several_runs_in_one_report(tmp_path):
     assert 'id="runs"' in html and 'id="overview"' in html and 'id="overview-2"' in html
     assert "bench_loader:word_model" in html and "bench_loader:tabular_model" in html
     assert render(tmp_path / "r.sqlite").name == f"report-{ids[-1]}.html"  # default: the latest run
+
+
+def test_extra_sections_render_after_a_bench_run_and_alone(tmp_path):
+    from lumos.bench import Store
+
+    db = tmp_path / "r.sqlite"
+    bench_id = run(BenchSpec(model="bench_loader:word_model", n=6, methods=("occlusion", "random"),
+                             metrics=("comprehensiveness",), unit_size=6, db=str(db)))
+    store = Store(db)
+    table = {"caption": "per test", "columns": ["test", "failure rate"], "rows": [["typos <b>", 0.125]]}
+    store.add_section(bench_id, "stress", "Stress tests", {"text": ["two <i>tests</i>"], "tables": [table]})
+    store.ensure_run("alone", {"model": "m", "split": "test", "seed": 0}, "tabular", None, "0")
+    store.add_section("alone", "stress", "Only a section", {"tables": [table]})
+    with pytest.raises(lumos.InputError, match="no run 'missing'"):
+        store.add_section("missing", "stress", "x", {})
+    store.close()
+    html = render(db, bench_id, out=tmp_path / "a.html").read_text()
+    assert html.index('id="examples"') < html.index('id="stress"')  # after the run's own sections
+    assert "<td>typos &lt;b&gt;</td><td>0.125</td>" in html and "two &lt;i&gt;tests&lt;/i&gt;" in html
+    alone = render(db, "alone", out=tmp_path / "b.html").read_text()
+    assert "Only a section" in alone and 'id="metrics"' not in alone and 'id="examples"' not in alone

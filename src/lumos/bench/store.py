@@ -40,6 +40,9 @@ CREATE TABLE IF NOT EXISTS attributions (
 CREATE TABLE IF NOT EXISTS scores (
     run_id TEXT NOT NULL, example_id INTEGER NOT NULL, method TEXT NOT NULL, metric TEXT NOT NULL,
     value REAL, PRIMARY KEY (run_id, example_id, method, metric));
+CREATE TABLE IF NOT EXISTS sections (
+    run_id TEXT NOT NULL, kind TEXT NOT NULL, title TEXT NOT NULL, payload TEXT NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY (run_id, kind));
 """
 
 
@@ -132,6 +135,15 @@ class Store:
                         timing["metric_seconds"], int(timing["forward_rows"]), int(timing["forward_calls"]),
                         time.time()))
 
+    def add_section(self, run_id: str, kind: str, title: str, payload: dict) -> None:
+        """Store (or replace) a report section of ``run_id``: ``payload`` is JSON data that the report's
+        ``sections/<kind>.html`` template draws (or, without one, ``sections/tables.html``)."""
+        with self.transaction() as db:
+            if not db.execute("SELECT 1 FROM runs WHERE run_id=?", (run_id,)).fetchone():
+                raise InputError(f"no run {run_id!r} in {self.path}; create it with ensure_run first.")
+            db.execute("INSERT OR REPLACE INTO sections VALUES (?, ?, ?, ?, ?)",
+                       (run_id, kind, title, dumps(payload), time.time()))
+
     # ----- reading ------------------------------------------------------------------------------------
     def runs(self):
         import pandas as pd
@@ -151,6 +163,12 @@ class Store:
         if "attributions" in df:
             df["attributions"] = df["attributions"].map(from_blob)
         return df
+
+    def sections(self, run_id: str) -> list[dict]:
+        """The run's report sections in the order they were added: dicts with kind, title and payload."""
+        rows = self.db.execute("SELECT kind, title, payload FROM sections WHERE run_id=? ORDER BY created",
+                               (run_id,)).fetchall()
+        return [{"kind": k, "title": t, "payload": json.loads(p)} for k, t, p in rows]
 
     def latest_run(self) -> str:
         row = self.db.execute("SELECT run_id FROM runs ORDER BY created DESC LIMIT 1").fetchone()

@@ -38,10 +38,19 @@ def render(db: str | Path, run_id: str | list[str] | None = None, out: str | Pat
     finally:
         store.close()
     env = Environment(loader=PackageLoader("lumos", "report"), autoescape=select_autoescape(["html"]))
+    for run in runs:
+        for section in run["sections"]:
+            section["template"] = _section_template(env, section["kind"])
     html = env.get_template("template.html").render(runs=runs, heat=heat, legend=legend())
     path = Path(out) if out is not None else Path(db).parent / f"report-{'+'.join(ids) if len(ids) < 3 else ids[0] + '+more'}.html"
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def _section_template(env: Environment, kind: str) -> str:
+    """``sections/<kind>.html`` when the kind has its own template, else the generic tables-and-text one."""
+    name = f"sections/{kind}.html"
+    return name if name in env.list_templates() else "sections/tables.html"
 
 
 def _run_view(store: Store, run_id: str, max_examples: int) -> dict:
@@ -69,7 +78,7 @@ def _run_view(store: Store, run_id: str, max_examples: int) -> dict:
         "summary": plain_summary(tables, cost, per_pair, spec["model"]),
         "families": [(f, [t for t in tables if t.family == f]) for f in FAMILY_ORDER
                      if any(t.family == f for t in tables)],
-        "cost": cost, "agreement": matrix,
+        "cost": cost, "agreement": matrix, "sections": store.sections(run_id),
         "examples": _examples(examples, attributions, labels, modality, max_examples)}
 
 
