@@ -101,3 +101,21 @@ def test_extra_sections_render_after_a_bench_run_and_alone(tmp_path):
     assert "<td>typos &lt;b&gt;</td><td>0.125</td>" in html and "two &lt;i&gt;tests&lt;/i&gt;" in html
     alone = render(db, "alone", out=tmp_path / "b.html").read_text()
     assert "Only a section" in alone and 'id="metrics"' not in alone and 'id="examples"' not in alone
+
+
+def test_bench_spec_counterfactual_section(tmp_path):
+    spec = BenchSpec(model="bench_loader:tabular_model", n=6, methods=("occlusion",), metrics=("sparseness",),
+                     counterfactuals={"rows": 3, "n": 2, "method": "random"}, db=str(tmp_path / "r.sqlite"))
+    assert BenchSpec(model="m").run_id() == BenchSpec(model="m", counterfactuals={}).run_id()  # old ids kept
+    assert spec.run_id() != BenchSpec(**{**spec.to_dict(), "counterfactuals": {}}).run_id()
+    html = render(spec.db, run(spec), out=tmp_path / "r.html").read_text()
+    section = html[html.index('id="counterfactuals"'):]
+    assert section.count('<div class="example">') == 3 and "Counterfactuals were found for 3 of 3" in section
+    # every counterfactual flips the decision: p(desired) >= 0.5 in each counterfactual column, < 0.5 before
+    rows = re.findall(r"<tr><td>p\((\d)\)</td><td>([\d.]+)</td>(.*?)</tr>", section)
+    assert len(rows) == 3
+    for _, before, after in rows:
+        assert float(before) < 0.5 and all(float(p) >= 0.5 for p in re.findall(r"<td>([\d.]+)</td>", after))
+    assert 'class="changed"' in section and "debt &lt;ratio&gt;" in section
+    with pytest.raises(lumos.InputError, match="need a table model"):
+        run(BenchSpec(model="bench_loader:word_model", n=2, counterfactuals={"rows": 1}, db=spec.db))

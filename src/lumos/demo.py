@@ -45,7 +45,8 @@ def specs(db: str, quick: bool) -> list[BenchSpec]:
                            "lime", "kernel_shap", "random"),
                   metrics=("deletion_auc", "insertion_auc", "sparseness"), params=IMAGE_BUDGET, db=db),
         BenchSpec(model="tabular/adult/gbm", n=n // 2, methods=("all",), metrics=("all",),
-                  params={"lime": {"n_samples": 300}, "kernel_shap": {"n_samples": 300}}, db=db),
+                  params={"lime": {"n_samples": 300}, "kernel_shap": {"n_samples": 300}},
+                  counterfactuals={"rows": 5, "n": 3}, db=db),
     ]
 
 

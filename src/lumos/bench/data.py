@@ -24,6 +24,7 @@ class BenchData:
     labels: list | None
     rationales: list[np.ndarray] | None
     background: Any = None  # tables: training rows that removed columns are replaced with
+    train: Any = None  # tables: the training rows (counterfactual searches take their ranges and categories)
 
 
 def load(model_name: str, split: str, n: int) -> BenchData:
@@ -41,7 +42,8 @@ def load(model_name: str, split: str, n: int) -> BenchData:
     data = from_frame(wrap(model), splits[split].iloc[:n].reset_index(drop=True))
     if isinstance(data.inputs, pd.DataFrame):
         pool = splits.get("train", splits[split])
-        data.background = pool[data.inputs.columns].sample(min(BACKGROUND_ROWS, len(pool)), random_state=0)
+        data.train = pool[data.inputs.columns]
+        data.background = data.train.sample(min(BACKGROUND_ROWS, len(pool)), random_state=0)
     return data
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import __version__, registry
 from ..api import explain
-from ..errors import LumosError
+from ..errors import InputError, LumosError
 from ..evaluation import evaluate
 from .data import BenchData, load
 from .spec import BenchSpec
@@ -81,6 +81,9 @@ def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None
     batch = model.prepare(data.inputs)
     modality = batch.modality
     run_id = spec.run_id()
+    if spec.counterfactuals and modality != "tabular":
+        raise InputError(f"the bench spec asks for counterfactuals, which need a table model; {spec.model} is "
+                         f"a {modality} model. Remove the counterfactuals table from the spec.")
     store = Store(spec.db)
     try:
         store.ensure_run(run_id, spec.to_dict(), modality, model.labels, __version__)
@@ -100,6 +103,13 @@ def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None
                 progress(unit.method, len(units) - len(todo) + count, len(units))
             result = run_unit(spec, data, unit, metrics, shared.setdefault(unit.first, {}))
             store.write_unit(run_id, unit.method, unit.index, unit.first, *result)
+        if spec.counterfactuals:
+            from ..counterfactuals.section import counterfactual_section
+
+            if progress:
+                progress("counterfactuals", len(units), len(units))
+            store.add_section(run_id, "counterfactuals", "What would flip the decision",
+                              counterfactual_section(model, data.train, data.inputs, spec.counterfactuals, spec.seed))
         if progress:
             progress("done", len(units), len(units))
         return run_id

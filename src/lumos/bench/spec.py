@@ -20,7 +20,10 @@ DEFAULT_DB = "lumos-runs/lumos.sqlite"
 class BenchSpec:
     """``model``: a zoo name or "package.module:function" returning (lumos Model, splits dict).
     ``methods``/``metrics``: names or ["all"] (every one that applies to the model's modality).
-    ``params``/``metric_params``: per-name keyword arguments. ``unit_size``: examples per unit of work."""
+    ``params``/``metric_params``: per-name keyword arguments. ``unit_size``: examples per unit of work.
+    ``counterfactuals`` (tables only): when not empty, the report gains a counterfactual section for the first
+    ``rows`` examples; its keys are ``rows`` (5) and any keyword of ``CounterfactualExplainer.explain`` (n,
+    method, desired, constraints, budget, ...)."""
 
     model: str
     split: str = "test"
@@ -31,6 +34,7 @@ class BenchSpec:
     unit_size: int = 10
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     metric_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    counterfactuals: dict[str, Any] = field(default_factory=dict)
     db: str = DEFAULT_DB
 
     def __post_init__(self) -> None:
@@ -43,7 +47,9 @@ class BenchSpec:
 
     def run_id(self) -> str:
         """A stable id from everything that changes results (not the database path)."""
-        fields = {k: v for k, v in dataclasses.asdict(self).items() if k != "db"}
+        # an empty optional section is left out, so specs written before it existed keep their run ids
+        fields = {k: v for k, v in dataclasses.asdict(self).items()
+                  if k != "db" and not (k == "counterfactuals" and not v)}
         digest = hashlib.sha256(json.dumps(fields, sort_keys=True, default=repr).encode()).hexdigest()[:12]
         return f"{self.model.replace('/', '-').replace(':', '-')}-{digest}"
 
