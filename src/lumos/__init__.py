@@ -17,8 +17,8 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    """``lumos.zoo``, ``lumos.bench`` and ``lumos.report`` import on first use (they pull in more)."""
-    if name in ("zoo", "bench", "report"):
+    """``lumos.zoo``, ``lumos.bench``, ``lumos.report`` and ``lumos.nle`` import on first use (they pull in more)."""
+    if name in ("zoo", "bench", "report", "nle"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
