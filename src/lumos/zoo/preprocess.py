@@ -48,6 +48,31 @@ class TablePreprocessor:
             parts.append(onehot)
         return np.concatenate(parts, axis=1).astype(np.float32)
 
+    def transform_rows(self, rows: np.ndarray, columns: list[str]) -> np.ndarray:
+        """(N, F) rows (an object array) whose columns are named ``columns`` -> (N, D) float32: the same numbers
+        as ``transform`` without building a DataFrame (2 ms less per call, which model-bound searches feel)."""
+        where = {c: j for j, c in enumerate(columns)}
+        try:
+            x = np.asarray(rows[:, [where[c] for c in self.numeric]], dtype=np.float64)
+        except (TypeError, ValueError):  # a cell that is not a number: the DataFrame path names it
+            return self.transform(pd.DataFrame(rows, columns=columns))
+        x = np.where(np.isnan(x), self.fill, x)
+        parts = [(x - self.center) / self.scale]
+        for c in self.categorical:
+            codes = self._index(c).get_indexer(rows[:, where[c]].astype(str))
+            onehot = np.zeros((len(rows), len(self.categories[c])), dtype=np.float64)
+            known = codes >= 0
+            onehot[np.flatnonzero(known), codes[known]] = 1.0
+            parts.append(onehot)
+        return np.concatenate(parts, axis=1).astype(np.float32)
+
+    def _index(self, column: str) -> pd.Index:
+        """The categories of ``column`` as a hashed index, built once."""
+        cache = self.__dict__.setdefault("_indexes", {})
+        if column not in cache:
+            cache[column] = pd.Index(self.categories[column])
+        return cache[column]
+
     def _numeric(self, frame: pd.DataFrame) -> np.ndarray:
         columns = []
         for j, c in enumerate(self.numeric):

@@ -42,5 +42,5 @@ class TableModel(Model):
                              f"got rows with {x.shape[1]}. Pass a DataFrame with those columns.")
 
     def _probs(self, rows: np.ndarray) -> np.ndarray:
-        frame = pd.DataFrame(rows, columns=list(self.schema.features))
-        return self.head.probs(self.preprocessor.transform(frame))
+        return self.head.probs(self.preprocessor.transform_rows(np.asarray(rows, dtype=object),
+                                                                list(self.schema.features)))
