@@ -129,6 +129,11 @@ def test_preprocessor_by_hand():
     assert pre.output_names == ["x", "colour=blue", "colour=red"]
     with pytest.raises(lumos.InputError, match="column 'x' is numeric, but row 0 holds 'tall'"):
         pre.transform(pd.DataFrame({"x": ["tall"], "colour": ["red"]}))
+    # the array path (columns in any order, no DataFrame) gives the same numbers and the same error
+    rows = np.array([["red", 2.0], ["green", 5.0], ["blue", None]], dtype=object)
+    np.testing.assert_array_equal(pre.transform_rows(rows, ["colour", "x"]), out)
+    with pytest.raises(lumos.InputError, match="column 'x' is numeric, but row 0 holds 'tall'"):
+        pre.transform_rows(np.array([["tall", "red"]], dtype=object), ["x", "colour"])
 
 
 def test_tree_and_linear_heads_match_scikit_learn():
