@@ -5,12 +5,17 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 _TOKEN = re.compile(r"\w+(?:['’]\w+)*")
-# negations carry sentiment, so an explanation that names them cites them
-_NEGATIONS = frozenset({"not", "no", "nor", "never", "nothing", "none", "cannot"})
-FUNCTION_WORDS = frozenset(ENGLISH_STOP_WORDS) - _NEGATIONS
+# Articles, pronouns, prepositions, conjunctions and auxiliaries: an explanation repeats them without citing
+# them. Kept short on purpose (general stop-word lists such as scikit-learn's also drop "very", "well", "not"
+# and "never", which carry sentiment).
+FUNCTION_WORDS = frozenset("""
+a an the this that these those it its it's they them their there here i me my we us our you your he him his
+she her of in on at to for from by with about as into over than then so and or but if because while is are
+was were be been being am do does did has have had will would can could should may might must shall what
+which who whom whose when where why how also just
+""".split())
 
 
 def tokens(text: str) -> list[str]:
