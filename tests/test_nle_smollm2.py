@@ -1,0 +1,92 @@
+"""lumos.nle with the real SmolLM2-135M-Instruct (loaded once per test session): local generation, the
+OpenAI-compatible server and endpoint end to end, and prompts cut to the generator's context."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import numpy as np
+import pytest
+
+import lumos
+from lumos import nle
+
+pytestmark = pytest.mark.slow
+
+SENTENCES = ["a gripping and beautifully shot film", "dull, predictable and far too long",
+             "the plot is a mess but the acting is superb"]
+TOKENS = 24  # new tokens per answer: enough for a sentence, cheap on 2 cores
+
+
+@pytest.fixture(scope="session")
+def smollm2():
+    return nle.LocalGenerator(batch_size=8)
+
+
+@pytest.fixture(scope="module")
+def classifier(tfidf_pipeline):
+    return lumos.wrap(tfidf_pipeline, labels=["negative", "positive"])
+
+
+def test_local_generation_is_greedy_and_cited_words_come_from_the_text(smollm2, classifier):
+    first = nle.explain(classifier, SENTENCES, generator=smollm2, style="free", max_new_tokens=TOKENS)
+    again = nle.explain(classifier, SENTENCES, generator=smollm2, style="free", max_new_tokens=TOKENS)
+    assert [e.extras["text"] for e in first] == [e.extras["text"] for e in again]
+    probs = classifier.predict_proba(SENTENCES)
+    for e, sentence, p in zip(first, SENTENCES, probs):
+        assert e.method == "nle:free" and e.target == int(p.argmax()) and e.features == sentence.split()
+        assert f'"{sentence}"' in e.extras["prompt"] and f'as "{e.label}"' in e.extras["prompt"]
+        assert e.extras["text"] and 0 < e.extras["completion_tokens"] <= TOKENS
+        assert np.array_equal(e.attributions, nle.cite(e.features, e.extras["text"]).astype(np.float32))
+        assert set(e.extras["cited"]) == {w for w, a in zip(e.features, e.attributions) if a}
+    scores = lumos.evaluate(classifier, SENTENCES, first, metrics=["nle_counterfactual", "citation_agreement",
+                                                                    ("comprehensiveness", {"rule": "threshold", "value": 0.5})])
+    assert all(np.isfinite(v).all() for v in scores.values())
+
+
+def test_self_rationalising_reads_the_generators_own_label(smollm2, classifier):
+    expl = nle.explain(classifier, SENTENCES, generator=smollm2, style="self_rationalise", max_new_tokens=TOKENS)
+    for e in expl:
+        named = nle.find_label(e.extras["text"], ["negative", "positive"])
+        assert e.extras["generator_label"] == (None if named is None else ["negative", "positive"][named])
+        assert "negative or positive" in e.extras["prompt"]
+
+
+def test_the_attribution_style_shows_the_top_words_of_the_method(smollm2, classifier):
+    occlusion = lumos.explain(classifier, SENTENCES[:1], method="occlusion")
+    expl = nle.explain(classifier, SENTENCES[:1], generator=smollm2, style="attribution", attribution=occlusion,
+                       k=2, max_new_tokens=8)
+    top = [w for w, _ in occlusion[0].top(2)]
+    assert expl[0].extras["attribution_words"] == top and f"these words: {', '.join(top)}." in expl[0].extras["prompt"]
+
+
+def test_the_endpoint_path_end_to_end_through_a_local_server(smollm2, classifier):
+    ask = [{"role": "user", "content": "Name one colour."}]
+    with nle.serve(smollm2) as server:
+        endpoint = nle.EndpointGenerator(server.url, timeout=120)
+        [remote] = endpoint.generate([ask], max_new_tokens=8)
+        [local] = smollm2.generate([ask], max_new_tokens=8)
+        assert remote.text == local.text and remote.completion_tokens == local.completion_tokens
+        with urllib.request.urlopen(server.url + "/v1/models") as r:
+            assert json.load(r)["data"][0]["id"] == "SmolLM2-135M-Instruct.Q4_1"
+        request = urllib.request.Request(server.url + "/v1/chat/completions", data=b'{"messages": 3}', method="POST")
+        with pytest.raises(urllib.error.HTTPError) as bad:
+            urllib.request.urlopen(request)
+        assert bad.value.code == 400
+        expl = nle.explain(classifier, SENTENCES, generator=endpoint, style="free", max_new_tokens=TOKENS)
+    assert all(e.extras["text"] and e.extras["generator"] == endpoint.name for e in expl)
+    assert all(e.extras["completion_tokens"] > 0 for e in expl)
+
+
+def test_a_prompt_longer_than_the_context_is_cut_and_flagged(smollm2, classifier):
+    small = nle.LocalGenerator(model=smollm2.model, tokenizer=smollm2.tokenizer, context_length=120)
+    long_text = " ".join(["a great film"] * 60)
+    with pytest.warns(UserWarning, match=r"inputs \[0\] are longer than the generator's context of 120 tokens"):
+        [e] = nle.explain(classifier, [long_text], generator=small, max_new_tokens=8)
+    assert "prompt_truncated" in e.extras["flags"] and e.extras["prompt"].endswith(
+        "Quote the words from the text that show it.")
+    assert e.extras["prompt_tokens"] + 8 <= 120
+    kept = e.extras["prompt"].split('"')[3].removesuffix(" ...").split()  # the quoted text
+    one_more = e.extras["prompt"].replace(" ".join(kept), " ".join(long_text.split()[:len(kept) + 1]))
+    assert small.count_tokens([{"role": "user", "content": one_more}]) + 8 > 120  # the longest prefix that fits
