@@ -245,3 +245,22 @@ def test_a_slow_endpoint_times_out_with_the_url_and_a_client_error_is_not_retrie
     with pytest.raises(ModelError, match='answered HTTP 400: {"error": "no such model"}'):
         bad.generate([[{"role": "user", "content": "hi"}]])
     assert Sleepy.calls == 1
+
+
+# ----- the report ---------------------------------------------------------------------------------------
+def test_nle_results_render_as_a_report_section(model, tmp_path):
+    from lumos.report import render
+
+    texts = [TEXT, "a very dull movie"]
+    with pytest.warns(UserWarning, match="cite no input word"):
+        e = nle.from_texts(model, texts, ["It is <b>good</b>.", "Negative."])
+    scores = lumos.evaluate(model, texts, e, metrics=["nle_counterfactual", "simulatability"])
+    db = str(tmp_path / "r.sqlite")
+    nle.add_to_report(db, "nle-demo", texts, e, scores, labels=model.labels)
+    html = render(db, "nle-demo", out=tmp_path / "r.html").read_text()
+    assert "Natural-language explanations" in html and "It is &lt;b&gt;good&lt;/b&gt;." in html
+    assert "Flagged: 1 no citation." in html
+    mean = np.mean(scores["nle_counterfactual"])
+    assert f"<td>nle_counterfactual</td><td>{mean:.3g}</td><td>2</td>" in html
+    with pytest.raises(InputError, match="got 1 inputs, 2 explanations"):
+        nle.add_to_report(db, "nle-demo", texts[:1], e)
