@@ -1,0 +1,14 @@
+"""lumos.robustness: what changes in the inputs cost a model.
+
+    from lumos import robustness
+    robustness.run_suite(model, texts)                        # CheckList-style tests: failure rate per test
+    robustness.attack(model, texts, "textfooler", budget=200)  # adversarial text, at most 200 rows per sentence
+    robustness.image_attack(model, images, labels, "pgd", epsilons=[1/255, 4/255])
+    robustness.slices(model, frame, labels)                    # rule and discovered subpopulations
+"""
+
+from .attacks import AdversarialExample, AttackResult, WordVocabulary, attack, attacks
+from .text_suites import SuiteResult, TextTest, default_tests, run_suite
+
+__all__ = ["run_suite", "default_tests", "TextTest", "SuiteResult", "attack", "attacks", "AttackResult",
+           "AdversarialExample", "WordVocabulary"]
