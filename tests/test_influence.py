@@ -266,9 +266,56 @@ def test_text_model_inner_linear_layers_match_autograd(tiny_bert, tokenizer):
         grads.append(torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, [params[n] for n in names])]))
     grads = torch.stack(grads).numpy()
     np.testing.assert_allclose(result.scores, grads[:3] @ grads.T, rtol=1e-3, atol=1e-7)
-    with pytest.raises(lumos.UnsupportedError, match="grad_dot"):
-        lumos.influence((tiny_bert, tokenizer), (SENTENCES, labels), (SENTENCES[:3], None), method="exact",
+    with pytest.raises(lumos.UnsupportedError, match="arnoldi"):
+        lumos.influence((tiny_bert, tokenizer), (SENTENCES, labels), (SENTENCES[:3], None), method="ekfac",
                         params=layers)
+
+
+def test_text_model_inner_layer_hessian_products_match_finite_differences(tiny_bert, tokenizer):
+    """Double backward through a BERT: H v for the pooler equals the central difference of the mean gradient
+    (float64 copy, so the difference is accurate to ~1e-8)."""
+    import copy
+
+    from conftest import SENTENCES
+    from lumos.influence.data import network_of, problem_at, setup
+
+    labels = [1, 0, 0, 1, 0, 0, 1, 0]
+    bert = copy.deepcopy(tiny_bert).double()
+    model = lumos.wrap((bert, tokenizer))
+    problem = problem_at(setup(model, network_of(model), (SENTENCES, labels), (SENTENCES[:2], None),
+                               ["bert.pooler.dense"], batch_size=3))
+    v = torch.randn(2, problem.n_params, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    params = dict(bert.named_parameters())
+    names = ["bert.pooler.dense.weight", "bert.pooler.dense.bias"]
+
+    def mean_grad(shift: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            base = [params[n].clone() for n in names]
+            for n, part in zip(names, shift.split([params[n].numel() for n in names])):
+                params[n] += part.view(params[n].shape)
+        ids, mask = model._pad(tokenizer(SENTENCES)["input_ids"])
+        loss = nn.functional.cross_entropy(bert(input_ids=ids, attention_mask=mask).logits, torch.tensor(labels))
+        g = torch.cat([t.reshape(-1) for t in torch.autograd.grad(loss, [params[n] for n in names])])
+        with torch.no_grad():
+            for n, b in zip(names, base):
+                params[n].copy_(b)
+        return g
+
+    eps = 1e-5
+    expected = torch.stack([(mean_grad(eps * u) - mean_grad(-eps * u)) / (2 * eps) for u in v])
+    np.testing.assert_allclose(problem.hvp(v).numpy(), expected.numpy(), rtol=1e-5, atol=1e-8)
+
+
+def test_text_model_inner_layer_curvature_methods_agree(tiny_bert, tokenizer):
+    from conftest import SENTENCES
+
+    labels = [1, 0, 0, 1, 0, 0, 1, 0]
+    run = lambda method, **kw: lumos.influence((tiny_bert, tokenizer), (SENTENCES, labels),  # noqa: E731
+                                               (SENTENCES[:3], labels[:3]), method=method,
+                                               params=["bert.pooler.dense"], damping=0.1, **kw).scores.ravel()
+    exact = run("exact")
+    assert np.corrcoef(exact, run("arnoldi", rank=200))[0, 1] > 0.99
+    assert np.corrcoef(exact, run("lissa", depth=300))[0, 1] > 0.9
 
 
 def test_lds_is_one_for_additive_losses_and_minus_one_reversed():

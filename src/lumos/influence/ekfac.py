@@ -20,6 +20,7 @@ from torch.func import functional_call
 from ..errors import UnsupportedError
 from .base import Method, Preconditioner, register
 from .problem import Problem, logits_of
+from .text_grads import LinearHookProblem
 
 
 @dataclass
@@ -96,6 +97,9 @@ class EKFAC(Method):
     """``damping`` is added to every corrected eigenvalue."""
 
     def fit(self, problem: Problem) -> Preconditioner:
+        if isinstance(problem, LinearHookProblem):
+            raise UnsupportedError("ekfac covers the output layer of text models (params='last_layer'): inner "
+                                   "layers see token sequences. Use method='arnoldi' or 'lissa' for them.")
         layers = _layers(problem)
         n = len(problem.train)
         inputs = [0.0] * len(layers)

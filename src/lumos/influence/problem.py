@@ -32,7 +32,8 @@ def logits_of(out: object) -> Tensor:
 
 @dataclass
 class Rows:
-    """Labelled model rows: ``x`` (n, ...) tensor the module takes, ``y`` (n,) int64 class indices."""
+    """Labelled model rows: ``x`` (n, ...) tensor the module takes (a text model: n token-id lists), ``y`` (n,)
+    int64 class indices."""
 
     x: Tensor
     y: Tensor
@@ -41,6 +42,8 @@ class Rows:
         return len(self.y)
 
     def take(self, idx: np.ndarray | slice) -> "Rows":
+        if isinstance(self.x, list) and not isinstance(idx, slice):  # token-id lists of a text model
+            return Rows([self.x[i] for i in idx], self.y[idx])
         return Rows(self.x[idx], self.y[idx])
 
 

@@ -4,7 +4,8 @@
 Linear layers the per-example gradients are assembled from what hooks see: the layer's input a (B, T, in) and
 the loss gradient at its output g (B, T, out) give dW_b = sum_t g_bt a_bt^T and db_b = sum_t g_bt. Padding
 positions carry no gradient (they are masked out of attention), so each example's sum is its own.
-Gradient-only methods (grad_dot, grad_cos, tracin) run on this; curvature methods need ``Problem``.
+Hessian-vector products (exact, lissa, arnoldi) differentiate that gradient once more (double backward, with
+attention computed by its plain math kernel, the one that is twice differentiable).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import Iterator
 import torch
 from torch import Tensor, nn
 from torch.func import functional_call
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from ..errors import UnsupportedError
 from ..models.huggingface import HuggingFaceTextModel
 from .problem import Rows, logits_of
+
+VECTOR_ROWS = 2048  # Hessian-vector products: (vectors x text rows) differentiated in one batched pass
 
 
 def linear_owners(network: nn.Module, names: list[str]) -> dict[str, nn.Linear] | None:
@@ -45,6 +48,41 @@ class LinearHookProblem:
         self.n_params = sum(int(state[n].numel()) for n in names)
         self.batch_size = batch_size or max(1, min(64, (1 << 24) // max(self.n_params, 1)))
 
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.state[self.names[0]].dtype
+
+    def _loss(self, state: dict[str, Tensor], ids: list, y: Tensor) -> Tensor:
+        """Summed cross-entropy of the rows ``ids`` (token-id lists) with the network at ``state``."""
+        input_ids, mask = self.model._pad(ids)
+        logits = logits_of(functional_call(self.network, state, (), {"input_ids": input_ids, "attention_mask": mask}))
+        return nn.functional.cross_entropy(logits, y, reduction="sum")
+
+    def hvp(self, vectors: Tensor, rows: Rows | None = None) -> Tensor:
+        """(k, p) -> (k, p): products with the Hessian of the mean loss over ``rows`` (default: all train)."""
+        rows = self.train if rows is None else rows
+        out = torch.zeros(vectors.shape, dtype=torch.float64)
+        for lo in range(0, len(rows), self.batch_size):
+            chosen = [self.state[n].detach().clone().requires_grad_(True) for n in self.names]
+            state = {**self.state, **dict(zip(self.names, chosen))}
+            with sdpa_kernel(SDPBackend.MATH):
+                loss = self._loss(state, rows.x[lo:lo + self.batch_size], rows.y[lo:lo + self.batch_size])
+                flat = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, chosen, create_graph=True)])
+                # products in batched backward passes (H is symmetric, so v^T H = (H v)^T), at most
+                # VECTOR_ROWS (vectors x rows) at a time: each vector holds its own copy of the activations
+                step = max(1, VECTOR_ROWS // len(rows.y[lo:lo + self.batch_size]))
+                for i in range(0, len(vectors), step):
+                    chunk = vectors[i:i + step].to(flat.dtype)
+                    hv = torch.autograd.grad(flat, chosen, grad_outputs=chunk, is_grads_batched=True,
+                                             retain_graph=i + step < len(vectors))
+                    out[i:i + step] += torch.cat([h.reshape(len(chunk), -1) for h in hv], 1).double()
+        return (out / len(rows)).to(vectors.dtype)
+
+    def hessian(self) -> Tensor:
+        """(p, p) Hessian of the mean training loss, one Hessian-vector product per column."""
+        eye = torch.eye(self.n_params, dtype=torch.float64)
+        return torch.cat([self.hvp(eye[i:i + 256]) for i in range(0, self.n_params, 256)])
+
     def grads(self, rows: Rows) -> Iterator[tuple[int, int, Tensor]]:
         """(lo, hi, G) per batch of rows in their order: G (hi - lo, p) per-example loss gradients."""
         for lo in range(0, len(rows), self.batch_size):
@@ -66,13 +104,10 @@ class LinearHookProblem:
         try:
             state = {k: (v.requires_grad_(True) if k in self.names else v)
                      for k, v in ((k, v.detach()) for k, v in self.state.items())}
-            input_ids, mask = self.model._pad(ids)
-            logits = logits_of(functional_call(self.network, state, (),
-                                               {"input_ids": input_ids, "attention_mask": mask}))
+            loss = self._loss(state, ids, y)
         finally:
             for h in hooks:
                 h.remove()
-        loss = nn.functional.cross_entropy(logits, y, reduction="sum")
         order = list(seen)
         outs = torch.autograd.grad(loss, [seen[name][1] for name in order])
         per_layer = {name: (seen[name][0], g.detach()) for name, g in zip(order, outs)}
@@ -88,10 +123,4 @@ class LinearHookProblem:
                 parts.append(g.sum(1))
         return torch.cat(parts, 1)
 
-    def _unsupported(self, *args: object) -> None:
-        raise UnsupportedError("for text models, influence over layers other than the output layer runs with "
-                               "method='grad_dot', 'grad_cos' or 'tracin' (no Hessian); use params='last_layer' "
-                               "for exact, lissa, arnoldi or ekfac.")
-
-    hvp = hessian = batches = _unsupported
 
