@@ -264,3 +264,16 @@ def test_nle_results_render_as_a_report_section(model, tmp_path):
     assert f"<td>nle_counterfactual</td><td>{mean:.3g}</td><td>2</td>" in html
     with pytest.raises(InputError, match="got 1 inputs, 2 explanations"):
         nle.add_to_report(db, "nle-demo", texts[:1], e)
+
+
+def test_faithfulness_gathers_every_nle_score_with_one_agreement_per_method(model):
+    texts = [TEXT, "a very dull movie"]
+    e = nle.from_texts(model, texts, ["Positive: the movie is good", "Negative: it is very dull"])
+    s = nle.faithfulness(model, texts, e, methods=("occlusion", "exact_shapley"), seed=1)
+    assert sorted(s) == ["citation_agreement[exact_shapley]", "citation_agreement[occlusion]", "nle_counterfactual",
+                         "simulatability"]
+    alone = lumos.evaluate(model, texts, e, metrics=["nle_counterfactual", "simulatability"], seed=1)
+    assert np.array_equal(s["nle_counterfactual"], alone["nle_counterfactual"])
+    assert s["simulatability"].tolist() == [0.5, 0.5]
+    assert s["citation_agreement[occlusion]"].tolist() == s["citation_agreement[exact_shapley]"].tolist() == [0.5, 0.5]
+    assert s.mean()["simulatability"] == 0.5

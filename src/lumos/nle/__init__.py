@@ -10,6 +10,7 @@ generator over an OpenAI-compatible HTTP API; ``add_to_report`` puts the results
 from .citations import cite
 from .endpoint import EndpointGenerator
 from .explain import explain, from_texts
+from .faithfulness import faithfulness
 from .generator import Completion, Generator
 from .labels import find_label
 from .local import LocalGenerator
@@ -17,6 +18,6 @@ from .report import add_to_report
 from .prompts import STYLES, load_template, template_path
 from .server import ChatServer, serve
 
-__all__ = ["explain", "from_texts", "cite", "find_label", "LocalGenerator", "EndpointGenerator", "Generator",
+__all__ = ["explain", "from_texts", "faithfulness", "cite", "find_label", "LocalGenerator", "EndpointGenerator", "Generator",
            "Completion", "serve", "ChatServer", "STYLES", "load_template", "template_path",
            "add_to_report"]
