@@ -40,8 +40,8 @@ def test_local_generation_is_greedy_and_cited_words_come_from_the_text(smollm2, 
         assert e.extras["text"] and 0 < e.extras["completion_tokens"] <= TOKENS
         assert np.array_equal(e.attributions, nle.cite(e.features, e.extras["text"]).astype(np.float32))
         assert set(e.extras["cited"]) == {w for w, a in zip(e.features, e.attributions) if a}
-    scores = lumos.evaluate(classifier, SENTENCES, first, metrics=["nle_counterfactual", "citation_agreement",
-                                                                    ("comprehensiveness", {"rule": "threshold", "value": 0.5})])
+    metrics = ["nle_counterfactual", "citation_agreement", ("comprehensiveness", {"rule": "threshold", "value": 0.5})]
+    scores = lumos.evaluate(classifier, SENTENCES, first, metrics=metrics)
     assert all(np.isfinite(v).all() for v in scores.values())
 
 
@@ -90,3 +90,20 @@ def test_a_prompt_longer_than_the_context_is_cut_and_flagged(smollm2, classifier
     kept = e.extras["prompt"].split('"')[3].removesuffix(" ...").split()  # the quoted text
     one_more = e.extras["prompt"].replace(" ".join(kept), " ".join(long_text.split()[:len(kept) + 1]))
     assert small.count_tokens([{"role": "user", "content": one_more}]) + 8 > 120  # the longest prefix that fits
+
+
+def test_simulatability_with_the_generator_as_simulator_reads_its_answers(smollm2, classifier):
+    expl = nle.from_texts(classifier, SENTENCES, ["It is positive.", "It is negative.", "It is positive."])
+    scores = lumos.evaluate(classifier, SENTENCES, expl, metrics=[("simulatability", {"simulator": smollm2})])
+    # the same questions asked directly give the same answers, scored 1 / 0 / chance against the prediction
+    labels, predicted = ["negative", "positive"], classifier.predict_proba(SENTENCES).argmax(1)
+    fields = {"labels": "negative or positive", "label": "", "words": ""}
+    ask, ask_alone = nle.load_template("simulate"), nle.load_template("simulate_baseline")
+    with_e = [[{"role": "user", "content": ask.format(**fields, text=x, explanation=e.extras["text"])}]
+              for x, e in zip(SENTENCES, expl)]
+    without = [[{"role": "user", "content": ask_alone.format(**fields, text=x, explanation="")}] for x in SENTENCES]
+    answers = [nle.find_label(c.text, labels) for c in smollm2.generate(with_e + without, max_new_tokens=8)]
+    accuracy = [0.5 if a is None else float(a == p) for a, p in zip(answers, np.tile(predicted, 2))]
+    assert scores.details["simulatability"]["with_explanation"].tolist() == accuracy[:3]
+    assert scores.details["simulatability"]["without_explanation"].tolist() == accuracy[3:]
+    assert scores["simulatability"].tolist() == (np.array(accuracy[:3]) - accuracy[3:]).tolist()

@@ -45,7 +45,8 @@ class CitationAgreement(Metric):
     def _reference(self, ctx) -> list[np.ndarray]:
         if self.reference is not None:
             if len(self.reference) != len(ctx.explanations):
-                raise InputError(f"reference has {len(self.reference)} explanations for {len(ctx.explanations)} inputs.")
+                raise InputError(f"reference has {len(self.reference)} explanations for {len(ctx.explanations)} "
+                                 "inputs; explain the same inputs.")
             out = [np.asarray(e.attributions, dtype=np.float64) for e in self.reference]
             for i, (r, s) in enumerate(zip(out, ctx.scores())):
                 if r.shape != s.shape:

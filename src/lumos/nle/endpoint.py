@@ -48,7 +48,8 @@ class EndpointGenerator:
                              f" retries={retries}, backoff={backoff}, concurrency={concurrency}.")
         self.url = chat_url(url)
         self.model, self.api_key = model, api_key
-        self.timeout, self.retries, self.backoff, self.concurrency = float(timeout), int(retries), float(backoff), int(concurrency)
+        self.timeout, self.retries, self.backoff = float(timeout), int(retries), float(backoff)
+        self.concurrency = int(concurrency)
         self.context_length = context_length
         self.name = f"{model} @ {self.url}"
 

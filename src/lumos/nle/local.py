@@ -6,7 +6,6 @@ de-quantises to fp32 on load, ~20-30 s on 2 cores). Loaded models are kept per p
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 from pathlib import Path
 from typing import Any, Sequence
