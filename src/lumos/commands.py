@@ -143,6 +143,20 @@ def register(app: typer.Typer) -> None:
 
         typer.echo(f"report: {render(db, run, out)}")
 
+    @app.command()
+    @one_line_errors
+    def robustness(model: str = typer.Option("sentiment/minilm", help="A zoo name (text, image or table model)."),
+                   db: str = typer.Option("lumos-runs/lumos.sqlite", help="SQLite results file."),
+                   run: Optional[str] = typer.Option(None, help="Add the section to this run (default: a new one)."),
+                   budget: int = typer.Option(200, help="Most model rows per attacked sentence."),
+                   seed: int = typer.Option(0)) -> None:
+        """Behavioural tests, adversarial attacks and slices with defaults; adds a robustness report section."""
+        from .report import render
+        from .robustness.run import RobustnessPlan, run_robustness
+
+        run_id = run_robustness(model, RobustnessPlan(budget=budget, seed=seed), db, run, typer.echo)
+        typer.echo(f"report: {render(db, run_id)}")
+
 
 def run_bench(spec, write_report: bool = True) -> str:
     """Run a spec with a progress bar, print the summary table, write the report; returns the run id."""
