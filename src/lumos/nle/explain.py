@@ -66,8 +66,9 @@ def explain(classifier: Any, inputs: Sequence[str], generator: Generator | None 
                       stacklevel=2)
     completions = generator.generate([p.messages for p in prompts], max_new_tokens, temperature, seed)
     params = {"style": style, "generator": generator.name, "k": k, "template": str(template or style),
-              "max_new_tokens": max_new_tokens, "temperature": temperature, "seed": int(seed), "granularity": "word",
-              "attribution": attribution if isinstance(attribution, str) else attribution.method}
+              "max_new_tokens": max_new_tokens, "temperature": temperature, "seed": int(seed), "granularity": "word"}
+    if words is not None:
+        params["attribution"] = attribution if isinstance(attribution, str) else attribution.method
     return _pack(model, batch, probs, targets, prompts, completions, params, style, words)
 
 
