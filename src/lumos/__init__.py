@@ -10,8 +10,9 @@ from .errors import InputError, LumosError, ModelError, UnsupportedError
 from .explanation import Explanation, Explanations
 from .influence import influence
 from .models import Model, wrap
+from . import robustness
 
-__all__ = ["explain", "methods", "counterfactuals", "evaluate", "influence", "metrics", "agreement", "Scores", "wrap", "Model", "Explanation", "Explanations", "LumosError", "InputError",
+__all__ = ["explain", "robustness", "methods", "counterfactuals", "evaluate", "influence", "metrics", "agreement", "Scores", "wrap", "Model", "Explanation", "Explanations", "LumosError", "InputError",
            "ModelError", "UnsupportedError"]
 __version__ = "0.1.0"
 
