@@ -8,7 +8,10 @@
 """
 
 from .attacks import AdversarialExample, AttackResult, WordVocabulary, attack, attacks
+from .image_attacks import ImageAttackResult, image_attack
+from .slices import Rule, SliceReport, category, contains, feature_range, length, slices
 from .text_suites import SuiteResult, TextTest, default_tests, run_suite
 
 __all__ = ["run_suite", "default_tests", "TextTest", "SuiteResult", "attack", "attacks", "AttackResult",
-           "AdversarialExample", "WordVocabulary"]
+           "AdversarialExample", "WordVocabulary", "image_attack", "ImageAttackResult", "slices", "SliceReport",
+           "Rule", "length", "contains", "feature_range", "category"]

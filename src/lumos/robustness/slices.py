@@ -179,13 +179,13 @@ class SliceReport:
 
 
 def slices(model: Any, data: Any, labels: Sequence[int], rules: Sequence[Rule] | None = None,
-           discover: bool = True, n_clusters: int = 5, embeddings: np.ndarray | None = None, min_size: int = 30,
+           discover: bool = True, n_clusters: int = 5, embeddings: np.ndarray | None = None, min_size: int = 20,
            top: int = 5, seed: int = 0, probs: np.ndarray | None = None) -> SliceReport:
     """Slice statistics of ``model`` on ``data`` (texts, images or a DataFrame) with true ``labels``.
 
     ``rules``: default ``default_text_rules()`` for texts, none otherwise. ``discover``: tables get the ``top``
-    worst feature-value conditions (single or pairs, at least ``min_size`` rows); texts and images get
-    ``n_clusters`` error clusters in ``embeddings`` (N, D) (default for Hugging Face text models: the mean of the
+    worst feature-value conditions (single or pairs); texts and images get ``n_clusters`` error clusters in
+    ``embeddings`` (N, D); discovered slices have at least ``min_size`` examples (default for Hugging Face text models: the mean of the
     last hidden states). ``probs``: the model's (N, K) outputs if already computed (no model call then)."""
     model: Model = wrap(model)
     y = np.asarray(labels, dtype=np.int64)
@@ -204,7 +204,8 @@ def slices(model: Any, data: Any, labels: Sequence[int], rules: Sequence[Rule] |
             found = worst_feature_pairs(data, hit, min_size, top)
         else:
             emb = embeddings if embeddings is not None else text_embeddings(model, list(data))
-            found = [(f"error cluster {c + 1}", m) for c, m in enumerate(error_clusters(emb, ~hit, n_clusters, seed))]
+            found = [(f"error cluster {c + 1}", m) for c, m in enumerate(error_clusters(emb, ~hit, n_clusters, seed))
+                     if m.sum() >= min_size]
         out += [slice_stats(name, "discovered", probs, y, m, overall, seed) for name, m in found]
     return SliceReport(overall, ece(probs, y), out)
 
