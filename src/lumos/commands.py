@@ -133,6 +133,31 @@ def register(app: typer.Typer) -> None:
             splits[split].iloc[[row]], desired=desired, n=n, method=method, seed=seed)
         print_counterfactuals(result)
 
+    @app.command("nle")
+    @one_line_errors
+    def nle_cmd(text: str = typer.Argument(..., help="The sentence to explain."),
+                model: str = typer.Option("sentiment/tfidf", help="A zoo text model."),
+                style: str = typer.Option("free", help="free, attribution or self_rationalise."),
+                max_new_tokens: int = typer.Option(60, help="Longest answer, in tokens."),
+                url: Optional[str] = typer.Option(None, help="An OpenAI-compatible endpoint (default: local)."),
+                path: Optional[str] = typer.Option(None, help="A local causal LM (default: SmolLM2)."),
+                gguf_file: Optional[str] = typer.Option(None, help="GGUF file name inside --path.")) -> None:
+        """A language model explains the prediction in words; prints the words it cites."""
+        from .nle.cli import explain_one
+
+        for line in explain_one(text, model, style, max_new_tokens, url, path, gguf_file):
+            typer.echo(line)
+
+    @app.command("nle-serve")
+    @one_line_errors
+    def nle_serve_cmd(port: int = typer.Option(8080), host: str = typer.Option("127.0.0.1"),
+                      path: Optional[str] = typer.Option(None, help="A local causal LM (default: SmolLM2)."),
+                      gguf_file: Optional[str] = typer.Option(None, help="GGUF file name inside --path.")) -> None:
+        """Serve a local language model over an OpenAI-compatible API (/v1/chat/completions)."""
+        from .nle.cli import serve_until_interrupted
+
+        serve_until_interrupted(host, port, path, gguf_file, typer.echo)
+
     @app.command("report")
     @one_line_errors
     def report_cmd(run: Optional[str] = typer.Argument(None, help="Run id (default: the latest run)."),
