@@ -107,3 +107,21 @@ def test_simulatability_with_the_generator_as_simulator_reads_its_answers(smollm
     assert scores.details["simulatability"]["with_explanation"].tolist() == accuracy[:3]
     assert scores.details["simulatability"]["without_explanation"].tolist() == accuracy[3:]
     assert scores["simulatability"].tolist() == (np.array(accuracy[:3]) - accuracy[3:]).tolist()
+
+
+def test_the_command_line_explains_one_sentence(smollm2):
+    from typer.testing import CliRunner
+
+    from lumos.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["nle", "a gripping and beautifully shot film", "--max-new-tokens", "16"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("sentiment/tfidf predicts ") and "SmolLM2-135M-Instruct.Q4_1 (free) says:" in lines[0]
+    [expected] = nle.explain(lumos.zoo.load("sentiment/tfidf")[0], ["a gripping and beautifully shot film"],
+                             generator=smollm2, max_new_tokens=16)
+    assert lines[1] == expected.extras["text"] and lines[2] == f"cited: {', '.join(expected.extras['cited'])}"
+    down = runner.invoke(app, ["nle", "a film", "--url", "http://127.0.0.1:9/v1"])
+    assert down.exit_code == 1 and "error: the chat endpoint http://127.0.0.1:9/v1/chat/completions failed" in down.output
+    assert runner.invoke(app, ["nle-serve", "--help"]).exit_code == 0
