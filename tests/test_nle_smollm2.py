@@ -33,6 +33,7 @@ def test_local_generation_is_greedy_and_cited_words_come_from_the_text(smollm2, 
     first = nle.explain(classifier, SENTENCES, generator=smollm2, style="free", max_new_tokens=TOKENS)
     again = nle.explain(classifier, SENTENCES, generator=smollm2, style="free", max_new_tokens=TOKENS)
     assert [e.extras["text"] for e in first] == [e.extras["text"] for e in again]
+    assert smollm2.tokenizer.padding_side == "right" and not smollm2.model.training  # left as they were
     probs = classifier.predict_proba(SENTENCES)
     for e, sentence, p in zip(first, SENTENCES, probs):
         assert e.method == "nle:free" and e.target == int(p.argmax()) and e.features == sentence.split()
