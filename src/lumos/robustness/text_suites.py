@@ -21,8 +21,8 @@ class TextTest:
     """One behavioural test.
 
     ``kind="invariance"``: the predicted class must not change. ``kind="directional"``: the probability of the
-    originally predicted class must move in ``direction`` (-1 down, +1 up); a move the other way larger than
-    ``tolerance`` fails.
+    originally predicted class must move in ``direction`` (-1 down, +1 up): the test fails when the signed move
+    ``direction * change`` is below ``-tolerance`` (a negative tolerance demands a move of at least that size).
     """
 
     name: str
@@ -51,7 +51,8 @@ def default_tests() -> list[TextTest]:
         TextTest("name swap", "invariance", P.swap_name, same),
         TextTest("location swap", "invariance", P.swap_location, same),
         TextTest("neutral sentence added", "invariance", P.add_neutral, same),
-        TextTest("negation", "directional", P.negate, "confidence in the predicted class goes down", -1, 0.0),
+        TextTest("negation", "directional", P.negate, "confidence in the predicted class drops by at least 0.01",
+                 -1, -0.01),
         TextTest("intensifier", "directional", P.intensify, "confidence in the predicted class does not drop by "
                  "more than 0.05", +1, 0.05),
     ]

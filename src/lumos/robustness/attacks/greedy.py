@@ -117,7 +117,7 @@ class GreedyWordSwap(Attack):
                 positions = list(options[s.index])[:max(self.budget - s.queries, 0)]
                 rows += [" ".join(s.words[:j] + s.words[j + 1:]) or "." for j in positions]
                 owners.append((s, positions))
-            probs = model.evaluate(rows) if rows else np.zeros((0, 1))
+            probs = model.evaluate(rows) if rows else np.zeros((0, len(active[0].probs)))
             lo = 0
             for s, positions in owners:
                 drop = s.score - probs[lo:lo + len(positions), s.label]
