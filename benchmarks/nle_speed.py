@@ -5,7 +5,8 @@ SmolLM2-135M-Instruct (the default generator), greedy, the "free" explanation pr
 of the zoo's sentiment test split, ``--tokens`` new tokens at most. Rows: the raw transformers ``generate``
 one prompt at a time and in batches of ``--batch`` (left padding, the same code a user would write);
 ``LocalGenerator.generate`` (batched); ``lumos.nle.explain`` end to end (classifier, prompts, generation,
-citations); the same through ``lumos.nle.serve`` and ``EndpointGenerator`` over HTTP on 127.0.0.1. Tokens
+citations); the same through ``lumos.nle.serve`` and ``EndpointGenerator`` over HTTP on 127.0.0.1 (``--batch``
+requests in flight, batched by the server). One warm-up call precedes the rows, which run in this order. Tokens
 are the generated ones up to the end of each answer (padding excluded); every row must produce the same
 texts as the raw batched call, which the script checks. The share of the machine other processes used is
 printed per row: on a shared machine, compare ratios only.
@@ -65,6 +66,7 @@ def main() -> None:
     texts = [generator.render(m) for m in prompts]
     model, tokenizer = generator.model, generator.tokenizer
 
+    raw_generate(model, tokenizer, texts[:args.batch], 4, args.batch)  # warm-up: the first call pays allocations
     rows = []
 
     def measure(name: str, run) -> None:
@@ -91,8 +93,8 @@ def main() -> None:
     measure("lumos.nle LocalGenerator.generate", local)
     measure("lumos.nle.explain (local)", explain(generator))
     with nle.serve(generator, max_batch=args.batch) as server:
-        measure("lumos.nle.explain via serve + EndpointGenerator", explain(nle.EndpointGenerator(server.url,
-                                                                                                 timeout=600)))
+        endpoint = nle.EndpointGenerator(server.url, timeout=600, concurrency=args.batch)  # a full batch in flight
+        measure("lumos.nle.explain via serve + EndpointGenerator", explain(endpoint))
 
     reference = rows[1][4]
     base = rows[0][1] / rows[0][2]
