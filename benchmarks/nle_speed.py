@@ -8,7 +8,7 @@ one prompt at a time and in batches of ``--batch`` (left padding, the same code 
 citations); the same through ``lumos.nle.serve`` and ``EndpointGenerator`` over HTTP on 127.0.0.1 (``--batch``
 requests in flight, batched by the server). One warm-up call precedes the rows, which run in this order. Tokens
 are the generated ones up to the end of each answer (padding excluded); every row must produce the same
-texts as the raw batched call, which the script checks. The share of the machine other processes used is
+texts as the raw batched call (the table counts the matches). The share of the machine other processes used is
 printed per row: on a shared machine, compare ratios only.
 
 Usage:  python benchmarks/nle_speed.py [--n 16] [--tokens 48] [--batch 8]
