@@ -296,3 +296,32 @@ def test_cli_list_and_train(temp_cache):
     assert listing.exit_code == 0 and "sentiment/minilm" in listing.output and "pre-trained" in listing.output
     bad = runner.invoke(app, ["zoo", "train", "tabular/german/svm"])
     assert bad.exit_code == 1 and "no zoo model named 'tabular/german/svm'" in bad.output
+
+
+def test_mlp_records_tracin_checkpoints_that_influence_uses(monkeypatch):
+    import torch
+
+    name = "tabular/german/mlp"
+    model, parts = zoo.load(name, progress=False, epochs=25, **QUICK)
+    recorded = model.training_checkpoints
+    assert len(recorded.states) == 9  # every 3rd of 25 epochs (at most 10 kept), and the last
+    for key, value in model.head.module.state_dict().items():  # the last one is the trained network
+        assert torch.equal(recorded.states[-1][key], value)
+    # weights: 2 steps per epoch (300 rows, batches of 256), lr 1e-3 decaying linearly to 0 over 50 steps;
+    # each checkpoint stands for its epochs' mean rates, so they sum to sum_t lr_t / 2
+    assert sum(recorded.learning_rates) == pytest.approx(1e-3 * sum(1 - t / 50 for t in range(50)) / 2)
+    with monkeypatch.context() as m:
+        _train_must_not_run(m, name)
+        again, _ = zoo.load(name, progress=False, epochs=25, **QUICK)
+    assert again.training_checkpoints.learning_rates == recorded.learning_rates
+    assert torch.equal(again.training_checkpoints.states[2]["2.weight"], recorded.states[2]["2.weight"])
+
+    train, test = parts["train"].iloc[:40], parts["test"].iloc[:3]
+    pair = lambda rows: (rows.drop(columns="label"), rows["label"])  # noqa: E731
+    auto = lumos.influence(again, pair(train), pair(test), method="tracin")
+    explicit = lumos.influence(again, pair(train), pair(test), method="tracin", checkpoints=recorded.states,
+                               learning_rates=recorded.learning_rates)
+    assert auto.params["n_checkpoints"] == 9
+    np.testing.assert_allclose(auto.scores, explicit.scores, rtol=1e-6)
+    last_only = lumos.influence(again, pair(train), pair(test), method="tracin", checkpoints=recorded.states[-1:])
+    assert not np.allclose(auto.scores, last_only.scores)

@@ -40,12 +40,12 @@ def influence(model: Any, train: tuple[Any, Any], test: tuple[Any, Any], method:
     model: anything ``lumos.wrap`` takes with a torch network (nn.Module, (HF model, tokenizer), a zoo MLP), or a
     fitted logistic regression (scikit-learn LogisticRegression on tables, the zoo's logreg).
     train, test: (inputs, labels); labels are class indices or label names (test labels None: the model's own
-    predictions). params: "last_layer", a list of module names, or "all" (text models: the output layer, or
-    Linear modules with grad_dot, grad_cos or tracin). damping: added to the Hessian's
+    predictions). params: "last_layer", a list of module names, or "all" (text models: Linear modules; ekfac
+    on the output layer only). damping: added to the Hessian's
     diagonal (use the L2 strength the model was trained with). batch_size: rows per per-example-gradient batch
     (default: about 16M gradient values). settings: the method's own (``lissa``: depth, repeats,
     hessian_batch, scale; ``arnoldi``: rank, hessian_samples; ``exact``: max_params; ``tracin``: checkpoints,
-    learning_rates).
+    learning_rates; default: the checkpoints a zoo model recorded while training, else its current weights).
     """
     cls = get(method)
     algo = cls.create(damping=damping, seed=seed, **settings)
@@ -54,6 +54,7 @@ def influence(model: Any, train: tuple[Any, Any], test: tuple[Any, Any], method:
     with eval_mode(network):
         task = setup(model, network, train, test, params, batch_size)
         if method == "tracin":
+            algo = with_recorded_checkpoints(algo, model)
             states = list(algo.checkpoints) or [None]  # type: ignore[attr-defined]
             problems = (problem_at(task, state) for state in states)
             scores, own = algo.run_all(problems, self_influence)  # type: ignore[attr-defined]
@@ -64,6 +65,15 @@ def influence(model: Any, train: tuple[Any, Any], test: tuple[Any, Any], method:
     if method == "tracin":
         resolved["n_checkpoints"] = len(algo.checkpoints)  # type: ignore[attr-defined]
     return Influence(scores, own, method, resolved, task.parameter_names, train[0], train[1])
+
+
+def with_recorded_checkpoints(algo: Any, model: Any) -> Any:
+    """TracIn without checkpoints of its own takes those the model recorded while training (zoo models)."""
+    recorded = getattr(model, "training_checkpoints", None)
+    if algo.checkpoints or recorded is None:
+        return algo
+    rates = recorded.learning_rates if algo.learning_rates is None else algo.learning_rates
+    return dataclasses.replace(algo, checkpoints=tuple(recorded.states), learning_rates=tuple(rates))
 
 
 # ``lumos.influence`` is this function; its tools stay reachable from it (``lumos.influence.lds(...)``).

@@ -77,6 +77,7 @@ class Model:
 
     modalities: tuple[str, ...] = ()
     supports_gradients: bool = False
+    training_checkpoints: Any = None  # zoo models trained here: TracIn checkpoints (lumos.zoo.checkpoints)
 
     def __init__(self, labels: Sequence[str] | None = None, batch_size: int | str = "auto"):
         self._labels = [str(l) for l in labels] if labels is not None else None

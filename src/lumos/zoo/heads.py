@@ -119,8 +119,9 @@ class MLPHead:
 
     kind = "mlp"
 
-    def __init__(self, module: nn.Sequential):
+    def __init__(self, module: nn.Sequential, recorder: Any = None):
         self.module = module.eval()
+        self.recorder = recorder  # the CheckpointRecorder of the training run, when it has just been trained
 
     def probs(self, x: np.ndarray) -> np.ndarray:
         with torch.inference_mode():

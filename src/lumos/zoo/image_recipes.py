@@ -12,6 +12,7 @@ from ..models import Model, wrap
 from .datasets import Dataset
 from .recipe import Artifact
 from .sources import package_file
+from .checkpoints import CheckpointRecorder, restore, weights_only
 from .training import Config, fit_classifier, predict_probs, seeded, split_metrics, subset
 
 
@@ -48,21 +49,26 @@ def _images(frame) -> np.ndarray:
 
 def train_cnn(data: Dataset, cfg: CNNConfig, desc: str, progress: bool) -> Artifact:
     train = subset(data.splits["train"], cfg.train_size, cfg.seed)
+    recorder = CheckpointRecorder(cfg.epochs)
     with seeded(cfg.seed):
         net = cnn(cfg.width, len(data.labels))
         fit_classifier(net, _images(train), train["label"].to_numpy(), epochs=cfg.epochs, batch_size=cfg.batch_size,
                        lr=cfg.lr, weight_decay=cfg.weight_decay, seed=cfg.seed, desc=desc, progress=progress,
-                       augment=random_shift(cfg.shift) if cfg.shift else None)
+                       augment=random_shift(cfg.shift) if cfg.shift else None, on_epoch=recorder)
     predict = lambda frame: predict_probs(net, _images(frame))  # noqa: E731
     arrays = {k: v.detach().cpu().numpy() for k, v in net.state_dict().items()}
-    return Artifact(arrays, {}, split_metrics(predict, data.splits, cfg.eval_size, cfg.seed))
+    return Artifact({**arrays, **recorder.arrays()}, {"checkpoints": recorder.state()},
+                    split_metrics(predict, data.splits, cfg.eval_size, cfg.seed))
 
 
 def build_cnn(artifact: Artifact | None, data: Dataset, cfg: CNNConfig) -> Model:
     with seeded(cfg.seed):
         net = cnn(cfg.width, len(data.labels))
-    net.load_state_dict({k: torch.from_numpy(v) for k, v in artifact.arrays.items()})  # type: ignore[union-attr]
-    return wrap(net.eval(), labels=list(data.labels))
+    assert artifact is not None
+    net.load_state_dict({k: torch.from_numpy(v) for k, v in weights_only(artifact.arrays).items()})
+    model = wrap(net.eval(), labels=list(data.labels))
+    model.training_checkpoints = restore(artifact.arrays, artifact.state.get("checkpoints"))
+    return model
 
 
 class Normalize(nn.Module):

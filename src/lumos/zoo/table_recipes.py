@@ -8,6 +8,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..models import Model
+from .checkpoints import CheckpointRecorder, restore
 from .datasets import Dataset
 from .heads import HEADS, LinearHead, MLPHead, TreeHead, mlp
 from .preprocess import TablePreprocessor
@@ -53,11 +54,12 @@ def _logreg(x: np.ndarray, y: np.ndarray, cfg: LogRegConfig, desc: str, progress
 
 
 def _mlp(x: np.ndarray, y: np.ndarray, cfg: MLPConfig, desc: str, progress: bool) -> MLPHead:
+    recorder = CheckpointRecorder(cfg.epochs)
     with seeded(cfg.seed):
         net = mlp(x.shape[1], cfg.hidden)
         fit_classifier(net, x, y, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
-                       weight_decay=cfg.weight_decay, seed=cfg.seed, desc=desc, progress=progress)
-    return MLPHead(net)
+                       weight_decay=cfg.weight_decay, seed=cfg.seed, desc=desc, progress=progress, on_epoch=recorder)
+    return MLPHead(net, recorder)
 
 
 def recipe(fit: Callable[..., Any]) -> tuple[Trainer, Builder]:
@@ -68,8 +70,11 @@ def recipe(fit: Callable[..., Any]) -> tuple[Trainer, Builder]:
         pre = TablePreprocessor.fit(train_rows, data.schema)  # type: ignore[arg-type]
         head = fit(pre.transform(train_rows), train_rows["label"].to_numpy(), cfg, desc, progress)
         predict = lambda frame: head.probs(pre.transform(frame))  # noqa: E731
-        return Artifact({**prefixed("pre.", pre.arrays()), **prefixed("head.", head.arrays())},
-                        {"preprocessor": pre.state(), "head": {"kind": head.kind, **head.state()}},
+        recorder = getattr(head, "recorder", None)
+        return Artifact({**prefixed("pre.", pre.arrays()), **prefixed("head.", head.arrays()),
+                         **(recorder.arrays() if recorder else {})},
+                        {"preprocessor": pre.state(), "head": {"kind": head.kind, **head.state()},
+                         **({"checkpoints": recorder.state()} if recorder else {})},
                         split_metrics(predict, data.splits, cfg.eval_size, cfg.seed))
 
     def build(artifact: Artifact | None, data: Dataset, cfg: Config) -> Model:
@@ -77,7 +82,9 @@ def recipe(fit: Callable[..., Any]) -> tuple[Trainer, Builder]:
         pre = TablePreprocessor.restore(unprefixed("pre.", artifact.arrays), artifact.state["preprocessor"])
         head_state = artifact.state["head"]
         head = HEADS[head_state["kind"]].restore(unprefixed("head.", artifact.arrays), head_state)
-        return TableModel(data.schema, pre, head, labels=data.labels)
+        model = TableModel(data.schema, pre, head, labels=data.labels)
+        model.training_checkpoints = restore(artifact.arrays, artifact.state.get("checkpoints"))
+        return model
 
     return train, build
 
