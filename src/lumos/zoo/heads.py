@@ -83,17 +83,22 @@ class TreeHead:
         return cls(*cols, roots=np.array(roots), baseline=np.asarray(hgb._baseline_prediction).reshape(1))
 
     def probs(self, x: np.ndarray) -> np.ndarray:
+        """Every (row, tree) path walked at once, one tree level per step; paths that reach a leaf add its value
+        to their row and leave the working set, so each step only touches the paths still inside a tree."""
         x = np.asarray(x, dtype=np.float64)
-        rows = np.arange(len(x))[:, None]
-        node = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()
-        while True:
-            inner = ~self.is_leaf[node]
-            if not inner.any():
-                break
-            xv = x[rows, self.feature[node]]
-            go_left = np.where(np.isnan(xv), self.missing_left[node], xv <= self.threshold[node])
-            node = np.where(inner, np.where(go_left, self.left[node], self.right[node]), node)
-        return _binary(self.baseline[0] + self.value[node].sum(axis=1))
+        n, width = x.shape
+        flat = x.ravel()
+        row, node = np.repeat(np.arange(n), len(self.roots)), np.tile(self.roots, n)
+        total = np.zeros(n)
+        while len(node):
+            done = self.is_leaf[node]
+            if done.any():
+                total += np.bincount(row[done], weights=self.value[node[done]], minlength=n)
+                row, node = row[~done], node[~done]
+            xv = flat[row * width + self.feature[node]]
+            go_left = (xv <= self.threshold[node]) | (np.isnan(xv) & self.missing_left[node])
+            node = np.where(go_left, self.left[node], self.right[node])
+        return _binary(self.baseline[0] + total)
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {"feature": self.feature, "threshold": self.threshold, "left": self.left, "right": self.right,
