@@ -186,10 +186,11 @@ def slices(model: Any, data: Any, labels: Sequence[int], rules: Sequence[Rule] |
     ``rules``: default ``default_text_rules()`` for texts, none otherwise. ``discover``: tables get the ``top``
     worst feature-value conditions (single or pairs); texts and images get ``n_clusters`` error clusters in
     ``embeddings`` (N, D); discovered slices have at least ``min_size`` examples (default for Hugging Face text models: the mean of the
-    last hidden states). ``probs``: the model's (N, K) outputs if already computed (no model call then)."""
-    model: Model = wrap(model)
+    last hidden states). ``probs``: the model's (N, K) outputs if already computed (no model call then; ``model``
+    may be None when ``embeddings`` are given too)."""
     y = np.asarray(labels, dtype=np.int64)
     if probs is None:
+        model = wrap(model)
         with model.session():
             probs = model.evaluate(model.prepare(list(data) if isinstance(data, pd.Series) else data).rows())
     if len(probs) != len(y):
@@ -203,7 +204,7 @@ def slices(model: Any, data: Any, labels: Sequence[int], rules: Sequence[Rule] |
         if isinstance(data, pd.DataFrame):
             found = worst_feature_pairs(data, hit, min_size, top)
         else:
-            emb = embeddings if embeddings is not None else text_embeddings(model, list(data))
+            emb = embeddings if embeddings is not None else text_embeddings(wrap(model), list(data))
             found = [(f"error cluster {c + 1}", m) for c, m in enumerate(error_clusters(emb, ~hit, n_clusters, seed))
                      if m.sum() >= min_size]
         out += [slice_stats(name, "discovered", probs, y, m, overall, seed) for name, m in found]
