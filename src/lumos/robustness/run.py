@@ -41,7 +41,7 @@ def run_robustness(model_name: str, plan: RobustnessPlan = RobustnessPlan(), db:
     modality = "text" if "text" in test else "image" if "image" in test else "tabular"
     started = time.time()
     if modality == "text":
-        payload = _text(model, test, plan, say)
+        payload = text_payload(model, test, plan, say)
     elif modality == "image":
         payload = _images(model, test, plan, say)
     else:
@@ -60,7 +60,8 @@ def run_robustness(model_name: str, plan: RobustnessPlan = RobustnessPlan(), db:
     return run_id
 
 
-def _text(model, test, plan: RobustnessPlan, say) -> dict:
+def text_payload(model, test, plan: RobustnessPlan, say: Callable[[str], None] = print) -> dict:
+    """Suites, attacks and slices on ``test`` (a DataFrame with text and label) -> the section's payload."""
     from . import attack, run_suite
     from .section import attack_curves, attack_table, slice_table, suite_table, text_pairs
     from .slices import slices
@@ -77,7 +78,8 @@ def _text(model, test, plan: RobustnessPlan, say) -> dict:
         results.append(attack(model, texts[:plan.n_attack], recipe, labels=y[:plan.n_attack].tolist(),
                               budget=plan.budget, seed=plan.seed))
     say(f"slices: {min(plan.n_slices, len(texts))} sentences")
-    sliced = slices(model, texts[:plan.n_slices], y[:plan.n_slices], seed=plan.seed)
+    embeds = hasattr(model, "tokenizer")  # error clusters need a text encoder's embeddings
+    sliced = slices(model, texts[:plan.n_slices], y[:plan.n_slices], discover=embeds, seed=plan.seed)
     pairs = [dict(e, source=t.name) for t in suite.tests for e in t.examples[:1] if e["failed"]][:plan.n_examples // 2]
     pairs += [dict(e.as_dict(), source=r.recipe) for r in results for e in r.examples if e.status == "succeeded"][
         :plan.n_examples - len(pairs)]

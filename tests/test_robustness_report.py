@@ -1,0 +1,62 @@
+"""The robustness report section: stored, drawn after the run's tables, data escaped, SVG inline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lumos
+from lumos.bench import Store
+from lumos.report import render
+from lumos.robustness.run import RobustnessPlan, text_payload
+from lumos.robustness.section import svg_curves
+
+
+def test_svg_curves_place_points_by_value():
+    svg = svg_curves({"a <b>": [(0, 0.0), (10, 1.0)]}, "budget", "success")
+    assert svg.startswith("<svg") and "a &lt;b&gt;" in svg and "<script" not in svg
+    # x 0 -> left edge (44), x 10 -> right edge (420 - 130); y 0 -> bottom (220 - 34), y 1 -> top (10)
+    assert 'points="44.0,186.0 290.0,10.0"' in svg
+
+
+def test_a_text_run_becomes_a_report_section_with_escaped_examples(tmp_path):
+    def probs(texts):
+        p = np.array([0.9 if "great" in t.split() else 0.2 for t in texts])
+        return np.stack([1 - p, p], axis=1)
+
+    model = lumos.wrap(probs, labels=["negative", "positive"])
+    texts = ["a great film by John <script>alert(1)</script>", "a great cast", "it is a dull plot",
+             "John is great", "great"] * 2
+    test = pd.DataFrame({"text": texts, "label": [1, 1, 0, 1, 1] * 2})
+    said = []
+    payload = text_payload(model, test, RobustnessPlan(n_suite=10, n_attack=5, n_slices=10, budget=30,
+                                                       recipes=("deepwordbug",), n_examples=4), said.append)
+    assert said[0].startswith("suites: 7 tests on 10 sentences")
+    assert payload["attacks"]["rows"][0][:3] == ["deepwordbug", 30, 5]
+    db = tmp_path / "r.sqlite"
+    store = Store(db)
+    store.ensure_run("rb", {"model": "m", "split": "test", "seed": 0}, "text", ["negative", "positive"], "0")
+    store.add_section("rb", "robustness", "Robustness", payload)
+    store.close()
+    html = render(db, "rb", out=tmp_path / "r.html").read_text()
+    section = html[html.index('id="robustness"'):]
+    assert "<h3>Behavioural tests (failure rate per test)</h3>" in section and '<svg class="curve"' in section
+    assert "<td>name swap</td><td>invariance</td>" in section
+    assert "&lt;script&gt;" in section and "<script>alert" not in section
+    assert "Examples side by side" in section and '<p class="words">' in section
+
+
+@pytest.mark.slow
+def test_lumos_robustness_on_minilm_attacks_within_budget(tmp_path):
+    """The real victim, three sentences: every attack stays in its budget and reports what the model says."""
+    model, splits = lumos.zoo.load("sentiment/minilm", progress=False)
+    texts = splits["test"].text[:3].tolist()
+    labels = splits["test"].label[:3].tolist()
+    result = lumos.robustness.attack(model, texts, "textfooler", labels=labels, budget=60)
+    assert all(e.queries <= 60 for e in result.examples)
+    again = model.predict_proba([e.perturbed for e in result.examples])
+    for e, p in zip(result.examples, again):
+        assert p == pytest.approx(e.probs_perturbed, abs=1e-4)
+        assert (p.argmax() != e.label) == (e.status == "succeeded")
+    assert result.success_rate > 0  # MiniLM is not robust to embedding-neighbour swaps
