@@ -102,13 +102,14 @@ def _images(model, test, plan: RobustnessPlan, say) -> dict:
     from .section import image_examples, image_tables, slice_table
     from .slices import category, slices
 
-    x = np.stack(test.image.tolist()[:plan.n_images]).astype(np.float32)
-    y = test.label.to_numpy()[:plan.n_images]
+    pick = np.sort(np.random.default_rng(plan.seed).permutation(len(test))[:plan.n_images])  # every class
+    x = np.stack(test.image.iloc[pick].tolist()).astype(np.float32)
+    y = test.label.to_numpy()[pick]
     results = []
     for method, norm, eps in (("fgsm", "linf", (0.0, 0.05, 0.1, 0.2)), ("pgd", "linf", (0.0, 0.05, 0.1, 0.2)),
                               ("pgd", "l2", (0.0, 0.5, 1.0, 2.0))):
         say(f"{method} {norm} on {len(x)} images, epsilons {list(eps)}")
-        results.append(image_attack(model, x, y, method, eps, norm, seed=plan.seed))
+        results.append(image_attack(model, x, y, method, eps, norm, seed=plan.seed, keep=len(x)))
     tables, curves = image_tables(results)
     labels = list(model.labels or [])
     rules = [category("label", int(c)) for c in np.unique(y)]

@@ -116,13 +116,18 @@ def image_tables(results: list) -> tuple[list[dict], str]:
 
 
 def image_examples(images: np.ndarray, result, labels: Sequence[str], n: int = 4) -> list[dict]:
-    """Clean vs attacked images at the largest epsilon, with both predictions."""
-    last = result.per_epsilon[-1]
-    first = result.per_epsilon[0]
-    out = []
-    for i in range(min(n, len(last.adversarial))):
-        out.append({"clean": png_data_uri(image_rgb(images[i])), "attacked": png_data_uri(image_rgb(last.adversarial[i])),
-                    "epsilon": last.epsilon,
-                    "prediction_clean": labels[first.predictions[i]] if labels else str(first.predictions[i]),
-                    "prediction_attacked": labels[last.predictions[i]] if labels else str(last.predictions[i])})
-    return out
+    """Clean vs attacked images at the largest epsilon with both predictions: images the attack flipped, one
+    per true class first."""
+    last, first = result.per_epsilon[-1], result.per_epsilon[0]
+    flipped = [i for i in range(len(last.adversarial)) if last.predictions[i] != first.predictions[i]]
+    chosen: dict[int, int] = {}
+    for i in flipped:
+        chosen.setdefault(first.predictions[i], i)
+    order = (list(chosen.values()) + [i for i in flipped if i not in chosen.values()])[:n]
+
+    def name(k: int) -> str:
+        return labels[k] if k < len(labels) else str(k)
+
+    return [{"clean": png_data_uri(image_rgb(images[i])), "attacked": png_data_uri(image_rgb(last.adversarial[i])),
+             "epsilon": last.epsilon, "prediction_clean": name(first.predictions[i]),
+             "prediction_attacked": name(last.predictions[i])} for i in order]
