@@ -7,7 +7,7 @@ one prompt at a time and in batches of ``--batch`` (left padding, the same code 
 ``LocalGenerator.generate`` (batched); ``lumos.nle.explain`` end to end (classifier, prompts, generation,
 citations); the same through ``lumos.nle.serve`` and ``EndpointGenerator`` over HTTP on 127.0.0.1 (``--batch``
 requests in flight, batched by the server). One warm-up call precedes the rows, which run in this order. Tokens
-are the generated ones up to the end of each answer (padding excluded); every row must produce the same
+are the generated ones up to the end of each answer (padding excluded); every row should produce the same
 texts as the raw batched call (the table counts the matches). The share of the machine other processes used is
 printed per row: on a shared machine, compare ratios only.
 
@@ -95,6 +95,7 @@ def main() -> None:
     with nle.serve(generator, max_batch=args.batch) as server:
         endpoint = nle.EndpointGenerator(server.url, timeout=600, concurrency=args.batch)  # a full batch in flight
         measure("lumos.nle.explain via serve + EndpointGenerator", explain(endpoint))
+        served = server.batch_sizes
 
     reference = rows[1][4]
     base = rows[0][1] / rows[0][2]
@@ -107,6 +108,7 @@ def main() -> None:
         same = sum(a == b for a, b in zip(answers, reference))
         print(f"| {name:<48} | {count:>6} | {seconds:>7.1f} | {count / seconds:>8.1f} | "
               f"{count / seconds / base:>15.2f}x | {f'{same}/{len(reference)}':<25} | {share:>10.0%} |")
+    print(f"the server ran {sum(served.values())} generate calls; requests per call: {dict(sorted(served.items()))}")
 
 
 if __name__ == "__main__":

@@ -76,6 +76,7 @@ def test_the_endpoint_path_end_to_end_through_a_local_server(smollm2, classifier
             urllib.request.urlopen(request)
         assert bad.value.code == 400
         expl = nle.explain(classifier, SENTENCES, generator=endpoint, style="free", max_new_tokens=TOKENS)
+        assert sum(size * calls for size, calls in server.batch_sizes.items()) == 1 + len(SENTENCES)
     assert all(e.extras["text"] and e.extras["generator"] == endpoint.name for e in expl)
     assert all(e.extras["completion_tokens"] > 0 for e in expl)
 

@@ -11,6 +11,7 @@ import json
 import queue
 import threading
 import time
+from collections import Counter
 from concurrent.futures import Future
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -20,15 +21,16 @@ from .generator import Generator
 
 
 class ChatServer:
-    """A running server; ``url`` is its base (``http://127.0.0.1:PORT``). Use as a context manager, or
-    call ``close()``."""
+    """A running server; ``url`` is its base (``http://127.0.0.1:PORT``); ``batch_sizes`` counts the
+    generate calls by how many requests each served. Use as a context manager, or call ``close()``."""
 
     def __init__(self, generator: Generator, host: str = "127.0.0.1", port: int = 0, max_batch: int = 8,
-                 batch_wait: float = 0.02):
+                 batch_wait: float = 0.05):
         if max_batch < 1 or batch_wait < 0:
             raise InputError(f"need max_batch >= 1 and batch_wait >= 0; got {max_batch}, {batch_wait}.")
         self.generator, self.max_batch, self.batch_wait = generator, int(max_batch), float(batch_wait)
         self._queue: queue.Queue = queue.Queue()
+        self.batch_sizes: Counter[int] = Counter()
         self._stop = threading.Event()
         self._http = ThreadingHTTPServer((host, port), _handler(self))
         self._http.daemon_threads = True
@@ -59,6 +61,7 @@ class ChatServer:
             for request, future in batch:
                 groups.setdefault(_settings(request), []).append((request, future))
             for (max_tokens, temperature, seed), items in groups.items():
+                self.batch_sizes[len(items)] += 1
                 try:
                     out = self.generator.generate([r["messages"] for r, _ in items], max_tokens, temperature, seed)
                     for (_, future), completion in zip(items, out):
@@ -82,7 +85,7 @@ class ChatServer:
 
 
 def serve(generator: Generator | None = None, host: str = "127.0.0.1", port: int = 0, max_batch: int = 8,
-          batch_wait: float = 0.02) -> ChatServer:
+          batch_wait: float = 0.05) -> ChatServer:
     """Serve ``generator`` (default: the local SmolLM2) over an OpenAI-compatible API; port 0 picks a free one.
 
     >>> with serve() as server:
