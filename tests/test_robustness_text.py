@@ -80,7 +80,7 @@ def test_textfooler_flips_a_one_word_model_with_one_substitution_and_counts_ever
         assert ex.status == "succeeded" and ex.words_changed == 1 and ex.changed == [1]
         assert ex.perturbed.split()[1] == "awful"  # the nearest neighbour flips it
     # 1 prediction + leave-one-out over the modifiable words (great, film | great, plot) + one round of
-    # great's candidates (awful, grand: both within the default chunk of 5)
+    # great's candidates (awful, grand: both within the default chunk of 2)
     assert [ex.queries for ex in result.examples] == [5, 5]
     assert result.forward_rows == model.counts.rows == 10
     assert result.success_rate == 1.0 and result.queries_per_success == 5.0 and result.words_changed == 1.0
@@ -135,7 +135,8 @@ def test_deepwordbug_edits_are_one_character_away_and_seeded_by_the_word():
 
 def test_hotflip_and_textfooler_on_a_tiny_bert_report_what_the_model_says(tiny_bert, tokenizer):
     model = lumos.wrap((tiny_bert, tokenizer))
-    texts = ["a gripping and beautifully shot film", "dull, predictable and far too long", "quietly devastating"]
+    texts = ["a gripping and beautifully shot film", "dull, predictable and far too long", "quietly devastating",
+             "and so it is"]  # the last has nothing to change: stop words only
     training = tiny_bert.training
     for recipe in ("hotflip", "textfooler"):
         before = model.counts.rows
@@ -147,7 +148,10 @@ def test_hotflip_and_textfooler_on_a_tiny_bert_report_what_the_model_says(tiny_b
             assert p == pytest.approx(e.probs_perturbed, abs=1e-5)
             assert (p.argmax() != e.label) == (e.status == "succeeded")
             assert e.words_changed == sum(a != b for a, b in zip(e.original.split(), e.perturbed.split()))
+        assert result.examples[3].status in ("failed", "skipped") and result.examples[3].words_changed == 0
     assert tiny_bert.training == training and all(p.grad is None for p in tiny_bert.parameters())
+    with pytest.raises(lumos.InputError, match="cannot rank words by gradient"):
+        attack(model, texts, "deepwordbug", budget=10, importance="gradient")
 
 
 def test_victim_vocabulary_is_whole_words_without_stop_words_and_cached(tiny_bert, tokenizer):

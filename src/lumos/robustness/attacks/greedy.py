@@ -109,7 +109,12 @@ class GreedyWordSwap(Attack):
 
     def _rank(self, model: Model, active: list[_Search], options: dict[int, dict[int, list[str]]]) -> None:
         """Order each sentence's modifiable words, most important first."""
-        if not active or all(s.order for s in active):
+        if self.importance == "gradient":
+            if type(self)._prior is GreedyWordSwap._prior:
+                raise InputError(f"{self.name} cannot rank words by gradient; use importance='leave_one_out' "
+                                 "or a lumos explainer name.")
+            return  # ranked in _prior
+        if not active:
             return
         if self.importance == "leave_one_out":
             rows, owners = [], []

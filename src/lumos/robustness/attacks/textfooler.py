@@ -31,8 +31,8 @@ class TextFooler(GreedyWordSwap):
     min_similarity: float = 0.4
     candidate_order: str = "auto"
     importance: str = "auto"
-    chunk_size: int | None = 5
-    max_tries: int | None = 10
+    chunk_size: int | None = 2
+    max_tries: int | None = 8
     vocabulary: WordVocabulary | None = None
     summary = "greedy word substitution with embedding-neighbour candidates (Jin et al., 2020)"
 
