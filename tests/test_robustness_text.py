@@ -88,6 +88,16 @@ def test_textfooler_flips_a_one_word_model_with_one_substitution_and_counts_ever
     assert one_by_one.examples[0].queries == 4 and one_by_one.examples[0].perturbed == "a awful film"
 
 
+def test_importance_from_a_lumos_explainer_ranks_like_leave_one_out():
+    model = keyed_on("great")
+    texts = ["the film was great", "a great plot"]
+    loo = attack(model, texts, "textfooler", budget=50, vocabulary=VOCAB)
+    occ = attack(model, texts, "textfooler", budget=50, vocabulary=VOCAB, importance="occlusion")
+    assert [e.perturbed for e in occ.examples] == [e.perturbed for e in loo.examples] == ["the film was awful",
+                                                                                          "a awful plot"]
+    assert occ.forward_rows == model.counts.rows - loo.forward_rows  # the explainer's rows are counted too
+
+
 def test_attacks_stop_at_the_budget_and_refuse_to_run_without_one():
     never = lumos.wrap(lambda ts: np.tile([0.1, 0.9], (len(ts), 1)))
     texts = ["wonderful acting and splendid music throughout"]

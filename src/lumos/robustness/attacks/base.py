@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from ...errors import InputError
+from ...errors import InputError, UnsupportedError
 from ...models import Model, wrap
 from .result import AttackResult
 
@@ -65,8 +65,6 @@ class Attack:
         if labels is not None and len(labels) != len(texts):
             raise InputError(f"{self.name}: got {len(labels)} labels for {len(texts)} texts; pass one per text.")
         if self.needs_gradients and not model.supports_gradients:
-            from ...errors import UnsupportedError
-
             raise UnsupportedError(f"{self.name} needs gradients, and {type(model).__name__} gives none; use "
                                    "textfooler or deepwordbug, which need only predictions.")
         recipe = self.resolved(model)

@@ -9,8 +9,6 @@ round that flips the prediction, otherwise keep the best swap if it lowered the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
-
 import numpy as np
 
 from ...errors import InputError
@@ -54,8 +52,6 @@ class GreedyWordSwap(Attack):
     chunk_size: int | None = None
     max_tries: int | None = None
     max_changes: int | None = None
-    skip_stop_words: ClassVar[bool] = True
-
     def candidates(self, model: Model, core: str, seed: int) -> list[str]:
         """Replacement cores for one word core, most plausible first (no model calls)."""
         raise NotImplementedError
@@ -64,7 +60,7 @@ class GreedyWordSwap(Attack):
         out = {}
         for j, w in enumerate(words):
             pre, core, post = split_core(w)
-            if not core or (self.skip_stop_words and core.lower() in STOP_WORDS):
+            if not core or core.lower() in STOP_WORDS:
                 continue
             subs = [pre + match_case(c, core) + post for c in self.candidates(model, core, seed)]
             subs = [s for s in dict.fromkeys(subs) if s != w]

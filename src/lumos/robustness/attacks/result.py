@@ -71,8 +71,9 @@ class AttackResult:
         return float(np.mean([e.words_changed for e in wins])) if wins else float("nan")
 
     def success_curve(self, budgets: Sequence[int]) -> list[float]:
-        """Success rate had the budget been each of ``budgets`` (successes that needed at most that many
-        queries; the search order does not depend on the budget, so the curve is exact)."""
+        """Success rate had the budget been each of ``budgets``: the successes that needed at most that many
+        queries. The search does not depend on the budget, so this is what a smaller budget would give, or a
+        little less when a cut round would still have held the winning candidate."""
         q = np.array([e.queries for e in self._where("succeeded")])
         return [float((q <= b).sum() / self.attacked) if self.attacked else float("nan") for b in budgets]
 
