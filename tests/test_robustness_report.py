@@ -60,3 +60,16 @@ def test_lumos_robustness_on_minilm_attacks_within_budget(tmp_path):
         assert p == pytest.approx(e.probs_perturbed, abs=1e-4)
         assert (p.argmax() != e.label) == (e.status == "succeeded")
     assert result.success_rate > 0  # MiniLM is not robust to embedding-neighbour swaps
+
+
+def test_the_robustness_command_has_help_and_one_line_errors():
+    from typer.testing import CliRunner
+
+    from lumos.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["robustness", "--help"])
+    assert result.exit_code == 0 and "--budget" in result.output
+    result = runner.invoke(app, ["robustness", "--model", "sentiment/minilmm"])
+    assert result.exit_code == 1 and "error: no zoo model named 'sentiment/minilmm'" in result.output
+    assert "Did you mean 'sentiment/minilm'" in result.output
