@@ -72,7 +72,9 @@ def text_payload(model, test, plan: RobustnessPlan, say: Callable[[str], None] =
     suite = run_suite(model, texts[:plan.n_suite], seed=plan.seed)
     results = []
     for recipe in plan.recipes:
-        if recipe == "hotflip" and not model.supports_gradients:
+        if recipe in ("hotflip", "textfooler") and not hasattr(model, "tokenizer"):
+            say(f"attack: {recipe} skipped: it takes candidate words from the model's input embeddings, and "
+                f"{type(model).__name__} has none")
             continue
         say(f"attack: {recipe} on {min(plan.n_attack, len(texts))} sentences, at most {plan.budget} rows each")
         results.append(attack(model, texts[:plan.n_attack], recipe, labels=y[:plan.n_attack].tolist(),
