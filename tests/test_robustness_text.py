@@ -176,3 +176,25 @@ def test_victim_vocabulary_is_whole_words_without_stop_words_and_cached(tiny_ber
     sims[i] = -np.inf
     expected = [vocab.words[j] for j in np.argsort(-sims, kind="stable")[:5]]
     assert [w for w, _ in vocab.neighbours("film", 5, -1.0)] == expected
+
+
+def test_first_order_swap_gains_equal_a_direct_autograd_computation(tiny_bert, tokenizer):
+    import torch
+
+    from lumos.robustness.attacks.first_order import swap_gains
+
+    model = lumos.wrap((tiny_bert, tokenizer))
+    vocab = vocabulary_of(model)
+    words = "a gripping film".split()
+    (rows, delta), = swap_gains(model, vocab, [words], np.array([1]))
+    assert rows.tolist() == [1, 2]  # "a" is a stop word
+    enc = tokenizer(" ".join(words), return_tensors="pt")
+    table = tiny_bert.get_input_embeddings()
+    x = table(enc["input_ids"]).detach().requires_grad_(True)
+    with torch.enable_grad():
+        logit = tiny_bert(inputs_embeds=x, attention_mask=enc["attention_mask"]).logits[0, 1]
+        (g,) = torch.autograd.grad(logit, x)
+    t = enc["input_ids"][0].tolist().index(tokenizer.convert_tokens_to_ids("film"))
+    e = table.weight.detach()
+    expected = (g[0, t] @ (e[vocab.token_ids] - e[enc["input_ids"][0, t]]).T).numpy()
+    assert np.allclose(delta[1], expected, atol=1e-5)
