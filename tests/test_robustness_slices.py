@@ -31,6 +31,7 @@ def test_rule_slices_on_texts_match_a_hand_count():
     assert not_slice.size == 3 and not_slice.accuracy == 0.0 and not_slice.difference == pytest.approx(-0.4)
     assert short.size == 3 and short.accuracy == pytest.approx(2 / 3)  # "not good" wrong, "good film", "bad" right
     assert short.accuracy_ci == pytest.approx(wilson(2, 3))
+    assert short.difference_ci == pytest.approx(np.array(wilson(2, 3)) - 0.4)
 
 
 def test_the_worst_feature_pair_is_the_planted_one():

@@ -95,8 +95,10 @@ def attack_curves(results: list, points: int = 12) -> str:
 
 def slice_table(report, n: int = 8) -> dict:
     rows = [[s.name, s.source, s.size, s.accuracy, f"[{s.accuracy_ci[0]:.3f}, {s.accuracy_ci[1]:.3f}]",
-             s.difference, s.ece, f"[{s.ece_ci[0]:.3f}, {s.ece_ci[1]:.3f}]"] for s in report.worst(n)]
-    return {"columns": ["slice", "found by", "size", "accuracy", "95% CI", "vs overall", "ECE", "ECE 95% CI"],
+             s.difference, f"[{s.difference_ci[0]:+.3f}, {s.difference_ci[1]:+.3f}]", s.ece,
+             f"[{s.ece_ci[0]:.3f}, {s.ece_ci[1]:.3f}]"] for s in report.worst(n)]
+    return {"columns": ["slice", "found by", "size", "accuracy", "95% CI", "vs overall", "95% CI", "ECE",
+                        "ECE 95% CI"],
             "rows": rows, "overall": f"overall accuracy {report.overall_accuracy:.3f}, ECE {report.overall_ece:.3f}"}
 
 

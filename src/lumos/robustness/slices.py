@@ -108,10 +108,16 @@ class SliceStats:
     ece_ci: tuple[float, float]
     difference: float  # slice accuracy - overall accuracy
 
+    @property
+    def difference_ci(self) -> tuple[float, float]:
+        """The accuracy interval shifted by the overall accuracy (taken as fixed: it is measured on all rows)."""
+        overall = self.accuracy - self.difference
+        return self.accuracy_ci[0] - overall, self.accuracy_ci[1] - overall
+
     def as_dict(self) -> dict:
         return {"slice": self.name, "source": self.source, "size": self.size, "accuracy": self.accuracy,
                 "accuracy_ci": list(self.accuracy_ci), "ece": self.ece, "ece_ci": list(self.ece_ci),
-                "difference": self.difference}
+                "difference": self.difference, "difference_ci": list(self.difference_ci)}
 
 
 def slice_stats(name: str, source: str, probs: np.ndarray, labels: np.ndarray, mask: np.ndarray, overall: float,
