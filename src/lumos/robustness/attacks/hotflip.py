@@ -116,6 +116,6 @@ class HotFlip(Attack):
             s["words"] = self._swap(s["words"], j, vocab.words[c])
             s["changed"].add(j)
             s["probs"] = probs[k]
-            s["estimates"] = None
+            s["estimates"], s["tried"] = None, set()  # a new sentence: fresh gradient, every swap untried
             if len(flipped):
                 s["status"] = "succeeded"
