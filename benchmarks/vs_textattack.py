@@ -16,8 +16,9 @@ Rows: TextAttack; lumos with TextAttack's search settings (leave-one-out importa
 all of a word's candidates per round: a check that both implement the same search); lumos's default recipe
 (gradient word ranking and candidate order from one gradient row, candidates tried 5 at a time, at most 10 per
 word). TextAttack's HuggingFaceModelWrapper pads every batch to 512 tokens; a subclass pads to the batch's
-longest instead (same outputs and queries, CPU times comparable). Queries are each library's own count; ``rows`` are the model's forward rows counted by a hook on the
-network (benchmarks/_rows.py), the same on both sides.
+longest instead (same outputs and queries, CPU times comparable). Queries are each library's own count;
+``rows`` are the model's forward rows counted by a hook on the network (benchmarks/_rows.py), the same on both
+sides.
 
 TextAttack lives in its own virtual environment, .venv-textattack (git-ignored): ``pip install textattack`` did
 not finish resolving in 12 minutes (flair's and datasets' pins against transformers 5), so ``--setup`` installs
@@ -83,7 +84,6 @@ def textattack_side(job_path: str, out_path: str) -> None:
 
     import textattack
     from textattack.attack_results import FailedAttackResult, SkippedAttackResult, SuccessfulAttackResult
-    from textattack.constraints.overlap import MaxWordsPerturbed  # noqa: F401  (not used: TextFooler has none)
     from textattack.constraints.pre_transformation import RepeatModification, StopwordModification
     from textattack.constraints.semantics import WordEmbeddingDistance
     from textattack.goal_functions import UntargetedClassification

@@ -90,7 +90,8 @@ def perturb(model: Model, x: torch.Tensor, y: torch.Tensor, eps: float, method: 
     if norm == "linf":
         start = (torch.rand(x.shape, generator=generator) * 2 - 1).to(x) * eps
     else:
-        start = _project(torch.randn(x.shape, generator=generator).to(x), eps * float(torch.rand(1, generator=generator)), norm)
+        radius = eps * float(torch.rand(1, generator=generator))
+        start = _project(torch.randn(x.shape, generator=generator).to(x), radius, norm)
     z = (x + start).clamp(lo, hi)
     for _ in range(steps):
         z = z + alpha * _step(grad(z), norm)

@@ -191,8 +191,8 @@ def slices(model: Any, data: Any, labels: Sequence[int], rules: Sequence[Rule] |
 
     ``rules``: default ``default_text_rules()`` for texts, none otherwise. ``discover``: tables get the ``top``
     worst feature-value conditions (single or pairs); texts and images get ``n_clusters`` error clusters in
-    ``embeddings`` (N, D); discovered slices have at least ``min_size`` examples (default for Hugging Face text models: the mean of the
-    last hidden states). ``probs``: the model's (N, K) outputs if already computed (no model call then; ``model``
+    ``embeddings`` (N, D) (default for Hugging Face text models: the mean of the last hidden states);
+    discovered slices have at least ``min_size`` examples. ``probs``: the model's (N, K) outputs if already computed (no model call then; ``model``
     may be None when ``embeddings`` are given too)."""
     y = np.asarray(labels, dtype=np.int64)
     if probs is None:

@@ -7,12 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from ...errors import InputError
 from ...models import Model
 from ...registry import register
 from .base import Attack, split_core
-from .result import AdversarialExample
 from .first_order import swap_gains
+from .result import AdversarialExample
 from .vocabulary import vocabulary_of
 
 
