@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 SENTENCES = ["a gripping and beautifully shot film", "dull, predictable and far too long",
              "the plot is a mess but the acting is superb"]
-TOKENS = 24  # new tokens per answer: enough for a sentence, cheap on 2 cores
+TOKENS = 16  # new tokens per answer: enough for a phrase, cheap on 2 cores
 
 
 @pytest.fixture(scope="session")

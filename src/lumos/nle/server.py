@@ -1,8 +1,8 @@
 """A small OpenAI-compatible chat server for a local generator (``lumos.nle.serve``).
 
 Requests that arrive together are generated together: a worker thread takes the first waiting request,
-collects others for up to ``batch_wait`` seconds (at most ``max_batch``), and sends those with the same
-decoding settings through the generator as one batch. Routes: POST /v1/chat/completions, GET /v1/models.
+keeps collecting while the next one arrives within ``batch_wait`` seconds (at most ``max_batch``), and sends
+those with the same decoding settings through the generator as one batch. Routes: POST /v1/chat/completions, GET /v1/models.
 """
 
 from __future__ import annotations
@@ -51,10 +51,9 @@ class ChatServer:
                 batch = [self._queue.get(timeout=0.1)]
             except queue.Empty:
                 continue
-            deadline = time.monotonic() + self.batch_wait
-            while len(batch) < self.max_batch:
+            while len(batch) < self.max_batch:  # keep collecting while requests arrive batch_wait apart
                 try:
-                    batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                    batch.append(self._queue.get(timeout=self.batch_wait))
                 except queue.Empty:
                     break
             groups: dict[tuple, list] = {}
