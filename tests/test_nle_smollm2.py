@@ -127,3 +127,13 @@ def test_the_command_line_explains_one_sentence(smollm2):
     down = runner.invoke(app, ["nle", "a film", "--url", "http://127.0.0.1:9/v1"])
     assert down.exit_code == 1 and "error: the chat endpoint http://127.0.0.1:9/v1/chat/completions failed" in down.output
     assert runner.invoke(app, ["nle-serve", "--help"]).exit_code == 0
+
+
+def test_sampling_repeats_with_its_seed_and_leaves_the_global_rng_alone(smollm2):
+    import torch
+
+    asks = [[{"role": "user", "content": "Name one colour."}], [{"role": "user", "content": "Say hello."}]]
+    state = torch.random.get_rng_state()
+    first = smollm2.generate(asks, max_new_tokens=8, temperature=1.0, seed=5)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert [c.text for c in smollm2.generate(asks, max_new_tokens=8, temperature=1.0, seed=5)] == [c.text for c in first]
