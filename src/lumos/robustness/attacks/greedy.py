@@ -31,6 +31,7 @@ class _Search:
     order: list[int] = field(default_factory=list)
     next_rank: int = 0
     current: int = -1
+    second_pass: bool = False
     pending: list[list[str]] = field(default_factory=list)
     best: tuple[float, list[str], np.ndarray] | None = None
     changed: set[int] = field(default_factory=set)
@@ -46,7 +47,9 @@ class GreedyWordSwap(Attack):
     """``importance``: "leave_one_out" (delete each word; one row per modifiable word) or the name of a lumos
     explainer (its rows are shared evenly among the sentences it explained). ``chunk_size``: candidates tried
     per round at one word (None: all of them at once); a flip ends the search after that round.
-    ``max_tries``: most candidates tried per word (None: all); ``max_changes``: most words changed."""
+    ``max_tries``: most candidates tried per word in a first pass over the ranked words (None: all); when that
+    pass ends without a flip and budget is left, a second pass tries the rest. ``max_changes``: most words
+    changed."""
 
     importance: str = "leave_one_out"
     chunk_size: int | None = None
@@ -149,12 +152,16 @@ class GreedyWordSwap(Attack):
             while s.next_rank < len(s.order) and s.order[s.next_rank] in s.changed:
                 s.next_rank += 1
             if s.next_rank >= len(s.order):
-                s.status = "failed"
-                return
+                if s.second_pass or self.max_tries is None:
+                    s.status = "failed"
+                    return
+                s.second_pass, s.next_rank = True, 0  # every word again, with the candidates past max_tries
+                continue
             j = s.order[s.next_rank]
             s.next_rank += 1
             s.current = j
-            s.pending = [s.words[:j] + [c] + s.words[j + 1:] for c in options[j][:self.max_tries]]
+            tries = options[j][self.max_tries:] if s.second_pass else options[j][:self.max_tries]
+            s.pending = [s.words[:j] + [c] + s.words[j + 1:] for c in tries]
         if s.queries >= self.budget:
             s.status = "failed"
 
