@@ -278,3 +278,15 @@ def test_faithfulness_gathers_every_nle_score_with_one_agreement_per_method(mode
     assert s["simulatability"].tolist() == [0.5, 0.5]
     assert s["citation_agreement[occlusion]"].tolist() == s["citation_agreement[exact_shapley]"].tolist() == [0.5, 0.5]
     assert s.mean()["simulatability"] == 0.5
+
+
+def test_a_local_model_without_a_chat_template_is_refused_with_the_fix(tokenizer):
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    tiny = GPT2LMHeadModel(GPT2Config(vocab_size=tokenizer.vocab_size, n_layer=1, n_embd=8, n_head=2, n_positions=32))
+    gen = nle.LocalGenerator(model=tiny, tokenizer=tokenizer)
+    assert gen.context_length == 32
+    with pytest.raises(ModelError, match="has no chat template.*set tokenizer.chat_template"):
+        gen.generate([[{"role": "user", "content": "hi"}]])
+    with pytest.raises(InputError, match="pass both model= and tokenizer="):
+        nle.LocalGenerator(model=tiny)

@@ -80,6 +80,10 @@ class LocalGenerator:
         self.context_length = int(context_length or getattr(model.config, "max_position_embeddings", 0) or 0) or None
 
     def render(self, messages: Messages) -> str:
+        """Chat messages -> the prompt string, through the tokenizer's chat template."""
+        if not getattr(self.tokenizer, "chat_template", None):
+            raise ModelError(f"the tokenizer of {self.name} has no chat template, so chat prompts cannot be "
+                             "rendered; use an instruction-tuned model or set tokenizer.chat_template.")
         return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
     def count_tokens(self, messages: Messages) -> int:
