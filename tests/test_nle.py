@@ -97,8 +97,8 @@ def test_given_texts_become_explanations_with_cited_words_and_flags(model):
         e = nle.from_texts(model, [TEXT, TEXT, TEXT], ["It is 'very good'.", "", "Positive overall."])
     assert [str(w.message) for w in caught] == [
         "the generator returned an empty explanation for inputs [1]; they cite nothing (flag 'empty').",
-        "the explanations of inputs [2] cite no input word (flag 'no_citation'); removal metrics score them as "
-        "removing nothing."]
+        "the explanations of inputs [2] cite no input word (flag 'no_citation'); nle_counterfactual and "
+        "citation_agreement score them 0."]
     assert e[0].attributions.tolist() == [0, 0, 0, 1, 1] and e[0].extras["cited"] == ["very", "good"]
     assert e[0].features == TEXT.split() and e[0].target == 1 and e[0].label == "positive"
     assert [x.extras["flags"] for x in e] == [[], ["empty"], ["no_citation"]]

@@ -105,7 +105,7 @@ def _pack(model: Model, batch, probs: np.ndarray, targets: np.ndarray, prompts: 
     for i, (doc, prompt, completion) in enumerate(zip(batch.docs, prompts, completions)):
         text = completion.text.strip()
         cited = cite(doc.features, text)
-        flags = [f for f, on in (("empty", not text), ("no_citation", text and not cited.any()),
+        flags = [f for f, on in (("empty", not text), ("no_citation", bool(text) and not cited.any()),
                                  ("prompt_truncated", prompt.truncated)) if on]
         if "empty" in flags:
             empty.append(i)
@@ -130,6 +130,6 @@ def _pack(model: Model, batch, probs: np.ndarray, targets: np.ndarray, prompts: 
         warnings.warn(f"the generator returned an empty explanation for inputs {empty}; they cite nothing "
                       "(flag 'empty').", stacklevel=3)
     if uncited:
-        warnings.warn(f"the explanations of inputs {uncited} cite no input word (flag 'no_citation'); removal "
-                      "metrics score them as removing nothing.", stacklevel=3)
+        warnings.warn(f"the explanations of inputs {uncited} cite no input word (flag 'no_citation'); "
+                      "nle_counterfactual and citation_agreement score them 0.", stacklevel=3)
     return Explanations(items, explainer=None, granularity="word", seed=int(params.get("seed", 0)))
