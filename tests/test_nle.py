@@ -290,3 +290,13 @@ def test_a_local_model_without_a_chat_template_is_refused_with_the_fix(tokenizer
         gen.generate([[{"role": "user", "content": "hi"}]])
     with pytest.raises(InputError, match="pass both model= and tokenizer="):
         nle.LocalGenerator(model=tiny)
+
+
+def test_an_endpoint_with_a_known_context_cuts_prompts_by_its_character_estimate():
+    gen = nle.EndpointGenerator("http://127.0.0.1:9", context_length=40)
+    text = " ".join(["word"] * 100)  # 5 characters a word with its space
+    # 30 tokens for the prompt; n words give ceil((9 + 5n - 1 + 4 + 8) / 3) tokens: n <= 14
+    prompt = fit("Explain: {text}", text, {}, gen, max_new_tokens=10)
+    assert gen.count_tokens(prompt.messages) <= 30 < gen.count_tokens(
+        [{"role": "user", "content": "Explain: " + " ".join(["word"] * (prompt.kept_words + 1)) + " ..."}])
+    assert prompt.kept_words == 14 and prompt.truncated
