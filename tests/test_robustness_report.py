@@ -73,3 +73,29 @@ def test_the_robustness_command_has_help_and_one_line_errors():
     result = runner.invoke(app, ["robustness", "--model", "sentiment/minilmm"])
     assert result.exit_code == 1 and "error: no zoo model named 'sentiment/minilmm'" in result.output
     assert "Did you mean 'sentiment/minilm'" in result.output
+
+
+def test_an_image_attack_becomes_tables_curves_and_explained_pairs(tmp_path):
+    from conftest import make_cnn
+
+    from lumos.robustness import image_attack
+    from lumos.robustness.section import image_examples, image_tables
+
+    model = lumos.wrap(make_cnn(seed=1))
+    x = np.random.default_rng(2).random((8, 3, 16, 16)).astype(np.float32)
+    y = model.predict_proba(x).argmax(1)
+    result = image_attack(model, x, y, "pgd", epsilons=[0.0, 0.3], steps=3, explain_method=None)
+    tables, curves = image_tables([result])
+    assert tables[0]["rows"][0][:2] == [0.0, 1.0] and "<polyline" in curves
+    pairs = image_examples(model, x, result, ["a", "b", "c"], n=2)
+    flipped = [i for i in range(8) if result.per_epsilon[1].predictions[i] != y[i]]
+    assert len(pairs) == min(2, len(flipped)) > 0
+    assert all(p["prediction_clean"] != p["prediction_attacked"] for p in pairs)
+    db = tmp_path / "r.sqlite"
+    store = Store(db)
+    store.ensure_run("img", {"model": "m", "split": "test", "seed": 0}, "image", ["a", "b", "c"], "0")
+    store.add_section("img", "robustness", "Robustness", {"text": [], "image_attacks": tables,
+                                                          "image_curves_svg": curves, "image_examples": pairs})
+    store.close()
+    section = render(db, "img", out=tmp_path / "r.html").read_text().split('id="robustness"')[1]
+    assert "PGD linf (clean accuracy 1.000)" in section and section.count("<img") == 4 * len(pairs)

@@ -121,7 +121,7 @@ def _images(model, test, plan: RobustnessPlan, say) -> dict:
     by_class = slices(model, pd.DataFrame({"label": y}), y, rules=rules, discover=False, probs=probs)
     sliced.slices += by_class.slices
     return {"text": [], "image_attacks": tables, "image_curves_svg": curves,
-            "image_examples": image_examples(x, results[1], labels), "slices": slice_table(sliced)}
+            "image_examples": image_examples(model, x, results[1], labels, seed=plan.seed), "slices": slice_table(sliced)}
 
 
 def _probs(model, x: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..report.views import png_data_uri, text_view
+from ..report.views import image_view, png_data_uri, text_view
 from ..report.colors import image_rgb
 
 PALETTE = ["#1b6ca8", "#d1495b", "#2a9d8f", "#e9a03b", "#6a4c93"]
@@ -117,9 +117,12 @@ def image_tables(results: list) -> tuple[list[dict], str]:
     return tables, svg_curves(series, "epsilon (fraction of the largest)", "accuracy under attack")
 
 
-def image_examples(images: np.ndarray, result, labels: Sequence[str], n: int = 4) -> list[dict]:
-    """Clean vs attacked images at the largest epsilon with both predictions: images the attack flipped, one
-    per true class first."""
+def image_examples(model: Any, images: np.ndarray, result, labels: Sequence[str], n: int = 4,
+                   method: str = "saliency", seed: int = 0) -> list[dict]:
+    """Clean vs attacked images at the largest epsilon with both predictions and both explanations (``method``,
+    of the clean prediction): images the attack flipped, one per true class first."""
+    from ..api import explain
+
     last, first = result.per_epsilon[-1], result.per_epsilon[0]
     flipped = [i for i in range(len(last.adversarial)) if last.predictions[i] != first.predictions[i]]
     chosen: dict[int, int] = {}
@@ -130,6 +133,14 @@ def image_examples(images: np.ndarray, result, labels: Sequence[str], n: int = 4
     def name(k: int) -> str:
         return labels[k] if k < len(labels) else str(k)
 
+    if not order:
+        return []
+    target = [first.predictions[i] for i in order] * 2
+    expl = explain(model, np.concatenate([images[order], last.adversarial[order]]), method=method, target=target,
+                   seed=seed)
     return [{"clean": png_data_uri(image_rgb(images[i])), "attacked": png_data_uri(image_rgb(last.adversarial[i])),
+             "clean_explanation": image_view(images[i], expl[k].attributions, f"{method}, clean"),
+             "attacked_explanation": image_view(last.adversarial[i], expl[len(order) + k].attributions,
+                                                f"{method}, attacked"),
              "epsilon": last.epsilon, "prediction_clean": name(first.predictions[i]),
-             "prediction_attacked": name(last.predictions[i])} for i in order]
+             "prediction_attacked": name(last.predictions[i])} for k, i in enumerate(order)]
