@@ -200,3 +200,21 @@ def test_first_order_swap_gains_equal_a_direct_autograd_computation(tiny_bert, t
     e = table.weight.detach()
     expected = (g[0, t] @ (e[vocab.token_ids] - e[enc["input_ids"][0, t]]).T).numpy()
     assert np.allclose(delta[1], expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("recipe", sorted(lumos.robustness.attacks()))
+def test_every_attack_is_deterministic_batch_independent_and_within_budget(recipe, tiny_bert, tokenizer):
+    model = lumos.wrap((tiny_bert, tokenizer))
+    texts = ["a gripping and beautifully shot film", "dull, predictable and far too long", "an ambitious failure"]
+    kw = {"min_similarity": 0.0} if recipe == "textfooler" else {}
+    first = attack(model, texts, recipe, budget=25, seed=1, **kw)
+    again = attack(model, texts, recipe, budget=25, seed=1, **kw)
+    alone = attack(model, texts[1:2], recipe, budget=25, seed=1, **kw)
+    def same(a, b) -> bool:  # padding may differ with the batch: probabilities to float precision
+        da, db = a.as_dict(), b.as_dict()
+        probs = [np.r_[d.pop("probs_original"), d.pop("probs_perturbed")] for d in (da, db)]
+        return da == db and np.allclose(*probs, atol=1e-6)
+
+    assert all(same(a, b) for a, b in zip(first.examples, again.examples))
+    assert same(alone.examples[0], first.examples[1])
+    assert all(e.queries <= 25 for e in first.examples) and first.params["seed"] == 1
