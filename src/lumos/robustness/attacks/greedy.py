@@ -9,6 +9,7 @@ round that flips the prediction, otherwise keep the best swap if it lowered the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 import numpy as np
 
 from ...errors import InputError
@@ -55,6 +56,7 @@ class GreedyWordSwap(Attack):
     chunk_size: int | None = None
     max_tries: int | None = None
     max_changes: int | None = None
+
     def candidates(self, model: Model, core: str, seed: int) -> list[str]:
         """Replacement cores for one word core, most plausible first (no model calls)."""
         raise NotImplementedError
