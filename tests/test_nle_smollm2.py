@@ -137,3 +137,39 @@ def test_sampling_repeats_with_its_seed_and_leaves_the_global_rng_alone(smollm2)
     first = smollm2.generate(asks, max_new_tokens=8, temperature=1.0, seed=5)
     assert torch.equal(torch.random.get_rng_state(), state)
     assert [c.text for c in smollm2.generate(asks, max_new_tokens=8, temperature=1.0, seed=5)] == [c.text for c in first]
+
+
+def test_bench_runs_natural_language_explanations_beside_attribution_methods(smollm2, tmp_path):
+    """A spec's nle table adds "nle:<style>" methods: stored, scored by the same metrics, and in the report with
+    the generated text; the same explanations as nle.explain gives."""
+    import sys
+    from pathlib import Path
+
+    from lumos.bench import BenchSpec, Store, run
+    from lumos.report import render
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_loader import word_model
+
+    spec = BenchSpec(model="bench_loader:word_model", n=3, methods=("occlusion",),
+                     metrics=("nle_counterfactual", "sparseness"), db=str(tmp_path / "r.sqlite"),
+                     nle={"styles": ["free", "self_rationalise"], "max_new_tokens": TOKENS})
+    run_id = run(spec)
+    store = Store(spec.db)
+    scores, attributions = store.frame("scores", run_id), store.frame("attributions", run_id)
+    store.close()
+    assert set(scores.method) == {"occlusion", "nle:free", "nle:self_rationalise"}
+    assert scores.value.notna().all()
+    model, splits = word_model()
+    texts = splits["test"].text[:3].tolist()
+    direct = nle.explain(model, texts, generator=smollm2, style="free", max_new_tokens=TOKENS)
+    stored = attributions[attributions.method == "nle:free"].sort_values("example_id")
+    assert [x["text"] for x in stored.extras] == [e.extras["text"] for e in direct]
+    for a, e in zip(stored.attributions, direct):
+        np.testing.assert_array_equal(a, e.attributions)
+    html = render(spec.db, run_id, out=tmp_path / "r.html").read_text()
+    assert "nle:self_rationalise" in html and html.count('<p class="nle">') == 6
+    with pytest.raises(lumos.InputError, match="styles"):
+        run(BenchSpec(model="bench_loader:word_model", n=1, nle={"styles": ["poem"]}, db=spec.db))
+    with pytest.raises(lumos.InputError, match="need a text model"):
+        run(BenchSpec(model="bench_loader:tabular_model", n=1, nle={"styles": ["free"]}, db=spec.db))

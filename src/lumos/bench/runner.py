@@ -20,6 +20,7 @@ from .. import __version__, registry
 from ..api import explain
 from ..errors import InputError, LumosError
 from ..evaluation import evaluate
+from . import nle_methods
 from .data import BenchData, load
 from .spec import BenchSpec
 from .store import Store, dumps, to_blob
@@ -84,6 +85,7 @@ def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None
     if spec.counterfactuals and modality != "tabular":
         raise InputError(f"the bench spec asks for counterfactuals, which need a table model; {spec.model} is "
                          f"a {modality} model. Remove the counterfactuals table from the spec.")
+    generated = nle_methods.method_names(spec.nle, modality)  # checked before the run is created
     store = Store(spec.db)
     try:
         store.ensure_run(run_id, spec.to_dict(), modality, model.labels, __version__)
@@ -91,7 +93,7 @@ def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None
                                      None if data.labels is None else str(data.labels[i]),
                                      None if data.rationales is None else dumps(data.rationales[i]))
                                     for i in range(len(batch))])
-        methods = resolve_methods(spec, data, modality)
+        methods = resolve_methods(spec, data, modality) + generated
         metrics = resolve_metrics(spec, data, modality)
         units = [Unit(m, k, lo, min(len(batch), lo + spec.unit_size))
                  for m in methods for k, lo in enumerate(range(0, len(batch), spec.unit_size))]
@@ -121,11 +123,14 @@ def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str], c
     """Explain and score one unit; returns (explanations, scores, timing) ready for the store."""
     model = data.model
     inputs = _rows(data.inputs, unit.first, unit.stop)
-    params = _with_background(registry.get(unit.method), data,
-                              {**DEFAULT_PARAMS.get(unit.method, {}), **spec.params.get(unit.method, {})})
     model.reset_counts()
     t0 = time.perf_counter()
-    expl = explain(model, inputs, method=unit.method, seed=spec.seed, **params)
+    if unit.method.startswith(nle_methods.PREFIX):
+        expl = nle_methods.explain_nle(model, inputs, unit.method, spec.nle, spec.seed)
+    else:
+        params = _with_background(registry.get(unit.method), data,
+                                  {**DEFAULT_PARAMS.get(unit.method, {}), **spec.params.get(unit.method, {})})
+        expl = explain(model, inputs, method=unit.method, seed=spec.seed, **params)
     explain_seconds = time.perf_counter() - t0
     rows, calls = model.counts.rows, model.counts.forwards
     rationales = data.rationales[unit.first:unit.stop] if data.rationales is not None else None

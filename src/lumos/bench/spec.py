@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import InputError
 
 DEFAULT_DB = "lumos-runs/lumos.sqlite"
+OPTIONAL = ("counterfactuals", "nle")  # spec parts added after the first release: left out of run ids when empty
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,10 @@ class BenchSpec:
     ``params``/``metric_params``: per-name keyword arguments. ``unit_size``: examples per unit of work.
     ``counterfactuals`` (tables only): when not empty, the report gains a counterfactual section for the first
     ``rows`` examples; its keys are ``rows`` (5) and any keyword of ``CounterfactualExplainer.explain`` (n,
-    method, desired, constraints, budget, ...)."""
+    method, desired, constraints, budget, ...).
+    ``nle`` (text only): when not empty, natural-language explanations run as methods "nle:<style>" beside the
+    attribution methods; its keys are ``styles`` (["free"]), ``endpoint`` (an OpenAI-compatible URL; default:
+    the local SmolLM2), ``endpoint_model`` and any keyword of ``lumos.nle.explain`` (k, max_new_tokens, ...)."""
 
     model: str
     split: str = "test"
@@ -35,6 +39,7 @@ class BenchSpec:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     metric_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     counterfactuals: dict[str, Any] = field(default_factory=dict)
+    nle: dict[str, Any] = field(default_factory=dict)
     db: str = DEFAULT_DB
 
     def __post_init__(self) -> None:
@@ -47,9 +52,9 @@ class BenchSpec:
 
     def run_id(self) -> str:
         """A stable id from everything that changes results (not the database path)."""
-        # an empty optional section is left out, so specs written before it existed keep their run ids
+        # an empty optional part is left out, so specs written before it existed keep their run ids
         fields = {k: v for k, v in dataclasses.asdict(self).items()
-                  if k != "db" and not (k == "counterfactuals" and not v)}
+                  if k != "db" and not (k in OPTIONAL and not v)}
         digest = hashlib.sha256(json.dumps(fields, sort_keys=True, default=repr).encode()).hexdigest()[:12]
         return f"{self.model.replace('/', '-').replace(':', '-')}-{digest}"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,8 @@ def _examples(examples, attributions, labels, modality: str, limit: int) -> list
         for _, r in rows.iterrows():
             if modality == "text":
                 html = text_view(r.features, r.attributions, rationale)
+                if isinstance(r.extras, dict) and r.extras.get("text") is not None:  # a natural-language one
+                    html += f'<p class="nle">{escape(str(r.extras["text"]))}</p>'
             elif modality == "image":
                 html = image_view(value, r.attributions, r.method)
             else:
