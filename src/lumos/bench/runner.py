@@ -58,6 +58,8 @@ def resolve_metrics(spec: BenchSpec, data: BenchData, modality: str) -> list[str
             continue
         if cls.needs_rationales and data.rationales is None:
             continue
+        if cls.for_generated and not spec.nle:
+            continue  # uninformative on attribution methods alone (see Metric.for_generated)
         if name == "mprt" and not hasattr(data.model, "with_network"):
             continue
         if name == "max_sensitivity" and not data.model.supports_gradients:

@@ -71,6 +71,9 @@ class Metric:
     bounds: ClassVar[tuple[float, float]] = (-np.inf, np.inf)
     modalities: ClassVar[tuple[str, ...]] = ("text", "image", "tabular")
     needs_rationales: ClassVar[bool] = False
+    # informative only on generated (natural-language) explanations: bench runs with "all" metrics take it
+    # only when they run some
+    for_generated: ClassVar[bool] = False
     summary: ClassVar[str] = ""
 
     def compute(self, ctx: EvalContext) -> np.ndarray | tuple[np.ndarray, dict[str, Any]]:

@@ -24,6 +24,7 @@ class CitationAgreement(Metric):
     higher_is_better = True
     bounds = (0.0, 1.0)
     modalities = ("text",)
+    for_generated = True
     summary = "Share of the cited words that are among an attribution method's top words."
     method: str = "occlusion"
     params: object = None

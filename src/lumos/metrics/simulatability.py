@@ -28,6 +28,7 @@ class Simulatability(Metric):
     higher_is_better = True
     bounds = (-1.0, 1.0)
     modalities = ("text",)
+    for_generated = True
     summary = "Gain in predicting the classifier's output from the explanation over the input alone."
     simulator: object = "rule"
     k: int = 5
