@@ -57,6 +57,8 @@ def run_robustness(model_name: str, plan: RobustnessPlan = RobustnessPlan(), db:
         store.add_section(run_id, "robustness", "Robustness", payload)
     finally:
         store.close()
+    for line in payload["text"]:  # the headline figures, as the report opens with them
+        say(line)
     return run_id
 
 
@@ -88,7 +90,13 @@ def text_payload(model, test, plan: RobustnessPlan, say: Callable[[str], None] =
     method = "saliency" if model.supports_gradients else "occlusion"
     say(f"explaining {len(pairs)} example pairs with {method}")
     summary = [f"{t.name}: {t.failures}/{t.n} failed" for t in suite.tests if t.n]
-    return {"text": ["Tests: " + "; ".join(summary) + "."],
+    headline = ["Tests: " + "; ".join(summary) + "."]
+    if results:
+        headline.append(f"Attacks (at most {plan.budget} model rows per sentence): " + "; ".join(
+            f"{r.recipe} flipped {r.success_rate:.0%} of {r.attacked}" + (
+                f" ({r.queries_per_success:.0f} queries, {r.words_changed:.1f} words changed per success)"
+                if r.success_rate > 0 else "") for r in results) + ".")
+    return {"text": headline,
             "suites": suite_table(suite), "attacks": attack_table(results), "attack_curves_svg": attack_curves(results),
             "slices": slice_table(sliced), "examples": text_pairs(model, pairs, labels, method, plan.seed)}
 
