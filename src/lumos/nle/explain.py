@@ -43,11 +43,7 @@ def explain(classifier: Any, inputs: Sequence[str], generator: Generator | None 
         raise InputError(f"unknown style {style!r}; use one of {', '.join(STYLES)}.")
     if k < 1 or max_new_tokens < 1:
         raise InputError(f"k and max_new_tokens must be >= 1; got k={k}, max_new_tokens={max_new_tokens}.")
-    model = wrap(classifier)
-    batch = model.prepare(inputs, "word")
-    with model.session():
-        probs = model.evaluate(batch.rows())
-    targets = resolve_targets(target, probs, model.labels)
+    model, batch, probs, targets = _predict(classifier, inputs, target)
     text_template = load_template(template or style)
     words = _top_words(model, inputs, targets, attribution, k, seed) if needs(text_template, "words") else None
     if generator is None:
@@ -72,16 +68,21 @@ def explain(classifier: Any, inputs: Sequence[str], generator: Generator | None 
     return _pack(model, batch, probs, targets, prompts, completions, params, style, words)
 
 
+def _predict(classifier: Any, inputs: Sequence[str], target: Any) -> tuple[Any, Any, np.ndarray, np.ndarray]:
+    """(lumos model, word-level batch, (B, K) probabilities, (B,) targets) of the classifier on ``inputs``."""
+    model = wrap(classifier)
+    batch = model.prepare(inputs, "word")
+    with model.session():
+        probs = model.evaluate(batch.rows())
+    return model, batch, probs, resolve_targets(target, probs, model.labels)
+
+
 def from_texts(classifier: Any, inputs: Sequence[str], texts: Sequence[str], target: Any = None,
                method: str = "nle:given") -> Explanations:
     """Explanations from texts written elsewhere (another tool, a person): citations matched, no generation."""
     if len(texts) != len(inputs):
         raise InputError(f"got {len(texts)} explanation texts for {len(inputs)} inputs; pass one per input.")
-    model = wrap(classifier)
-    batch = model.prepare(inputs, "word")
-    with model.session():
-        probs = model.evaluate(batch.rows())
-    targets = resolve_targets(target, probs, model.labels)
+    model, batch, probs, targets = _predict(classifier, inputs, target)
     prompts = [Prompt([{"role": "user", "content": ""}], len(d.text.split()), len(d.text.split())) for d in batch.docs]
     params = {"style": method.split(":", 1)[-1], "generator": None, "seed": 0, "granularity": "word"}
     return _pack(model, batch, probs, targets, prompts, [Completion(str(t)) for t in texts], params, None, None,
