@@ -54,4 +54,3 @@ def describe(kind: str = "explainer") -> dict[str, dict[str, Any]]:
 
 def _load_builtins() -> None:
     from . import explainers, metrics  # noqa: F401  (importing registers the built-in methods and metrics)
-    from .robustness import attacks  # noqa: F401  (and the attack recipes)
