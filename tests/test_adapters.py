@@ -178,3 +178,19 @@ def test_gradient_passes_are_chunked_by_the_models_batch_size():
         hook.remove()
     # predictions (3 rows), the 12 path points in chunks of at most 5, then f(x) and f(baseline)
     assert sizes[:4] == [3, 5, 5, 2]
+
+
+def test_a_size_timed_cold_is_timed_again_once_the_model_is_warm():
+    """Cost per row lowest at 16 (the start), but its first chunks run cold (2x slower) and 32 looks faster:
+    the second pass re-times 16 warm and settles there."""
+    clock, seen = [0.0], []
+
+    def run(lo: int, hi: int) -> None:
+        n = hi - lo
+        seen.append(n)
+        cold = 2.0 if len(seen) <= 3 else 1.0
+        clock[0] += cold * 0.001 * n * (1.0 if n == 16 else 1.3)
+
+    sizer = BatchSizer(clock=lambda: clock[0])
+    sizer.chunks(4000, "key", 100, run)
+    assert sizer.chosen("key") == 16 and 32 in seen

@@ -14,10 +14,13 @@ from typing import Callable, Hashable
 
 @dataclass
 class _Search:
-    """Doubling search from ``start``; if growing never helps, halving instead. Ends at the best size.
+    """Doubling search from ``start``; if growing never helps, halving instead. Then a second pass times every
+    size the first pass tried once more, now that the model is warm, and settles on the fastest.
 
     Each size is timed on ``tries`` chunks and keeps its fastest: other load only ever slows a chunk down, so
-    one unlucky chunk does not lock the model into a slow size for the rest of its life."""
+    one unlucky chunk does not lock the model into a slow size for the rest of its life. The second pass is
+    there because the first chunks of a process run cold (allocation, kernel choice per shape): a size timed
+    early can look slower than it is, and the doubling search never returns to it."""
 
     start: int
     size: int
@@ -28,6 +31,8 @@ class _Search:
     done: bool = False
     tries: int = 2
     rates: list[float] = field(default_factory=list)
+    fastest: dict[int, float] = field(default_factory=dict)  # size -> its fastest rate in either pass
+    second_pass: list[int] | None = None  # sizes still to time again; None during the first pass
 
     def observe(self, size: int, rate: float, cap: int) -> None:
         if not self.warmed:  # the first chunk pays one-time costs (allocation, kernel choice): time it again
@@ -37,6 +42,10 @@ class _Search:
         if len(self.rates) < self.tries:
             return
         rate, self.rates = max(self.rates), []
+        self.fastest[size] = max(self.fastest.get(size, 0.0), rate)
+        if self.second_pass is not None:
+            self._next_of_second_pass()
+            return
         if rate > self.best_rate * 1.05:
             self.best_rate, self.best_size = rate, size
             nxt = size * 2 if self.direction > 0 else size // 2
@@ -46,7 +55,15 @@ class _Search:
         elif self.direction > 0 and self.best_size == self.start and self.start > 1:
             self.direction, self.size = -1, self.start // 2  # growing did not help: try smaller batches
             return
-        self.done, self.size = True, self.best_size
+        self.second_pass = sorted(self.fastest)
+        self._next_of_second_pass()
+
+    def _next_of_second_pass(self) -> None:
+        if self.second_pass:
+            self.size = self.second_pass.pop(0)
+            return
+        self.best_size = max(self.fastest, key=lambda s: (self.fastest[s], -s))
+        self.best_rate, self.done, self.size = self.fastest[self.best_size], True, self.best_size
 
 
 @dataclass
