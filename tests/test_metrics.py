@@ -14,16 +14,13 @@ import lumos
 from lumos import Explanation, Explanations, InputError, UnsupportedError
 from lumos.metrics.road import noisy_linear_impute
 from lumos.rationales import best_span, from_spans, hard, spans, top_fraction, top_k
-from conftest import make_cnn, make_mlp
+from conftest import additive_word_model, make_cnn, make_mlp
 
 WORDS = {"good": 0.5, "very": 0.2, "movie": 0.05}
 TEXT = "the movie was very good"
 
 
-def word_model(texts: list[str]) -> np.ndarray:
-    """p(positive) = 0.2 + the weights of the words present: 0.95 for TEXT, 0.2 for the empty text."""
-    p = np.array([0.2 + sum(WORDS.get(w, 0.0) for w in t.split()) for t in texts])
-    return np.stack([1 - p, p], axis=1)
+word_model = additive_word_model(WORDS)  # p(positive) = 0.2 + the weights of the words present
 
 
 @pytest.fixture

@@ -15,15 +15,13 @@ import lumos
 from lumos import InputError, ModelError
 from lumos import nle
 from lumos.nle.prompts import fit, load_template
+from conftest import additive_word_model
 
 WEIGHTS = {"good": 0.5, "very": 0.2, "movie": 0.05, "dull": -0.15}
 TEXT = "the movie was very good"
 
 
-def word_model(texts: list[str]) -> np.ndarray:
-    """p(positive) = 0.2 + the weights of the words present (0.95 for TEXT)."""
-    p = np.array([0.2 + sum(WEIGHTS.get(w, 0.0) for w in t.split()) for t in texts])
-    return np.stack([1 - p, p], axis=1)
+word_model = additive_word_model(WEIGHTS)  # p(positive) = 0.2 + the weights of the words present
 
 
 @pytest.fixture
