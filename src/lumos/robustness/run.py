@@ -90,7 +90,7 @@ def text_payload(model, test, plan: RobustnessPlan, say: Callable[[str], None] =
     method = "saliency" if model.supports_gradients else "occlusion"
     say(f"explaining {len(pairs)} example pairs with {method}")
     summary = [f"{t.name}: {t.failures}/{t.n} failed" for t in suite.tests if t.n]
-    headline = ["Tests: " + "; ".join(summary) + "."]
+    headline = ["Tests: " + "; ".join(summary) + ".", _worst_slice(sliced)]
     if results:
         headline.append(f"Attacks (at most {plan.budget} model rows per sentence): " + "; ".join(
             f"{r.recipe} flipped {r.success_rate:.0%} of {r.attacked}" + (
@@ -128,7 +128,10 @@ def _images(model, test, plan: RobustnessPlan, say) -> dict:
     sliced = slices(model, x, y, embeddings=x.reshape(len(x), -1), seed=plan.seed, probs=probs)
     by_class = slices(model, pd.DataFrame({"label": y}), y, rules=rules, discover=False, probs=probs)
     sliced.slices += by_class.slices
-    return {"text": [], "image_attacks": tables, "image_curves_svg": curves,
+    headline = [f"Accuracy under attack (clean {results[0].clean_accuracy:.3f}): " + "; ".join(
+        f"{r.method.upper()} {r.norm} {r.per_epsilon[-1].accuracy:.3f} at eps {r.per_epsilon[-1].epsilon:g}"
+        for r in results) + ".", _worst_slice(sliced)]
+    return {"text": headline, "image_attacks": tables, "image_curves_svg": curves,
             "image_examples": image_examples(model, x, results[1], labels, seed=plan.seed), "slices": slice_table(sliced)}
 
 
@@ -146,4 +149,13 @@ def _table(model, test, plan: RobustnessPlan, say) -> dict:
     sliced = slices(model, frame, test.label.to_numpy()[:len(frame)], seed=plan.seed)
     if not sliced.slices:
         raise InputError("no slice had enough rows; lower min_size.")
-    return {"text": [], "slices": slice_table(sliced)}
+    return {"text": [_worst_slice(sliced)], "slices": slice_table(sliced)}
+
+
+def _worst_slice(report) -> str:
+    """One line on the slice furthest below the overall accuracy."""
+    if not report.slices:
+        return "No slice had enough examples to report."
+    w = report.worst(1)[0]
+    return (f"Worst slice: {w.name} ({w.source}, {w.size} examples): accuracy {w.accuracy:.3f} against "
+            f"{report.overall_accuracy:.3f} overall (95% CI {w.accuracy_ci[0]:.3f}-{w.accuracy_ci[1]:.3f}).")
