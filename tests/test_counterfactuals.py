@@ -327,3 +327,29 @@ def test_cli_prints_before_after_with_changed_cells_marked(adult_gbm, monkeypatc
     assert "original" in out.output and "cf 1" in out.output and "*" in out.output
     bad = CliRunner().invoke(app, ["counterfactual", "--row", "17", "--desired", "rich"])
     assert bad.exit_code == 1 and "not one of the model's classes" in bad.output
+
+
+def test_min_count_keeps_rare_categories_out_of_counterfactuals():
+    """A rare job ("pilot", 30 of 1,230 rows) that the model rewards most: searches may pick it unless
+    min_count excludes it; then they reach the class through a common value, and when only the rare value
+    would, relaxing min_count is named as a fix."""
+    rng = np.random.default_rng(3)
+    jobs = np.array(["clerk"] * 600 + ["manager"] * 600 + ["pilot"] * 30)
+    data = pd.DataFrame({"job": jobs, "score": rng.normal(0, 1, len(jobs)).round(3)})
+    logit = -1.0 + data["score"] + 1.5 * (data["job"] == "manager") + 5.0 * (data["job"] == "pilot")
+    y = (logit + rng.logistic(size=len(jobs)) > 0).astype(int)
+    model = make_pipeline(make_column_transformer((OneHotEncoder(), ["job"]), remainder="passthrough"),
+                          LogisticRegression(max_iter=5000)).fit(data, y)
+    explainer = CounterfactualExplainer(model, data)
+    row = pd.DataFrame({"job": ["clerk"], "score": [0.0]})  # p(1): clerk 0.28, manager 0.60, pilot 0.91
+    free = explainer.explain(row, desired=1, n=3, method="random", seed=0, constraints={"vary": ["job"]})
+    assert set(free.counterfactuals["job"]) == {"manager", "pilot"}
+    common = explainer.explain(row, desired=1, n=3, method="random", seed=0,
+                               constraints={"vary": ["job"], "min_count": 50})
+    assert set(common.counterfactuals["job"]) == {"manager"} and common.metrics["actionability"] == 1.0
+    low = pd.DataFrame({"job": ["manager"], "score": [-2.0]})  # p(1): manager 0.17, clerk 0.05, pilot 0.59
+    only_rare = explainer.explain(low, desired=1, n=1, method="random", seed=0,
+                                  constraints={"vary": ["job"], "min_count": 50})
+    assert len(only_rare) == 0 and "relaxing the minimum category count" in only_rare.reason
+    with pytest.raises(InputError, match="min_count"):
+        explainer.explain(row, desired=1, constraints={"min_count": -1})

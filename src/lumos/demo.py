@@ -46,7 +46,7 @@ def specs(db: str, quick: bool) -> list[BenchSpec]:
                   metrics=("deletion_auc", "insertion_auc", "sparseness"), params=IMAGE_BUDGET, db=db),
         BenchSpec(model="tabular/adult/gbm", n=n // 2, methods=("all",), metrics=("all",),
                   params={"lime": {"n_samples": 300}, "kernel_shap": {"n_samples": 300}},
-                  counterfactuals={"rows": 5, "n": 3}, db=db),
+                  counterfactuals={"rows": 5, "n": 3, "constraints": {"min_count": 50}}, db=db),
     ]
 
 

@@ -7,7 +7,7 @@ permitted ranges (numeric (low, high) or a list of allowed categories) and monot
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -21,12 +21,14 @@ class Constraints:
     """``immutable``: features that never change (None: the model's zoo metadata, e.g. race, sex, age on Adult).
     ``vary``: the only features that may change (None: all but the immutable ones). ``ranges``: feature ->
     (low, high) for numbers or a list of allowed values for categories. ``monotonic``: feature -> "increase" or
-    "decrease" (numeric features only)."""
+    "decrease" (numeric features only). ``min_count``: a category seen fewer times than this in the training
+    data is not offered as a new value (rare values make valid but implausible counterfactuals)."""
 
     immutable: tuple[str, ...] | None = None
     vary: tuple[str, ...] | None = None
     ranges: Mapping[str, Any] = field(default_factory=dict)
     monotonic: Mapping[str, str] = field(default_factory=dict)
+    min_count: int = 0
 
     @classmethod
     def of(cls, value: "Constraints | Mapping[str, Any] | None") -> "Constraints":
@@ -49,21 +51,21 @@ class Constraints:
         return cls(**kw)
 
     def without(self, kind: str, feature: str) -> "Constraints":
-        """The same constraints with one relaxed: kind in immutable, vary, ranges, monotonic."""
+        """The same constraints with one relaxed: kind in immutable, vary, ranges, monotonic, min_count."""
         if kind == "immutable":
-            return Constraints(tuple(f for f in self.immutable or () if f != feature), self.vary, self.ranges,
-                               self.monotonic)
+            return replace(self, immutable=tuple(f for f in self.immutable or () if f != feature))
         if kind == "vary":
-            return Constraints(self.immutable, None, self.ranges, self.monotonic)
+            return replace(self, vary=None)
+        if kind == "min_count":
+            return replace(self, min_count=0)
         if kind == "ranges":
-            return Constraints(self.immutable, self.vary, {k: v for k, v in self.ranges.items() if k != feature},
-                               self.monotonic)
-        return Constraints(self.immutable, self.vary, self.ranges,
-                           {k: v for k, v in self.monotonic.items() if k != feature})
+            return replace(self, ranges={k: v for k, v in self.ranges.items() if k != feature})
+        return replace(self, monotonic={k: v for k, v in self.monotonic.items() if k != feature})
 
     def items(self, space: FeatureSpace) -> list[tuple[str, str]]:
         """(kind, feature) of every single constraint that can be relaxed, for explaining an empty result."""
-        out = [("immutable", f) for f in self.resolved_immutable(space)]
+        out = [("min_count", "")] if self.min_count > 0 else []  # the mildest relaxation, tried first
+        out += [("immutable", f) for f in self.resolved_immutable(space)]
         out += [("vary", "")] if self.vary is not None else []
         out += [("ranges", f) for f in self.ranges] + [("monotonic", f) for f in self.monotonic]
         return out
@@ -74,8 +76,8 @@ class Constraints:
 
 def describe(kind: str, feature: str) -> str:
     return {"immutable": f"immutable feature {feature!r}", "vary": "the list of features to vary",
-            "ranges": f"the permitted range of {feature!r}", "monotonic": f"the monotonic constraint on {feature!r}"
-            }[kind]
+            "ranges": f"the permitted range of {feature!r}", "monotonic": f"the monotonic constraint on {feature!r}",
+            "min_count": "the minimum category count"}[kind]
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,12 @@ class Bounds:
             mutable[space.index(name, "constraints['immutable']")] = False
         low, high = space.low.copy(), space.high.copy()
         allowed = {j: np.arange(len(space.categories[space.features[j]])) for j in np.flatnonzero(space.categorical)}
+        if not isinstance(constraints.min_count, (int, np.integer)) or constraints.min_count < 0:
+            raise InputError(f"constraints['min_count'] must be a non-negative integer; got {constraints.min_count!r}.")
+        if constraints.min_count > 0:
+            for j, codes in allowed.items():
+                counts = np.bincount(space.train[:, j].astype(np.int64), minlength=len(codes))
+                allowed[j] = codes[(counts >= constraints.min_count) | (codes == x[j])]
         for name, spec in constraints.ranges.items():
             j = space.index(name, "constraints['ranges']")
             if space.categorical[j]:
