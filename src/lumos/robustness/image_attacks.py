@@ -9,8 +9,8 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 import torch
-from scipy.stats import spearmanr
 
+from ..agreement import pair_scores
 from ..errors import InputError, UnsupportedError
 from ..models import Model, wrap
 
@@ -152,7 +152,5 @@ def image_attack(model: Any, images: Any, labels: Sequence[int], method: str = "
 
 def _rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
     """Spearman correlation of the channel-summed |attribution| maps."""
-    fa, fb = np.abs(a).sum(0).ravel(), np.abs(b).sum(0).ravel()
-    if np.ptp(fa) == 0 or np.ptp(fb) == 0:
-        return float("nan")
-    return float(spearmanr(fa, fb).statistic)
+    maps = [np.abs(m).sum(0).ravel() for m in (a, b)]
+    return pair_scores(*maps, k=1, absolute=False)["spearman"]  # NaN when a map is constant
