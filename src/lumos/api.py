@@ -13,6 +13,9 @@ from .errors import InputError, UnsupportedError
 from .explainers.base import Explainer
 from .explanation import Explanation, Explanations
 from .models import Model, wrap
+from .params import SEED, AnyOf, Choice, Int, Optional, check_all
+
+BATCH_SIZE = Optional(AnyOf(Choice("auto"), Int(low=1)))
 
 
 def explain(model: Any, inputs: Any, method: str = "integrated_gradients", target: Any = None, seed: int = 0,
@@ -22,6 +25,8 @@ def explain(model: Any, inputs: Any, method: str = "integrated_gradients", targe
     inputs: a list of strings, an array (B, C, H, W), or an array/DataFrame (B, F).
     params: the method's hyper-parameters (``lumos.methods()[method]["params"]`` lists them).
     """
+    check_all("explain", [("seed", seed, SEED), ("granularity", granularity, Choice("word", "token")),
+                          ("batch_size", batch_size, BATCH_SIZE)])
     model = wrap(model)
     explainer = _build(registry.get(method, "explainer"), params)
     return run_explainer(model, explainer, inputs, target, seed, granularity, batch_size)
@@ -73,25 +78,36 @@ def methods() -> dict[str, dict[str, Any]]:
     return registry.describe("explainer")
 
 
-def resolve_targets(target: Any, probs: np.ndarray, labels: Sequence[str] | None) -> np.ndarray:
-    """None -> argmax per example; an int or a label -> that class for all; a sequence -> one per example."""
+def resolve_targets(target: Any, probs: np.ndarray, labels: Sequence[str] | None, what: str = "target",
+                    broadcast: bool = True) -> np.ndarray:
+    """None -> argmax per example; an int or a label -> that class for all (when ``broadcast``); a sequence ->
+    one per example. Label names become their class index; anything else raises an InputError naming
+    ``what`` (e.g. "target", "label")."""
     b, k = probs.shape
     if target is None:
         return probs.argmax(1)
+    if hasattr(target, "detach"):
+        target = target.detach().cpu().numpy()
     if isinstance(target, str) or np.isscalar(target):
+        if not broadcast:
+            raise InputError(f"{what}s must be a list with one per input; got {target!r}.")
         target = [target] * b
     target = list(np.asarray(target).reshape(-1)) if not isinstance(target, (list, tuple)) else list(target)
     if len(target) != b:
-        raise InputError(f"got {len(target)} targets for {b} inputs; pass one int, or one per input.")
+        one = "one int, or one per input" if broadcast else "one per input"
+        raise InputError(f"got {len(target)} {what}s for {b} inputs; pass {one}.")
+    named = f" (labels: {', '.join(labels)})" if labels else ""
     out = np.empty(b, dtype=np.int64)
     for i, t in enumerate(target):
-        if isinstance(t, str):
-            if not labels or t not in labels:
-                raise InputError(f"target {t!r} is not a label of the model (labels: {', '.join(labels or [])}).")
-            t = labels.index(t)
-        if not float(t).is_integer() or not 0 <= int(t) < k:
-            named = f" (labels: {', '.join(labels)})" if labels else ""
-            raise InputError(f"target {t} is out of range for a model with {k} classes{named}.")
+        if isinstance(t, (str, np.str_)):
+            if not labels or str(t) not in labels:
+                raise InputError(f"{what} {t!r} is not a label of the model{named or ' (it has no label names)'}.")
+            t = labels.index(str(t))
+        if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(t) or not float(t).is_integer():
+            raise InputError(f"{what} {t!r} at position {i} is not a class index or a label name{named}.")
+        if not 0 <= int(t) < k:
+            raise InputError(f"{what} {t} is out of range for a model with {k} classes{named}.")
         out[i] = int(t)
     return out
 
@@ -111,10 +127,7 @@ def _build(cls: type[Explainer], params: dict[str, Any]) -> Explainer:
             close = difflib.get_close_matches(key, known, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise InputError(f"{cls.name} has no parameter {key!r}.{hint} Its parameters: {', '.join(known)}.")
-    try:
-        return cls(**params)
-    except (TypeError, ValueError) as e:
-        raise InputError(f"bad parameters for {cls.name}: {e}") from None
+    return cls(**params)
 
 
 def _check_supported(cls: type[Explainer], model: Model, modality: str) -> None:

@@ -12,7 +12,9 @@ from .errors import InputError, UnsupportedError
 from .explanation import Explanations
 from .metrics.base import EvalContext, Metric
 from .models import wrap
+from .params import SEED, check
 from .rationales import from_spans
+from .rationales import spans as spans_of
 
 
 class Scores(dict):
@@ -44,11 +46,16 @@ def evaluate(model: Any, inputs: Any, explanations: Explanations,
     cache: a dict to share method-independent work (leave-one-out) between calls on the SAME inputs and model,
     e.g. when evaluating several methods' explanations of one batch.
     """
+    check("evaluate", "seed", seed, SEED)
+    if not isinstance(explanations, Explanations):
+        raise InputError(f"evaluate takes the Explanations that lumos.explain returned; got "
+                         f"{type(explanations).__name__}.")
     model = wrap(model)
     batch = model.prepare(inputs, explanations.granularity)  # type: ignore[arg-type]
     _check_alignment(batch, explanations)
-    ctx = EvalContext(model, batch, explanations, _rationale_masks(rationales, explanations), int(seed),
-                      cache if cache is not None else {})
+    masks, spans = _rationale_masks(rationales, explanations)
+    ctx = EvalContext(model, batch, explanations, masks, int(seed), cache if cache is not None else {},
+                      rationale_spans=spans)
     out = Scores()
     with model.session():
         for name, params in _specs(metrics):
@@ -70,11 +77,24 @@ def metrics_info() -> dict[str, dict[str, Any]]:
 
 
 def _specs(metrics) -> list[tuple[str, dict]]:
+    """Metric names, (name, params) pairs or a name -> params dict -> [(name, params)]; InputError otherwise."""
+    usage = "pass metric names, (name, params) pairs, or a dict of name -> params"
     if isinstance(metrics, str):
-        return [(metrics, {})]
+        metrics = [metrics]
     if isinstance(metrics, Mapping):
-        return [(k, dict(v or {})) for k, v in metrics.items()]
-    return [(m, {}) if isinstance(m, str) else (m[0], dict(m[1])) for m in metrics]
+        metrics = list(metrics.items())
+    if not isinstance(metrics, (list, tuple)) or not metrics:
+        raise InputError(f"evaluate: metrics must be a non-empty list; got {metrics!r}; {usage}.")
+    out = []
+    for m in metrics:
+        if isinstance(m, str):
+            out.append((m, {}))
+        elif (isinstance(m, (list, tuple)) and len(m) == 2 and isinstance(m[0], str)
+              and (m[1] is None or isinstance(m[1], Mapping))):
+            out.append((m[0], dict(m[1] or {})))
+        else:
+            raise InputError(f"evaluate: metric {m!r} is not a name or a (name, params) pair; {usage}.")
+    return out
 
 
 def _build(name: str, params: dict) -> Metric:
@@ -101,12 +121,15 @@ def _check_alignment(batch, explanations: Explanations) -> None:
             raise InputError(f"explanation {i} has shape {e.attributions.shape}; input {i} is {batch.x.shape[1:]}.")
 
 
-def _rationale_masks(rationales: Any, explanations: Explanations) -> list[np.ndarray] | None:
+def _rationale_masks(rationales: Any, explanations: Explanations
+                     ) -> tuple[list[np.ndarray] | None, list[list[tuple[int, int]]] | None]:
+    """Per example the (F,) boolean mask and the gold spans: as given for spans (touching spans stay two, as
+    ERASER scores them), the mask's contiguous runs for masks."""
     if rationales is None:
-        return None
+        return None, None
     if len(rationales) != len(explanations):
         raise InputError(f"got {len(rationales)} rationales for {len(explanations)} explanations.")
-    masks = []
+    masks, all_spans = [], []
     for i, (r, e) in enumerate(zip(rationales, explanations)):
         n = e.attributions[0].size if e.attributions.ndim == 3 else e.attributions.size
         is_spans = isinstance(r, (list, tuple)) and (len(r) == 0 or isinstance(r[0], (list, tuple)))
@@ -116,4 +139,5 @@ def _rationale_masks(rationales: Any, explanations: Explanations) -> list[np.nda
         if len(mask) != n:
             raise InputError(f"rationale {i} covers {len(mask)} features; its explanation has {n}.")
         masks.append(mask)
-    return masks
+        all_spans.append([(int(a), min(int(b), n)) for a, b in r if int(a) < n] if is_spans else spans_of(mask))
+    return masks, all_spans

@@ -54,6 +54,23 @@ def best_span(scores: np.ndarray, length: int) -> np.ndarray:
     return mask
 
 
+RULES = ("top_k", "top_fraction", "threshold", "span")
+
+
+def check_rule(owner: str, rule: str, value: float | None, value_may_be_none: bool = False) -> None:
+    """InputError naming ``value`` when it does not suit ``rule``: a fraction in [0, 1] for "top_fraction", a
+    whole number >= 0 for "top_k" and "span", a finite number for "threshold"."""
+    if value is None:
+        if value_may_be_none:
+            return
+        raise InputError(f"{owner}: value must be a number for rule={rule!r}; got None.")
+    v = float(value)
+    if rule == "top_fraction" and not 0 <= v <= 1:
+        raise InputError(f"{owner}: value must be a fraction in [0, 1] for rule='top_fraction'; got {value!r}.")
+    if rule in ("top_k", "span") and (v < 0 or not v.is_integer()):
+        raise InputError(f"{owner}: value must be a whole number >= 0 for rule={rule!r}; got {value!r}.")
+
+
 def hard(scores: np.ndarray, rule: str = "top_fraction", value: float = 0.2) -> np.ndarray:
     """One entry point: rule in {"top_k", "top_fraction", "threshold", "span"}."""
     if rule == "top_k":

@@ -12,8 +12,9 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from ..errors import InputError, UnsupportedError
+from ..errors import UnsupportedError
 from ..registry import register
+from ..params import Choice, param
 from .base import Attribution, Explainer
 
 
@@ -24,8 +25,8 @@ class Attention(Explainer):
 
     summary = "How much the classification token attends to each word (rollout across layers by default)."
     modalities: ClassVar[tuple[str, ...]] = ("text",)
-    mode: str = "rollout"
-    head_fusion: str = "mean"
+    mode: str = param("rollout", Choice("rollout", "last_layer"))
+    head_fusion: str = param("mean", Choice("mean", "max"))
 
     @classmethod
     def applies_to(cls, model, modality):
@@ -35,9 +36,6 @@ class Attention(Explainer):
         if not hasattr(model, "attentions"):
             raise UnsupportedError(f"attention needs a transformer text model; got {type(model).__name__}. "
                                    "Use occlusion, lime or kernel_shap instead.")
-        if self.mode not in ("rollout", "last_layer") or self.head_fusion not in ("mean", "max"):
-            raise InputError(f"attention takes mode 'rollout'/'last_layer' and head_fusion 'mean'/'max'; "
-                             f"got {self.mode!r}, {self.head_fusion!r}.")
         out = []
         for doc, att in zip(batch.docs, model.attentions(batch)):  # att: (L, H, T, T)
             fused = att.mean(1) if self.head_fusion == "mean" else att.max(1).values  # (L, T, T)

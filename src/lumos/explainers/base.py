@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..models.base import Batch, Model
+from ..params import constraints, validate
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,14 @@ class Explainer:
     needs_gradients: ClassVar[bool] = False
     random: ClassVar[bool] = False
     summary: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        validate(self)
+        self.check_params()
+
+    def check_params(self) -> None:
+        """Rules that tie several hyper-parameters together (each field's own rule is declared with
+        ``lumos.params.param``); raise an InputError naming the parameter."""
 
     def attribute(self, model: Model, batch: Batch, targets: np.ndarray, probs: np.ndarray,
                   seed: int) -> list[Attribution]:
@@ -55,6 +64,7 @@ class Explainer:
             "random": cls.random,
             "summary": cls.summary,
             "params": {f.name: f.default for f in dataclasses.fields(cls)},
+            "constraints": {k: c.describe() for k, c in constraints(cls).items() if c is not None},
         }
 
     @classmethod

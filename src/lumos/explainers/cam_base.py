@@ -13,6 +13,7 @@ from torch import nn
 
 from ..errors import InputError, UnsupportedError
 from ..models.torch_module import TorchModel
+from ..params import Bool, Choice, Optional, Str, param
 from .base import Attribution, Explainer
 
 
@@ -48,9 +49,9 @@ class CamExplainer(Explainer):
 
     modalities: ClassVar[tuple[str, ...]] = ("image",)
     needs_gradients: ClassVar[bool] = True
-    layer: str | None = None
-    output: str = "logit"
-    upsample: bool = True
+    layer: str | None = param(None, Optional(Str()))
+    output: str = param("logit", Choice("logit", "probability"))
+    upsample: bool = param(True, Bool())
 
     @classmethod
     def applies_to(cls, model, modality):

@@ -10,6 +10,8 @@ import numpy as np
 from ..errors import InputError
 from ..registry import register
 from .base import Attribution
+from ..features.removal import SEGMENTATION
+from ..params import Int, param
 from .perturbation_base import PerturbationExplainer, target_outputs, to_output_shape
 
 
@@ -36,9 +38,9 @@ class ExactShapley(PerturbationExplainer):
     """Images are split by ``segmentation`` (default a 4 x 4 grid) to stay within ``max_features``."""
 
     summary = "Shapley values by full enumeration of feature coalitions; exact, for up to 16 features."
-    segmentation: str = "grid"
-    n_segments: int = 16
-    max_features: int = 16
+    segmentation: str = param("grid", SEGMENTATION)
+    n_segments: int = param(16, Int(low=1, high=100_000))
+    max_features: int = param(16, Int(low=1, high=20))  # 2^20 coalitions: about a million model rows
 
     def attribute(self, model, batch, targets, probs, seed):
         items = self.items(model, batch, seed)

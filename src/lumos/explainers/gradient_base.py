@@ -10,6 +10,7 @@ import torch
 
 from ..models.base import Batch, Model
 from ..models.gradients import GradientSpace
+from ..params import Choice, param
 from .base import Explainer
 
 DEFAULT_BASELINE = {"text": "pad", "image": "zeros", "tabular": "zeros"}
@@ -21,7 +22,7 @@ class GradientExplainer(Explainer):
     or its "logit"."""
 
     needs_gradients: ClassVar[bool] = True
-    output: str = "probability"
+    output: str = param("probability", Choice("probability", "logit"))
 
     @staticmethod
     def space(model: Model, batch: Batch, targets: np.ndarray) -> tuple[GradientSpace, torch.Tensor]:

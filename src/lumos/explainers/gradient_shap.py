@@ -13,6 +13,8 @@ import torch
 
 from ..errors import InputError
 from ..registry import register
+from ..features.removal import BACKGROUND, BASELINE
+from ..params import Float, Int, param
 from .base import Attribution
 from .gradient_base import GradientExplainer
 
@@ -26,14 +28,12 @@ class GradientShap(GradientExplainer):
 
     summary = "Expected gradients over a background set: a sampled, multi-baseline Integrated Gradients."
     random = True
-    n_samples: int = 50
-    background: object = None
-    baseline: object = None
-    noise: float = 0.0
+    n_samples: int = param(50, Int(low=1))
+    background: object = param(None, BACKGROUND)
+    baseline: object = param(None, BASELINE)
+    noise: float = param(0.0, Float(low=0))
 
     def attribute(self, model, batch, targets, probs, seed):
-        if self.n_samples < 1:
-            raise InputError(f"gradient_shap needs n_samples >= 1; got {self.n_samples}.")
         space, t = self.space(model, batch, targets)
         x, n = space.x, self.n_samples
         if self.background is not None:

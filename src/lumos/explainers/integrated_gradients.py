@@ -13,6 +13,8 @@ import torch
 
 from ..errors import InputError
 from ..registry import register
+from ..features.removal import BASELINE
+from ..params import Choice, Int, param
 from .base import Attribution
 from .gradient_base import GradientExplainer
 
@@ -45,13 +47,15 @@ class IntegratedGradients(GradientExplainer):
     """
 
     summary = "Path integral of gradients from a baseline to the input; attributions sum to f(x) - f(baseline)."
-    steps: int = 50
-    rule: str = "gausslegendre"
-    baseline: object = None
+    steps: int = param(50, Int(low=1))
+    rule: str = param("gausslegendre", Choice(*RULES))
+    baseline: object = param(None, BASELINE)
+
+    def check_params(self) -> None:
+        if self.rule == "riemann_trapezoid" and self.steps < 2:
+            raise InputError(f"integrated_gradients: steps must be >= 2 for rule='riemann_trapezoid'; got {self.steps}.")
 
     def attribute(self, model, batch, targets, probs, seed):
-        if self.steps < 1:
-            raise InputError(f"integrated_gradients needs steps >= 1; got {self.steps}.")
         nodes, weights = quadrature(self.rule, self.steps)
         space, t = self.space(model, batch, targets)
         x = space.x

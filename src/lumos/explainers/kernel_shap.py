@@ -14,9 +14,9 @@ from math import comb
 
 import numpy as np
 
-from ..errors import InputError
 from ..registry import register
 from .base import Attribution
+from ..params import Int, param
 from .perturbation_base import PerturbationExplainer, target_outputs, to_output_shape
 
 
@@ -105,11 +105,9 @@ class KernelShap(PerturbationExplainer):
 
     summary = "Shapley values estimated by kernel-weighted regression; exact when the budget covers 2^F."
     random = True
-    n_samples: int = 1000
+    n_samples: int = param(1000, Int(low=2))
 
     def attribute(self, model, batch, targets, probs, seed):
-        if self.n_samples < 2:
-            raise InputError(f"kernel_shap needs n_samples >= 2; got {self.n_samples}.")
         items = self.items(model, batch, seed)
         designs = [coalition_design(it.n_features, self.n_samples - 1, np.random.default_rng(seed)) for it in items]
         masks = [np.concatenate([np.zeros((1, it.n_features), dtype=bool), m]) for it, (m, _) in zip(items, designs)]

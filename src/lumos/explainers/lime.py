@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.linear_model import Ridge
 
-from ..errors import InputError
 from ..registry import register
 from .base import Attribution
+from ..params import Float, Int, param
 from .perturbation_base import PerturbationExplainer, target_outputs, to_output_shape
 
 
@@ -41,13 +41,11 @@ class Lime(PerturbationExplainer):
 
     summary = "Weighted linear surrogate fitted to the model's outputs on random feature removals."
     random = True
-    n_samples: int = 1000
-    kernel_width: float = 0.25
-    alpha: float = 0.01
+    n_samples: int = param(1000, Int(low=2))
+    kernel_width: float = param(0.25, Float(low=0, low_open=True))
+    alpha: float = param(0.01, Float(low=0))
 
     def attribute(self, model, batch, targets, probs, seed):
-        if self.n_samples < 2:
-            raise InputError(f"lime needs n_samples >= 2; got {self.n_samples}.")
         items = self.items(model, batch, seed)
         masks = [lime_masks(it.n_features, self.n_samples, np.random.default_rng(seed)) for it in items]
         outs = target_outputs(model, items, masks, targets)

@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import InputError
 from ..registry import register
 from .base import Attribution
+from ..params import AnyOf, Int, Numbers, Optional, param
 from .perturbation_base import PerturbationExplainer, target_outputs, to_output_shape
 
 
@@ -22,8 +23,10 @@ class Occlusion(PerturbationExplainer):
     """Images: ``window`` and ``stride`` in pixels (default: an eighth of the shorter side, half of it)."""
 
     summary = "Drop in the target probability when each word, column or image window is removed."
-    window: int | tuple[int, int] | None = None
-    stride: int | tuple[int, int] | None = None
+    window: int | tuple[int, int] | None = param(None, Optional(AnyOf(Int(low=1), Numbers(low=1, length=2,
+                                                                                           integers=True))))
+    stride: int | tuple[int, int] | None = param(None, Optional(AnyOf(Int(low=1), Numbers(low=1, length=2,
+                                                                                           integers=True))))
 
     def attribute(self, model, batch, targets, probs, seed):
         windows = self._windows(batch) if batch.modality == "image" else None

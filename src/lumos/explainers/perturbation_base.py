@@ -8,7 +8,8 @@ from typing import Sequence
 import numpy as np
 
 from ..features.masking import masked_probs
-from ..features.removal import removable
+from ..features.removal import BACKGROUND, BASELINE, SEGMENTATION, removable
+from ..params import Int, param
 from .base import Explainer
 
 
@@ -18,10 +19,10 @@ class PerturbationExplainer(Explainer):
     a value; tables a row); ``background``: table rows averaged over for removed columns; images are split
     into features by ``segmentation`` ("slic", "quickshift", "grid") into about ``n_segments`` parts."""
 
-    baseline: object = None
-    background: object = None
-    segmentation: str = "slic"
-    n_segments: int = 50
+    baseline: object = param(None, BASELINE)
+    background: object = param(None, BACKGROUND)
+    segmentation: str = param("slic", SEGMENTATION)
+    n_segments: int = param(50, Int(low=1, high=100_000))
 
     def items(self, model, batch, seed: int, windows: tuple | None = None) -> list:
         return removable(model, batch, baseline=self.baseline, background=self.background,

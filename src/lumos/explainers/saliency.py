@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..registry import register
+from ..params import Bool, param
 from .base import Attribution
 from .gradient_base import GradientExplainer
 
@@ -15,7 +16,7 @@ class Saliency(GradientExplainer):
     """``absolute``: magnitudes (|g| per pixel/value, the L2 norm per token embedding); else signed sums."""
 
     summary = "Gradient of the output with respect to the input (magnitude by default)."
-    absolute: bool = True
+    absolute: bool = param(True, Bool())
 
     def attribute(self, model, batch, targets, probs, seed):
         space, t = self.space(model, batch, targets)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ..errors import InputError
 from ..registry import register
+from ..params import Bool, Float, Int, param
 from .base import Attribution
 from .gradient_base import GradientExplainer, seeded_noise
 
@@ -22,13 +22,11 @@ class SmoothGrad(GradientExplainer):
 
     summary = "Gradient averaged over noisy copies of the input; less noisy than plain saliency."
     random = True
-    n_samples: int = 50
-    noise: float = 0.15
-    absolute: bool = True
+    n_samples: int = param(50, Int(low=1))
+    noise: float = param(0.15, Float(low=0))
+    absolute: bool = param(True, Bool())
 
     def attribute(self, model, batch, targets, probs, seed):
-        if self.n_samples < 1 or self.noise < 0:
-            raise InputError(f"smoothgrad needs n_samples >= 1 and noise >= 0; got {self.n_samples}, {self.noise}.")
         space, t = self.space(model, batch, targets)
         x, n = space.x, self.n_samples
         sigma = space.noise_scale() * self.noise  # (B,)

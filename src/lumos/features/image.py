@@ -14,17 +14,24 @@ ImageBaseline = Literal["zeros", "mean", "blur"] | float | np.ndarray
 
 
 def check_images(inputs: object) -> np.ndarray:
-    """(B, C, H, W) float32 array from an array or tensor, or an InputError saying what was wrong."""
+    """(B, C, H, W) float32 array from an array or tensor, or an InputError saying what was wrong.
+
+    uint8 images are pixels in 0..255 and are scaled to [0, 1] (as torchvision's ToTensor does); pass a float
+    array to keep values as they are."""
     if hasattr(inputs, "detach"):
         inputs = inputs.detach().cpu().numpy()  # type: ignore[union-attr]
     x = np.asarray(inputs)
+    if x.dtype == np.uint8:
+        x = x.astype(np.float32) / 255.0
     if x.ndim == 3:
         raise InputError(f"images must be a batch (B, C, H, W); got one image of shape {x.shape}. "
                          "Add a batch axis: x[None].")
     if x.ndim != 4:
         raise InputError(f"images must have shape (B, C, H, W); got shape {x.shape}.")
-    if not np.issubdtype(x.dtype, np.number):
-        raise InputError(f"images must be numeric; got dtype {x.dtype}.")
+    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
+        raise InputError(f"images must be real numbers; got dtype {x.dtype}.")
+    if x.shape[0] == 0 or x.size == 0:
+        raise InputError(f"no inputs: got images of shape {x.shape}. Pass at least one image with pixels.")
     x = x.astype(np.float32)
     bad = ~np.isfinite(x)
     if bad.any():

@@ -8,11 +8,17 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..params import AnyOf, Array, Choice, Float, Optional, Table
 from .image import ImagePerturbation, grid_labels, image_baseline, superpixel_labels, window_boxes
 from .tabular import TabularPerturbation, tabular_background
 from .text import TextPerturbation
 
 TEXT_REMOVALS = ("delete", "mask", "pad")
+# what a removed feature becomes, as a hyper-parameter: a named strategy (which names apply depends on the
+# modality, checked where it is used), a number, or an array; None: the modality's default
+BASELINE = Optional(AnyOf(Choice("delete", "mask", "pad", "zeros", "mean", "blur"), Float(), Array()))
+BACKGROUND = Optional(Table())
+SEGMENTATION = Choice("slic", "quickshift", "grid")
 
 
 def removable(model, batch, *, baseline: Any = None, background: Any = None, segmentation: str = "slic",
@@ -28,7 +34,8 @@ def removable(model, batch, *, baseline: Any = None, background: Any = None, seg
     if batch.modality == "text":
         mode = baseline or "delete"
         if mode not in TEXT_REMOVALS:
-            raise InputError(f"text removal {mode!r} is unknown; use one of {TEXT_REMOVALS}.")
+            raise InputError(f"baseline {mode!r} does not apply to text (words are removed by one of "
+                             f"{', '.join(TEXT_REMOVALS)}); got baseline={mode!r}.")
         rid = {"mask": getattr(model, "mask_id", None), "pad": getattr(model, "pad_id", None)}.get(mode)
         text = {"mask": "[MASK]", "pad": "[PAD]"}.get(mode, "")
         return [TextPerturbation(d, mode, rid, text) for d in batch.docs]

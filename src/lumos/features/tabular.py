@@ -25,17 +25,26 @@ def check_table(inputs: object, n_features: int | None = None) -> tuple[np.ndarr
         raise InputError(f"a table must be 2-D (B, F); got shape {x.shape}.")
     if n_features is not None and x.shape[1] != n_features:
         raise InputError(f"the model expects {n_features} features per row; got {x.shape[1]}.")
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise InputError(f"no inputs: got a table of shape {x.shape}. Pass at least one row and one column.")
+    names = names or [f"x{j}" for j in range(x.shape[1])]
     if x.dtype != object:
+        if not np.issubdtype(x.dtype, np.number) and x.dtype != bool:
+            raise InputError(f"table values must be numbers, or a DataFrame with categorical columns; got dtype "
+                             f"{x.dtype}.")
         x = x.astype(np.float64)
-        numeric = x
-    else:
-        numeric_cols = [j for j in range(x.shape[1]) if all(isinstance(v, (int, float, np.number)) for v in x[:, j])]
-        numeric = x[:, numeric_cols].astype(np.float64)
-    bad = ~np.isfinite(numeric)
+        bad = ~np.isfinite(x)
+    else:  # mixed columns: a value is missing when it is None or a float NaN, in any column (categorical too)
+        import pandas as pd
+
+        bad = np.asarray(pd.isna(x), dtype=bool) | np.array(
+            [[isinstance(v, (float, np.floating)) and bool(np.isinf(v)) for v in row] for row in x], dtype=bool
+        ).reshape(x.shape)
     if bad.any():
-        i = int(np.argwhere(bad.any(1))[0, 0])
-        raise InputError(f"row {i} contains NaN or inf; impute missing values before explaining.")
-    return x, names or [f"x{j}" for j in range(x.shape[1])]
+        i, j = (int(v) for v in np.argwhere(bad)[0])
+        raise InputError(f"row {i} contains NaN or inf (a missing value) in column {names[j]!r}: {x[i, j]!r}; impute "
+                         "or drop missing values before explaining.")
+    return x, names
 
 
 def tabular_background(x: np.ndarray, background: object, baseline: object,

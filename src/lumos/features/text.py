@@ -72,13 +72,21 @@ def split_words(text: str) -> list[tuple[int, int]]:
 
 
 def check_texts(inputs: object) -> list[str]:
-    """A list of non-empty strings, or an InputError naming the offending item."""
+    """A list of non-empty strings (from a string, list, tuple, 1-D array or Series of strings), or an
+    InputError naming the offending item."""
     if isinstance(inputs, str):
         return [inputs]
-    if not isinstance(inputs, (list, tuple)) or not all(isinstance(t, str) for t in inputs):
-        got = type(inputs).__name__
-        raise InputError(f"text inputs must be a list of strings; got {got}. Pass e.g. ['a fine film', ...].")
+    if hasattr(inputs, "tolist") and getattr(inputs, "ndim", 1) == 1:
+        inputs = inputs.tolist()  # numpy arrays and pandas Series of strings
+    if not isinstance(inputs, (list, tuple)):
+        raise InputError(f"text inputs must be a list of strings; got {type(inputs).__name__}. "
+                         "Pass e.g. ['a fine film', ...].")
+    if not inputs:
+        raise InputError("no inputs: got an empty list of texts. Pass at least one string.")
     for i, t in enumerate(inputs):
+        if not isinstance(t, str):
+            raise InputError(f"text input {i} is {t!r} ({type(t).__name__}), not a string; text inputs must all "
+                             "be strings (drop or fill missing ones first).")
         if not t.strip():
             raise InputError(f"text input {i} is empty or whitespace only ({t!r}); there is nothing to explain.")
     return list(inputs)

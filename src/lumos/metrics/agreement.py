@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..agreement import per_example
 from ..errors import InputError
+from ..params import Bool, Instance, Int, Optional, param
 from ..registry import register
 from .base import Metric
 
@@ -20,9 +21,9 @@ class AgreementMetric(Metric):
     higher_is_better = True
     bounds = (-1.0, 1.0)
     summary = "Rank agreement with another method's explanation of the same inputs."
-    reference: object = None
-    k: int = 5
-    absolute: bool = True
+    reference: object = param(None, Optional(Instance("Explanations of the same inputs", "targets", "__len__")))
+    k: int = param(5, Int(low=1))
+    absolute: bool = param(True, Bool())
 
     def compute(self, ctx):
         if self.reference is None:

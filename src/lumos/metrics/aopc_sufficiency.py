@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..features.removal import BACKGROUND, BASELINE
+from ..params import AnyOf, Choice, Numbers, param
 from ..registry import register
 from .base import Metric
 from .rationale_removal import binned_rationales, drops, resolve_bins
@@ -19,9 +21,9 @@ class AopcSufficiency(Metric):
     bounds = (-1.0, 1.0)
     modalities = ("text", "tabular")
     summary = "Sufficiency averaged over increasing rationale sizes."
-    bins: object = "eraser"
-    baseline: object = None
-    background: object = None
+    bins: object = param("eraser", AnyOf(Choice("eraser", "ferret"), Numbers(low=0, high=1, low_open=True)))
+    baseline: object = param(None, BASELINE)
+    background: object = param(None, BACKGROUND)
 
     def compute(self, ctx):
         bins = resolve_bins(self.bins)

@@ -17,6 +17,7 @@ from ..explanation import Explanations
 from ..features.masking import masked_probs
 from ..features.removal import removable
 from ..models.base import Batch, Model
+from ..params import constraints, validate
 
 
 @dataclass
@@ -29,6 +30,7 @@ class EvalContext:
     rationales: list[np.ndarray] | None = None
     seed: int = 0
     cache: dict[Any, Any] = field(default_factory=dict)
+    rationale_spans: list[list[tuple[int, int]]] | None = None  # gold (start, end) spans as given
 
     @property
     def targets(self) -> np.ndarray:
@@ -76,6 +78,14 @@ class Metric:
     for_generated: ClassVar[bool] = False
     summary: ClassVar[str] = ""
 
+    def __post_init__(self) -> None:
+        validate(self)
+        self.check_params()
+
+    def check_params(self) -> None:
+        """Rules that tie several parameters together (each field's own rule is declared with
+        ``lumos.params.param``); raise an InputError naming the parameter."""
+
     def compute(self, ctx: EvalContext) -> np.ndarray | tuple[np.ndarray, dict[str, Any]]:
         """(B,) one score per example, or that and a dict of details."""
         raise NotImplementedError
@@ -84,7 +94,8 @@ class Metric:
     def info(cls) -> dict[str, Any]:
         return {"family": cls.family, "higher_is_better": cls.higher_is_better, "bounds": cls.bounds,
                 "modalities": cls.modalities, "needs_rationales": cls.needs_rationales, "summary": cls.summary,
-                "params": {f.name: f.default for f in dataclasses.fields(cls)}}
+                "params": {f.name: f.default for f in dataclasses.fields(cls)},
+                "constraints": {k: c.describe() for k, c in constraints(cls).items() if c is not None}}
 
     @classmethod
     def param_names(cls) -> list[str]:

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..rationales import top_k
+from ..params import Instance, Int, Mapping, Optional, Registered, param
 from ..registry import register
 from .base import Metric
 
@@ -26,10 +27,10 @@ class CitationAgreement(Metric):
     modalities = ("text",)
     for_generated = True
     summary = "Share of the cited words that are among an attribution method's top words."
-    method: str = "occlusion"
-    params: object = None
-    reference: object = None
-    k: int | None = None
+    method: str = param("occlusion", Registered("explainer"))
+    params: object = param(None, Optional(Mapping()))
+    reference: object = param(None, Optional(Instance("Explanations of the same inputs", "targets", "__len__")))
+    k: int | None = param(None, Optional(Int(low=1)))
 
     def compute(self, ctx):
         cited = [s > 0 for s in ctx.scores()]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..params import Bool, param
 from ..registry import register
 from .base import Metric
 
@@ -30,7 +31,7 @@ class EffectiveSize(Metric):
     higher_is_better = False
     bounds = (1.0, np.inf)
     summary = "How many features effectively carry the attribution (exp of its entropy)."
-    relative: bool = False
+    relative: bool = param(False, Bool())
 
     def compute(self, ctx):
         return np.array([effective_number(s) / (len(s) if self.relative else 1) for s in ctx.scores()])

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..features.removal import BACKGROUND, BASELINE
+from ..params import Bool, Choice, Float, Int, param
 from ..registry import register
 from .base import Metric
 
@@ -26,13 +28,13 @@ class Infidelity(Metric):
     higher_is_better = False
     bounds = (0.0, np.inf)
     summary = "Mean squared error between attribution-predicted and actual output changes under perturbation."
-    n_samples: int = 50
-    perturbation: str = "auto"
-    noise: float = 0.1
-    p_remove: float = 0.3
-    normalize: bool = True
-    baseline: object = None
-    background: object = None
+    n_samples: int = param(50, Int(low=1))
+    perturbation: str = param("auto", Choice("auto", "subset", "gaussian"))
+    noise: float = param(0.1, Float(low=0, low_open=True))
+    p_remove: float = param(0.3, Float(low=0, high=1, low_open=True))
+    normalize: bool = param(True, Bool())
+    baseline: object = param(None, BASELINE)
+    background: object = param(None, BACKGROUND)
 
     def compute(self, ctx):
         n, b = self.n_samples, len(ctx.targets)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..params import AnyOf, Array, Choice, Float, Int, param
 from ..registry import register
 from .base import Metric
 from .pixel_curves import area, pixel_curve
@@ -20,9 +21,9 @@ class InsertionAuc(Metric):
     bounds = (0.0, 1.0)
     modalities = ("image",)
     summary = "Area under the probability curve while inserting the most relevant pixels first."
-    steps: int = 20
-    baseline: object = "blur"
-    order: str = "most"
+    steps: int = param(20, Int(low=1, high=10_000))
+    baseline: object = param("blur", AnyOf(Choice("zeros", "mean", "blur"), Float(), Array()))
+    order: str = param("most", Choice("most", "least"))
 
     def compute(self, ctx):
         fractions, curve = pixel_curve(ctx, self.steps, self.baseline, insert=True, order=self.order)

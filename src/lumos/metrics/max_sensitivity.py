@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..params import Float, Int, param
 from ..registry import register
 from .base import Metric
 
@@ -23,8 +24,8 @@ class MaxSensitivity(Metric):
     bounds = (0.0, np.inf)
     modalities = ("image", "tabular")
     summary = "Largest relative change of the explanation under small uniform input noise."
-    n_samples: int = 10
-    radius: float = 0.02
+    n_samples: int = param(10, Int(low=1))
+    radius: float = param(0.02, Float(low=0, low_open=True))
 
     def compute(self, ctx):
         from ..api import run_explainer

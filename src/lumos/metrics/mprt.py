@@ -18,6 +18,7 @@ from scipy.stats import spearmanr
 from torch import nn
 
 from ..errors import InputError, UnsupportedError
+from ..params import Bool, Int, Optional, param
 from ..registry import register
 from .base import Metric
 
@@ -66,8 +67,8 @@ class Mprt(Metric):
     higher_is_better = False
     bounds = (-1.0, 1.0)
     summary = "Rank correlation of explanations before and after cascading randomisation of the model."
-    max_layers: int | None = None
-    absolute: bool = True
+    max_layers: int | None = param(None, Optional(Int(low=1)))
+    absolute: bool = param(True, Bool())
 
     def compute(self, ctx):
         from ..api import run_explainer

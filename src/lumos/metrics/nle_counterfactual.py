@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
 from ..features.masking import masked_probs
 from ..features.removal import removable
+from ..params import Choice, Int, Optional, param
 from ..registry import register
 from .base import Metric
 
@@ -30,12 +30,10 @@ class NLECounterfactual(Metric):
     bounds = (-1.0, 1.0)
     modalities = ("text",)
     summary = "Prediction drop when the cited words are removed, minus the drop for as many random words."
-    n_samples: int = 100
-    baseline: object = None
+    n_samples: int = param(100, Int(low=1))
+    baseline: object = param(None, Optional(Choice("delete", "mask", "pad")))
 
     def compute(self, ctx):
-        if self.n_samples < 1:
-            raise InputError(f"n_samples must be >= 1; got {self.n_samples}.")
         cited = [s > 0 for s in ctx.scores()]
         masks = [np.vstack([np.ones((1, len(c)), bool), ~c[None], ~self._random_sets(c, ctx.seed)]) for c in cited]
         probs = masked_probs(ctx.model, removable(ctx.model, ctx.batch, baseline=self.baseline), masks)

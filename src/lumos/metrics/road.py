@@ -13,8 +13,8 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import spsolve
 
-from ..errors import InputError
 from ..rationales import rank
+from ..params import Choice, Float, Numbers, param
 from ..registry import register
 from .base import Metric
 
@@ -69,13 +69,12 @@ class Road(Metric):
     bounds = (0.0, 1.0)
     modalities = ("image",)
     summary = "Probability after removing top pixels with debiased (noisy linear) imputation."
-    levels: tuple = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-    order: str = "most"
-    noise: float = 0.01
+    levels: tuple = param((0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+                          Numbers(low=0, high=1, low_open=True, high_open=True))
+    order: str = param("most", Choice("most", "least"))
+    noise: float = param(0.01, Float(low=0))
 
     def compute(self, ctx):
-        if self.order not in ("most", "least"):
-            raise InputError(f"order must be 'most' or 'least'; got {self.order!r}.")
         images = []
         for x, s in zip(ctx.batch.x, ctx.scores()):
             ranked = rank(s if self.order == "most" else -s)

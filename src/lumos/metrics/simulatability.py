@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..params import AnyOf, Choice, Instance, Int, param
 from ..registry import register
 from .base import Metric
 
@@ -30,9 +31,9 @@ class Simulatability(Metric):
     modalities = ("text",)
     for_generated = True
     summary = "Gain in predicting the classifier's output from the explanation over the input alone."
-    simulator: object = "rule"
-    k: int = 5
-    max_new_tokens: int = 8
+    simulator: object = param("rule", AnyOf(Choice("rule"), Instance("a generator (with .generate)", "generate")))
+    k: int = param(5, Int(low=1))
+    max_new_tokens: int = param(8, Int(low=1, high=4096))
 
     def compute(self, ctx):
         from ..nle.labels import find_label

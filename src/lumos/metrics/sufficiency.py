@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..features.removal import BACKGROUND, BASELINE
+from ..params import Choice, Float, param
+from ..rationales import RULES, check_rule
 from ..registry import register
 from .base import Metric
 from .rationale_removal import drops, hard_rationales
@@ -19,10 +22,13 @@ class Sufficiency(Metric):
     bounds = (-1.0, 1.0)
     modalities = ("text", "tabular")
     summary = "Drop in the predicted probability when only the top features are kept."
-    rule: str = "top_fraction"
-    value: float = 0.2
-    baseline: object = None
-    background: object = None
+    rule: str = param("top_fraction", Choice(*RULES))
+    value: float = param(0.2, Float())
+    baseline: object = param(None, BASELINE)
+    background: object = param(None, BACKGROUND)
+
+    def check_params(self) -> None:
+        check_rule(self.name, self.rule, self.value)
 
     def compute(self, ctx):
         return drops(ctx, hard_rationales(ctx, self.rule, self.value), True, self.baseline, self.background)[:, 0]

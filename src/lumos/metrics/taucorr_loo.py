@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import kendalltau
 
+from ..features.removal import BACKGROUND, BASELINE
+from ..params import param
 from ..registry import register
 from .base import Metric
 
@@ -22,8 +24,8 @@ class TaucorrLoo(Metric):
     bounds = (-1.0, 1.0)
     modalities = ("text", "tabular")
     summary = "Rank agreement between the explanation and leave-one-out drops."
-    baseline: object = None
-    background: object = None
+    baseline: object = param(None, BASELINE)
+    background: object = param(None, BACKGROUND)
 
     def compute(self, ctx):
         loo = ctx.leave_one_out(self.baseline, self.background)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..params import Choice, Float, Optional, param
+from ..rationales import RULES, check_rule
 from ..registry import register
 from .base import Metric
 from .plausibility import gold, predicted, prf
@@ -22,8 +24,11 @@ class TokenF1(Metric):
     bounds = (0.0, 1.0)
     needs_rationales = True
     summary = "F1 overlap between the top features and the human rationale."
-    rule: str = "top_k"
-    value: float | None = None
+    rule: str = param("top_k", Choice(*RULES))
+    value: float | None = param(None, Optional(Float()))
+
+    def check_params(self) -> None:
+        check_rule(self.name, self.rule, self.value, value_may_be_none=self.rule == "top_k")
 
     def compute(self, ctx):
         scores = np.array([prf(p, g) for p, g in zip(predicted(ctx, self.rule, self.value), gold(ctx))])

@@ -7,7 +7,7 @@ call ``prepare``, ``evaluate``, ``session`` and, for gradient methods, ``gradien
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -48,10 +48,21 @@ class Batch:
 
 
 def modality_of(inputs: object) -> str:
-    if isinstance(inputs, str) or (isinstance(inputs, (list, tuple)) and inputs and isinstance(inputs[0], str)):
+    """"text" (a string, or a list, tuple, array or Series of strings), "image" (B, C, H, W) or "tabular";
+    no inputs at all (None, an empty list or array) is an InputError that says so."""
+    if inputs is None:
+        raise InputError("no inputs: got None. Pass a list of strings, an array (B, C, H, W) or an array/DataFrame "
+                         "(B, F).")
+    if isinstance(inputs, str) or is_text_sequence(inputs):
         return "text"
+    if hasattr(inputs, "__len__") and not hasattr(inputs, "columns") and len(inputs) == 0:  # type: ignore[arg-type]
+        raise InputError(f"no inputs: got an empty {type(inputs).__name__}. Pass at least one example.")
     if hasattr(inputs, "columns"):
+        if len(inputs) == 0:  # type: ignore[arg-type]
+            raise InputError("no inputs: got a DataFrame with no rows. Pass at least one example.")
         return "tabular"
+    if isinstance(inputs, (list, tuple)) and all(x is None for x in inputs):
+        raise InputError(f"no inputs: got {len(inputs)} None values. Pass a list of strings, an array or a table.")
     shape = getattr(inputs, "shape", None)
     if shape is None:
         try:
@@ -66,6 +77,22 @@ def modality_of(inputs: object) -> str:
                      "pass a list of strings, an array (B, C, H, W) or an array/DataFrame (B, F).")
 
 
+def is_text_sequence(inputs: object) -> bool:
+    """A list, tuple, 1-D array or Series whose first non-missing item is a string."""
+    if hasattr(inputs, "dtype") and getattr(inputs, "ndim", 1) == 1 and len(inputs) > 0:  # type: ignore[arg-type]
+        kind = getattr(inputs.dtype, "kind", "")  # type: ignore[union-attr]
+        if kind in "US" and kind:
+            return True
+        if kind == "O" or str(inputs.dtype) in ("string", "str"):  # type: ignore[union-attr]
+            first = next((x for x in list(inputs) if x is not None and x == x), None)  # type: ignore[call-overload]
+            return isinstance(first, str)
+        return False
+    if isinstance(inputs, (list, tuple)) and inputs:
+        first = next((x for x in inputs if x is not None), None)
+        return isinstance(first, str)
+    return False
+
+
 @dataclass
 class CallCounter:
     rows: int = 0
@@ -77,9 +104,15 @@ class Model:
 
     modalities: tuple[str, ...] = ()
     supports_gradients: bool = False
+    output_hint: str = ""  # appended to the error when outputs are not probabilities
     training_checkpoints: Any = None  # zoo models trained here: TracIn checkpoints (lumos.zoo.checkpoints)
 
     def __init__(self, labels: Sequence[str] | None = None, batch_size: int | str = "auto"):
+        from ..params import AnyOf, Choice, Int, check
+
+        check(f"wrap({type(self).__name__})", "batch_size", batch_size, AnyOf(Choice("auto"), Int(low=1)))
+        if labels is not None and (isinstance(labels, str) or len(labels) == 0 or len(set(map(str, labels))) != len(labels)):
+            raise InputError(f"labels must be a list of distinct class names, one per class; got {labels!r}.")
         self._labels = [str(l) for l in labels] if labels is not None else None
         self.sizer = BatchSizer(batch_size)
         self.counts = CallCounter()
@@ -162,11 +195,8 @@ class Model:
             return self.evaluate(self.prepare(inputs).rows())
 
     def _checked_probs(self, rows: Any) -> np.ndarray:
-        p = np.asarray(self._probs(rows), dtype=np.float64)
-        if p.ndim == 1:
-            p = np.stack([1 - p, p], axis=1)
-        if p.ndim != 2 or p.shape[0] != len(rows):
-            raise ModelError(f"the model returned shape {p.shape} for {len(rows)} rows; expected (N, n_classes).")
+        """Every model output enters lumos here: (N, K) rows of finite probabilities, or a ModelError."""
+        p = check_probabilities(self._probs(rows), len(rows), self.output_hint)
         if self._labels is None:
             self._labels = [str(k) for k in range(p.shape[1])]
         elif p.shape[1] != len(self._labels):
@@ -176,6 +206,42 @@ class Model:
 
     def reset_counts(self) -> None:
         self.counts = CallCounter()
+
+
+def check_probabilities(out: Any, n: int, hint: str = "") -> np.ndarray:
+    """A model's output for ``n`` rows -> (n, K) float64 probabilities; one value per row is p(class 1) of a
+    binary model. NaN/inf, values outside [0, 1] or rows not summing to 1 raise a ModelError that names the
+    first bad row."""
+    if hasattr(out, "detach"):
+        out = out.detach().cpu().numpy()
+    try:
+        p = np.asarray(out, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ModelError(f"the model returned {type(out).__name__} that is not an array of numbers ({e}).") from None
+    if p.ndim == 1 and len(p) == n:
+        bad = ~np.isfinite(p) | (p < -1e-6) | (p > 1 + 1e-6)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ModelError(f"the model returned one value per row, read as p(class 1), and row {i} has {float(p[i])!r}, "
+                             f"not a probability in [0, 1]. Return (N, n_classes) probabilities{hint}.")
+        p = np.clip(p, 0.0, 1.0)
+        return np.stack([1 - p, p], axis=1)
+    if p.ndim != 2 or p.shape[0] != n:
+        raise ModelError(f"the model returned shape {p.shape} for {n} rows; expected (N, n_classes).")
+    if p.shape[1] == 0:
+        raise ModelError(f"the model returned no class column (shape {p.shape}); expected (N, n_classes).")
+    finite = np.isfinite(p).all(1)
+    if not finite.all():
+        i = int(np.flatnonzero(~finite)[0])
+        raise ModelError(f"the model returned NaN or inf for {int((~finite).sum())} of {n} rows, first row {i}: "
+                         f"{p[i][:5].tolist()}; lumos cannot explain such outputs.")
+    sums = p.sum(1)
+    bad = (p.min(1) < -1e-6) | (p.max(1) > 1 + 1e-6) | (np.abs(sums - 1) > 1e-3)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ModelError(f"the model must return probabilities (each row in [0, 1], summing to 1); row {i} is "
+                         f"{np.round(p[i][:5], 4).tolist()} (sum {sums[i]:.4g}){hint}.")
+    return np.clip(p, 0.0, 1.0)
 
 
 def _shape_key(rows: Any) -> tuple:

@@ -15,6 +15,7 @@ class CallableModel(Model):
     """``fn`` takes a batch (list of strings, (B, C, H, W) array or (B, F) array) and returns (B, K)."""
 
     modalities = ("text", "image", "tabular")
+    output_hint = " (if the callable returns logits, use lumos.wrap(fn, output='logits'))"
 
     def __init__(self, fn: Callable, labels: Sequence[str] | None = None, batch_size: int | str = "auto",
                  output: str = "probabilities"):
@@ -31,14 +32,14 @@ class CallableModel(Model):
         out = self.fn(list(rows) if isinstance(rows, list) else rows)
         if hasattr(out, "detach"):
             out = out.detach().cpu().numpy()
-        p = np.asarray(out, dtype=np.float64)
         if self.output == "logits":
-            p = np.exp(p - p.max(axis=-1, keepdims=True))
+            try:
+                z = np.asarray(out, dtype=np.float64)
+            except (TypeError, ValueError) as e:
+                raise ModelError(f"the callable returned {type(out).__name__}, not an array of logits ({e}).") from None
+            if z.ndim != 2 or not np.isfinite(z).all():
+                raise ModelError(f"output='logits' needs (N, n_classes) finite logits; got shape {z.shape}"
+                                 f"{'' if z.ndim != 2 or np.isfinite(z).all() else ' with NaN or inf'}.")
+            p = np.exp(z - z.max(axis=-1, keepdims=True))
             return p / p.sum(axis=-1, keepdims=True)
-        if not np.all(np.isfinite(p)):
-            raise ModelError("the model returned NaN or inf probabilities.")
-        if p.ndim == 2 and (p.min() < -1e-6 or p.max() > 1 + 1e-6 or np.abs(p.sum(1) - 1).max() > 1e-3):
-            raise ModelError(f"the callable must return probabilities (rows summing to 1); got rows summing to "
-                             f"{p.sum(1)[:3].round(3).tolist()}... If it returns logits, use "
-                             "lumos.wrap(fn, output='logits').")
-        return p
+        return out

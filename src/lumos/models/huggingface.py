@@ -16,7 +16,7 @@ from ..errors import InputError, ModelError
 from ..features.text import Granularity, TextDoc, token_doc
 from .base import Batch, Model
 from .gradients import GradientSpace
-from .torch_module import eval_mode
+from .torch_module import check_finite_logits, eval_mode
 
 
 class HuggingFaceTextModel(Model):
@@ -85,9 +85,11 @@ class HuggingFaceTextModel(Model):
 
     def _logits(self, **kw) -> torch.Tensor:
         try:
-            return self.model(**kw).logits
+            logits = self.model(**kw).logits
         except RuntimeError as e:
             raise ModelError(f"the model failed: {str(e).splitlines()[0]}") from e
+        check_finite_logits(logits)
+        return logits
 
     def _probs(self, rows: Sequence) -> np.ndarray:
         ids, mask = self._pad(rows)

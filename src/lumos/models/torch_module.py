@@ -27,6 +27,15 @@ def eval_mode(module: nn.Module) -> Iterator[None]:
             m.training = was_training
 
 
+def check_finite_logits(logits: torch.Tensor) -> None:
+    """ModelError when a network returns NaN or inf (its gradients and probabilities would be NaN)."""
+    finite = torch.isfinite(logits.detach()).all(1)
+    if not bool(finite.all()):
+        i = int(torch.nonzero(~finite)[0, 0])
+        raise ModelError(f"the model returned NaN or inf logits for row {i} of a batch of {len(logits)} "
+                         f"({logits[i, :5].detach().tolist()}); lumos cannot explain such outputs.")
+
+
 class TorchModel(Model):
     modalities = ("image", "tabular")
     supports_gradients = True
@@ -78,8 +87,10 @@ class TorchModel(Model):
             out = out[0]
         if hasattr(out, "logits"):
             out = out.logits
-        if out.ndim != 2:
-            raise ModelError(f"the model must return logits of shape (B, n_classes); got {tuple(out.shape)}.")
+        if out.ndim != 2 or out.shape[0] != x.shape[0]:
+            raise ModelError(f"the model must return logits of shape (B, n_classes); got {tuple(out.shape)} for "
+                             f"a batch of {x.shape[0]}.")
+        check_finite_logits(out)
         return out
 
     def _probs(self, rows: np.ndarray) -> np.ndarray:

@@ -11,8 +11,10 @@ import numpy as np
 import torch
 
 from ..agreement import pair_scores
+from ..api import resolve_targets
 from ..errors import InputError, UnsupportedError
 from ..models import Model, wrap
+from ..params import SEED, Choice, Float, Int, Numbers, Optional, Ordered, Registered, check_all
 
 Norm = Literal["linf", "l2"]
 
@@ -108,28 +110,39 @@ def image_attack(model: Any, images: Any, labels: Sequence[int], method: str = "
     or "pgd" (``steps`` projected steps from a random start, step 2.5 eps / steps unless ``step_size``).
     ``explain_method``: a lumos method compared on the first ``n_explained`` images before and after (None:
     skip). ``keep``: attacked images returned per epsilon."""
+    check_all("image_attack", [
+        ("method", method, Choice("fgsm", "pgd")), ("norm", norm, Choice("linf", "l2")),
+        ("epsilons", epsilons, Numbers(low=0)), ("steps", steps, Int(low=1, high=100_000)),
+        ("step_size", step_size, Optional(Float(low=0, low_open=True))), ("bounds", bounds, Ordered()),
+        ("seed", seed, SEED), ("explain_method", explain_method, Optional(Registered("explainer"))),
+        ("n_explained", n_explained, Int(low=0)), ("keep", keep, Int(low=0)), ("batch_size", batch_size, Int(low=1))])
     model = wrap(model)
     if not hasattr(model, "forward_logits"):
         raise UnsupportedError(f"image attacks need a differentiable torch model; got {type(model).__name__}. "
                                "Wrap an nn.Module that returns logits.")
-    if method not in ("fgsm", "pgd") or norm not in ("linf", "l2"):
-        raise InputError(f"method must be 'fgsm' or 'pgd' and norm 'linf' or 'l2'; got {method!r}, {norm!r}.")
-    if steps < 1 or any(e < 0 for e in epsilons):
-        raise InputError(f"steps must be >= 1 and epsilons >= 0; got steps={steps}, epsilons={list(epsilons)}.")
     batch = model.prepare(images)
+    lo, hi = (float(b) for b in bounds)
+    if batch.x.min() < lo or batch.x.max() > hi:
+        raise InputError(f"image_attack: the images' values span [{batch.x.min():g}, {batch.x.max():g}], outside "
+                         f"bounds=({lo:g}, {hi:g}); pass the bounds of the model's input range.")
     x_all = model._tensor(batch.x)  # type: ignore[attr-defined]
-    y_all = torch.as_tensor(np.array(labels, dtype=np.int64), device=x_all.device)
-    if len(y_all) != len(x_all):
-        raise InputError(f"got {len(y_all)} labels for {len(x_all)} images; pass one per image.")
+    if isinstance(labels, str) or not hasattr(labels, "__len__"):
+        raise InputError(f"image_attack: labels must be a list with one class (index or name) per image; got "
+                         f"{labels!r}.")
+    if len(labels) != len(x_all):
+        raise InputError(f"image_attack: got {len(labels)} labels for {len(x_all)} images; pass one per image.")
     before = model.counts.rows
     results = []
     with model.session():
-        clean_pred = model.evaluate(batch.x).argmax(1)
+        clean_probs = model.evaluate(batch.x)
+        y_all = torch.as_tensor(resolve_targets(labels, clean_probs, model.labels, "image_attack: label", False),
+                                device=x_all.device)
+        clean_pred = clean_probs.argmax(1)
         correct = clean_pred == y_all.cpu().numpy()
         for eps in epsilons:
             generator = torch.Generator().manual_seed(seed)
             adv = torch.cat([perturb(model, x_all[i:i + batch_size], y_all[i:i + batch_size], float(eps), method,
-                                     norm, steps, step_size, bounds, generator)
+                                     norm, steps, step_size, (lo, hi), generator)
                              for i in range(0, len(x_all), batch_size)])
             adv_np = adv.cpu().numpy().astype(np.float32)
             pred = model.evaluate(adv_np).argmax(1)
@@ -146,7 +159,7 @@ def image_attack(model: Any, images: Any, labels: Sequence[int], method: str = "
             moved = explain(model, r.adversarial[:k], method=explain_method, target=y_all[:k].tolist(), seed=seed)
             r.rank_correlation = [_rank_correlation(a.attributions, b.attributions) for a, b in zip(clean, moved)]
     params = {"epsilons": [float(e) for e in epsilons], "steps": steps, "step_size": step_size,
-              "bounds": list(bounds), "seed": seed, "explain_method": explain_method}
+              "bounds": [lo, hi], "seed": seed, "explain_method": explain_method}
     return ImageAttackResult(method, norm, float(correct.mean()), results, model.counts.rows - before, params)
 
 

@@ -15,7 +15,9 @@ import pandas as pd
 from scipy.stats import norm as normal
 
 from ..errors import InputError
+from ..api import resolve_targets
 from ..models import Model, wrap
+from ..params import SEED, Float, Int, Optional, Str, check, check_all
 
 Mask = Callable[[Any], np.ndarray]
 
@@ -35,21 +37,34 @@ def _texts(data: Any) -> list[str]:
     return list(data)
 
 
-def length(lo: int = 0, hi: int | None = None) -> Rule:
-    """Texts of ``lo`` to ``hi`` whitespace words (inclusive)."""
-    top = np.inf if hi is None else hi
-    return Rule(f"{lo}+ words" if hi is None else f"{lo}-{hi} words",
-                lambda d: np.array([lo <= len(t.split()) <= top for t in _texts(d)]))
+def _bounds(owner: str, lo: Any, hi: Any, whole: bool) -> tuple[float, float]:
+    """(lo, hi) with None for an open end; InputError naming the bound that is not a number or out of order."""
+    kind = Optional(Int(low=0) if whole else Float())
+    check_all(owner, [("lo", lo, kind), ("hi", hi, kind)])
+    low, high = (-np.inf if lo is None else float(lo)), (np.inf if hi is None else float(hi))
+    if low > high:
+        raise InputError(f"{owner}: lo must not exceed hi; got lo={lo}, hi={hi}.")
+    return low, high
+
+
+def length(lo: int | None = 0, hi: int | None = None) -> Rule:
+    """Texts of ``lo`` to ``hi`` whitespace words (inclusive); None leaves that end open."""
+    low, top = _bounds("length", lo, hi, whole=True)
+    name = (f"{lo}+ words" if hi is None else f"up to {hi} words" if lo is None else f"{lo}-{hi} words")
+    return Rule(name, lambda d: np.array([low <= len(t.split()) <= top for t in _texts(d)], dtype=bool))
 
 
 def contains(word: str) -> Rule:
     """Texts with ``word`` as a whole word (case-insensitive)."""
+    check("contains", "word", word, Str())
     pattern = re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)", re.IGNORECASE)
     return Rule(f"contains {word!r}", lambda d: np.array([bool(pattern.search(t)) for t in _texts(d)]))
 
 
 def feature_range(column: str, lo: float | None = None, hi: float | None = None) -> Rule:
-    """Rows with ``lo <= column < hi``."""
+    """Rows with ``lo <= column < hi``; None leaves that end open."""
+    _bounds("feature_range", lo, hi, whole=False)
+
     def mask(d: pd.DataFrame) -> np.ndarray:
         v = pd.to_numeric(_column(d, column), errors="coerce").to_numpy()
         return (v >= (-np.inf if lo is None else lo)) & (v < (np.inf if hi is None else hi))
@@ -189,41 +204,68 @@ def slices(model: Any, data: Any, labels: Sequence[int], rules: Sequence[Rule] |
            top: int = 5, seed: int = 0, probs: np.ndarray | None = None) -> SliceReport:
     """Slice statistics of ``model`` on ``data`` (texts, images or a DataFrame) with true ``labels``.
 
-    ``rules``: default ``default_text_rules()`` for texts, none otherwise. ``discover``: tables get the ``top``
-    worst feature-value conditions (single or pairs); texts and images get ``n_clusters`` error clusters in
-    ``embeddings`` (N, D) (default for Hugging Face text models: the mean of the last hidden states);
+    ``labels``: class indices or the model's label names. ``rules``: default ``default_text_rules()`` for texts,
+    none otherwise. ``discover``: tables get the ``top`` worst feature-value conditions (single or pairs); texts
+    and images get ``n_clusters`` error clusters in ``embeddings`` (N, D) (default for texts: the mean of the last
+    hidden states for Hugging Face models, TF-IDF vectors of the texts for any other model; images need them);
     discovered slices have at least ``min_size`` examples. ``probs``: the model's (N, K) outputs if already computed (no model call then; ``model``
     may be None when ``embeddings`` are given too)."""
-    y = np.asarray(labels, dtype=np.int64)
+    check_all("slices", [("n_clusters", n_clusters, Int(low=1)), ("min_size", min_size, Int(low=1)),
+                         ("top", top, Int(low=1)), ("seed", seed, SEED)])
+    if isinstance(labels, str) or not hasattr(labels, "__len__"):
+        raise InputError(f"slices: labels must be a list with one class (index or name) per example; got {labels!r}.")
     if probs is None:
         model = wrap(model)
         with model.session():
             probs = model.evaluate(model.prepare(list(data) if isinstance(data, pd.Series) else data).rows())
-    if len(probs) != len(y):
-        raise InputError(f"got {len(y)} labels for {len(probs)} examples; pass one per example.")
+    probs = np.asarray(probs, dtype=np.float64)
+    if len(probs) != len(labels):
+        raise InputError(f"slices: got {len(labels)} labels for {len(probs)} examples; pass one per example.")
+    names = getattr(model, "labels", None) if model is not None else None
+    y = resolve_targets(labels, probs, names, what="slices: label", broadcast=False)
     hit = probs.argmax(1) == y
     overall = float(hit.mean())
     is_text = isinstance(data, (list, tuple, pd.Series))
     rules = list(rules) if rules is not None else (default_text_rules() if is_text else [])
-    out = [slice_stats(r.name, "rule", probs, y, np.asarray(r.mask(data), dtype=bool), overall, seed) for r in rules]
+    out = []
+    for r in rules:
+        if not isinstance(r, Rule):
+            raise InputError(f"slices: rules must be Rule objects (robustness.length, contains, feature_range, "
+                             f"category); got {r!r}.")
+        mask = np.asarray(r.mask(data), dtype=bool)
+        if mask.shape != (len(y),):
+            raise InputError(f"slices: rule {r.name!r} gave a mask of shape {mask.shape} for {len(y)} examples.")
+        out.append(slice_stats(r.name, "rule", probs, y, mask, overall, seed))
     if discover:
         if isinstance(data, pd.DataFrame):
             found = worst_feature_pairs(data, hit, min_size, top)
         else:
+            if embeddings is None and not is_text:
+                raise InputError("slices: discovering slices of images needs embeddings=(N, D) (e.g. a layer's "
+                                 "activations), or discover=False.")
             emb = embeddings if embeddings is not None else text_embeddings(wrap(model), list(data))
+            if emb.shape[0] != len(y):
+                raise InputError(f"slices: got {len(emb)} embeddings for {len(y)} examples; pass one row per example.")
             found = [(f"error cluster {c + 1}", m) for c, m in enumerate(error_clusters(emb, ~hit, n_clusters, seed))
                      if m.sum() >= min_size]
         out += [slice_stats(name, "discovered", probs, y, m, overall, seed) for name, m in found]
     return SliceReport(overall, ece(probs, y), out)
 
 
-def text_embeddings(model: Model, texts: list[str], batch_size: int = 64) -> np.ndarray:
-    """(N, D) mean of the last hidden states over each text's tokens (Hugging Face models; rows counted)."""
+def text_embeddings(model: Model, texts: list[str], batch_size: int = 64) -> Any:
+    """(N, D) text vectors to cluster errors in: for Hugging Face models the mean of the last hidden states
+    over each text's tokens (rows counted); for any other model (scikit-learn pipelines, callables) the TF-IDF
+    vectors of the texts themselves, fitted on them (a sparse matrix; no model call)."""
     import torch
 
     network = getattr(model, "network", None)
     if network is None or not hasattr(model, "_pad"):
-        raise InputError(f"cannot embed texts with {type(model).__name__}; pass embeddings=(N, D) array.")
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        try:
+            return TfidfVectorizer(sublinear_tf=True).fit_transform(texts)
+        except ValueError:  # no word of two letters or more in any text
+            return TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3)).fit_transform(texts)
     out = []
     with model.session(), torch.inference_mode():
         for lo in range(0, len(texts), batch_size):

@@ -12,6 +12,7 @@ import numpy as np
 
 from ...errors import InputError, UnsupportedError
 from ...models import Model, wrap
+from ...params import SEED, Int, check, constraints, param, validate
 from .result import AttackResult
 
 _CORE = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
@@ -38,20 +39,19 @@ class Attack:
     attack may spend on one sentence (its first prediction included); it is required to be a positive int so
     that no attack runs unbounded."""
 
-    budget: int = 500
+    budget: int = param(500, Int(low=1))
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     needs_gradients: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
-        if isinstance(self.budget, bool) or not isinstance(self.budget, (int, np.integer)) or self.budget < 1:
-            raise InputError(f"{self.name or type(self).__name__}: budget must be a positive int (model rows per "
-                             f"sentence); got {self.budget!r}.")
+        validate(self)
 
     @classmethod
     def info(cls) -> dict[str, Any]:
         return {"summary": cls.summary, "needs_gradients": cls.needs_gradients,
-                "params": {f.name: f.default for f in dataclasses.fields(cls)}}
+                "params": {f.name: f.default for f in dataclasses.fields(cls)},
+                "constraints": {k: c.describe() for k, c in constraints(cls).items() if c is not None}}
 
     def run(self, model: Any, texts: Sequence[str], labels: Sequence[int] | None = None,
             seed: int = 0) -> AttackResult:
@@ -62,6 +62,10 @@ class Attack:
         if not texts or not all(isinstance(t, str) and t.strip() for t in texts):
             raise InputError(f"{self.name}: texts must be a non-empty list of non-empty strings; got "
                              f"{len(texts)} items of types {sorted({type(t).__name__ for t in texts})}.")
+        check(self.name, "seed", seed, SEED)
+        if labels is not None and (isinstance(labels, str) or not hasattr(labels, "__len__")):
+            raise InputError(f"{self.name}: labels must be a list with one class (index or name) per text; got "
+                             f"{labels!r}.")
         if labels is not None and len(labels) != len(texts):
             raise InputError(f"{self.name}: got {len(labels)} labels for {len(texts)} texts; pass one per text.")
         if self.needs_gradients and not model.supports_gradients:
@@ -70,7 +74,7 @@ class Attack:
         recipe = self.resolved(model)
         before = model.counts.rows
         with model.session():
-            examples = recipe._attack(model, texts, None if labels is None else [int(y) for y in labels], int(seed))
+            examples = recipe._attack(model, texts, labels, int(seed))
         params = {f.name: getattr(recipe, f.name) for f in dataclasses.fields(recipe) if f.name != "vocabulary"}
         params["seed"] = int(seed)
         return AttackResult(self.name, int(self.budget), examples, model.counts.rows - before, params)
@@ -79,5 +83,11 @@ class Attack:
         """The recipe with any "auto" setting decided for ``model`` (default: itself)."""
         return self
 
-    def _attack(self, model: Model, texts: list[str], labels: list[int] | None, seed: int) -> list:
+    def true_labels(self, model: Model, probs: np.ndarray, labels: Sequence | None) -> np.ndarray:
+        """(B,) class indices: ``labels`` (indices or label names) checked against the model, or the predictions."""
+        from ...api import resolve_targets
+
+        return resolve_targets(labels, probs, model.labels, what=f"{self.name}: label", broadcast=False)
+
+    def _attack(self, model: Model, texts: list[str], labels: Sequence | None, seed: int) -> list:
         raise NotImplementedError

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...models import Model
+from ...params import Int, param
 from ...registry import register
 from .greedy import GreedyWordSwap
 
@@ -42,7 +43,7 @@ class DeepWordBug(GreedyWordSwap):
     """``n_edits`` one-character variants tried per word (seeded by the word itself, so a sentence's result
     does not depend on the others in the batch)."""
 
-    n_edits: int = 8
+    n_edits: int = param(8, Int(low=1))
     summary = "greedy character edits of the most important words (Gao et al., 2018)"
 
     def candidates(self, model: Model, core: str, seed: int) -> list[str]:

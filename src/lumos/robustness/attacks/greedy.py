@@ -14,6 +14,7 @@ import numpy as np
 
 from ...errors import InputError
 from ...models import Model
+from ...params import AnyOf, Choice, Int, Optional, Registered, param
 from .base import Attack, match_case, split_core
 from .result import AdversarialExample
 from .vocabulary import STOP_WORDS
@@ -52,10 +53,10 @@ class GreedyWordSwap(Attack):
     pass ends without a flip and budget is left, a second pass tries the rest. ``max_changes``: most words
     changed."""
 
-    importance: str = "leave_one_out"
-    chunk_size: int | None = None
-    max_tries: int | None = None
-    max_changes: int | None = None
+    importance: str = param("leave_one_out", AnyOf(Choice("leave_one_out", "gradient"), Registered("explainer")))
+    chunk_size: int | None = param(None, Optional(Int(low=1)))
+    max_tries: int | None = param(None, Optional(Int(low=1)))
+    max_changes: int | None = param(None, Optional(Int(low=1)))
 
     def candidates(self, model: Model, core: str, seed: int) -> list[str]:
         """Replacement cores for one word core, most plausible first (no model calls)."""
@@ -75,9 +76,7 @@ class GreedyWordSwap(Attack):
 
     def _attack(self, model: Model, texts: list[str], labels: list[int] | None, seed: int) -> list:
         p0 = model.evaluate(texts)
-        ys = p0.argmax(1) if labels is None else np.asarray(labels)
-        if ys.min() < 0 or ys.max() >= p0.shape[1]:
-            raise InputError(f"{self.name}: labels must lie in 0..{p0.shape[1] - 1}; got {sorted(set(ys.tolist()))}.")
+        ys = self.true_labels(model, p0, labels)
         searches = [_Search(i, t, t.split(), int(ys[i]), p0[i]) for i, t in enumerate(texts)]
         active = [s for s in searches if s.probs.argmax() == s.label]
         for s in searches:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...errors import InputError
 from ...models import Model
+from ...params import Float, Int, param
 from ...registry import register
 from .base import Attack, split_core
 from .first_order import swap_gains
@@ -24,18 +24,16 @@ class HotFlip(Attack):
     most words changed; ``min_similarity``: cosine floor between a word and its replacement in the victim's
     embedding space."""
 
-    n_candidates: int = 10
-    max_flips: int = 5
-    min_similarity: float = 0.3
+    n_candidates: int = param(10, Int(low=1))
+    max_flips: int = param(5, Int(low=1))
+    min_similarity: float = param(0.3, Float(low=-1, high=1))
     summary = "gradient-guided word flips (Ebrahimi et al., 2018), whole-word vocabulary of the victim"
     needs_gradients = True
 
     def _attack(self, model: Model, texts: list[str], labels: list[int] | None, seed: int) -> list:
         vocab = vocabulary_of(model)
         p0 = model.evaluate(texts)
-        ys = p0.argmax(1) if labels is None else np.asarray(labels)
-        if ys.min() < 0 or ys.max() >= p0.shape[1]:
-            raise InputError(f"hotflip: labels must lie in 0..{p0.shape[1] - 1}; got {sorted(set(ys.tolist()))}.")
+        ys = self.true_labels(model, p0, labels)
         state = [{"words": t.split(), "probs": p0[i], "queries": 1, "changed": set(), "tried": set(),
                   "status": "" if p0[i].argmax() == ys[i] else "skipped", "estimates": None}
                  for i, t in enumerate(texts)]

@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ...errors import InputError
 from ...models import Model
+from ...params import AnyOf, Choice, Float, Instance, Int, Optional, Registered, param
 from ...registry import register
 from .base import split_core
 from .first_order import swap_gains
@@ -27,13 +27,13 @@ class TextFooler(GreedyWordSwap):
     gradients, else "similarity" and "leave_one_out". TextAttack's TextFooler is ``importance=
     "leave_one_out", candidate_order="similarity", chunk_size=None, max_tries=None``."""
 
-    max_candidates: int = 50
-    min_similarity: float = 0.4
-    candidate_order: str = "auto"
-    importance: str = "auto"
-    chunk_size: int | None = 2
-    max_tries: int | None = 8
-    vocabulary: WordVocabulary | None = None
+    max_candidates: int = param(50, Int(low=1))
+    min_similarity: float = param(0.4, Float(low=-1, high=1))
+    candidate_order: str = param("auto", Choice("auto", "similarity", "gradient"))
+    importance: str = param("auto", AnyOf(Choice("auto", "leave_one_out", "gradient"), Registered("explainer")))
+    chunk_size: int | None = param(2, Optional(Int(low=1)))
+    max_tries: int | None = param(8, Optional(Int(low=1)))
+    vocabulary: WordVocabulary | None = param(None, Optional(Instance("a WordVocabulary", kind=WordVocabulary)))
     summary = "greedy word substitution with embedding-neighbour candidates (Jin et al., 2020)"
 
     def candidates(self, model: Model, core: str, seed: int) -> list[str]:
@@ -42,9 +42,6 @@ class TextFooler(GreedyWordSwap):
 
     def resolved(self, model: Model) -> "TextFooler":
         """The recipe with "auto" settings decided for ``model``."""
-        if self.candidate_order not in ("auto", "similarity", "gradient"):
-            raise InputError(f"textfooler: candidate_order must be 'auto', 'similarity' or 'gradient'; got "
-                             f"{self.candidate_order!r}.")
         grad = model.supports_gradients
         return replace(self, candidate_order=("gradient" if grad else "similarity") if self.candidate_order == "auto"
                        else self.candidate_order,
