@@ -108,7 +108,7 @@ def test_attacks_stop_at_the_budget_and_refuse_to_run_without_one():
         assert result.examples[0].queries <= 7 and result.forward_rows == result.examples[0].queries
     assert attack(never, texts, "deepwordbug", budget=7).examples[0].queries == 7  # enough candidates to use it all
     for bad in (None, 0, -5, 2.5, True):
-        with pytest.raises(lumos.InputError, match="budget must be a positive int"):
+        with pytest.raises(lumos.InputError, match="budget must be an int >= 1"):
             attack(never, texts, "deepwordbug", budget=bad)
     with pytest.raises(lumos.InputError, match="Did you mean 'textfooler'"):
         attack(never, texts, "textfool")

@@ -17,3 +17,7 @@ class ModelError(LumosError):
 
 class UnsupportedError(LumosError):
     """The request is valid but this model or modality cannot do it (e.g. gradients of a black box)."""
+
+
+class LumosWarning(UserWarning):
+    """Something the user should know before waiting: a very large amount of work ahead, a fallback taken."""

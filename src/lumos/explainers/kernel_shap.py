@@ -16,6 +16,7 @@ import numpy as np
 
 from ..registry import register
 from .base import Attribution
+from ..features.masking import random_subsets
 from ..params import Int, param
 from .perturbation_base import PerturbationExplainer, target_outputs, to_output_shape
 
@@ -70,7 +71,7 @@ def _sample_pairs(n: int, sizes: np.ndarray, size_mass: np.ndarray, budget: int,
         if need <= 0:
             break
         draws = rng.choice(sizes, size=need, p=probs)
-        half = rng.random((need, n)).argsort(axis=1) < draws[:, None]
+        half = random_subsets(draws, n, rng)
         for m in np.concatenate([half, ~half]):
             key = np.packbits(m).tobytes()
             found[key] = found.get(key, 0) + 1

@@ -13,6 +13,7 @@ from sklearn.linear_model import Ridge
 
 from ..registry import register
 from .base import Attribution
+from ..features.masking import random_subsets
 from ..params import Float, Int, param
 from .perturbation_base import PerturbationExplainer, target_outputs, to_output_shape
 
@@ -21,8 +22,7 @@ def lime_masks(n_features: int, n_samples: int, rng: np.random.Generator) -> np.
     """(n_samples, F) bool: the unperturbed input first, then masks removing 1..F features uniformly."""
     masks = np.ones((n_samples, n_features), dtype=bool)
     n_remove = rng.integers(1, n_features + 1, size=n_samples - 1)
-    order = rng.random((n_samples - 1, n_features)).argsort(axis=1)
-    masks[1:] = order >= n_remove[:, None]
+    masks[1:] = ~random_subsets(n_remove, n_features, rng)
     return masks
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import compress
 from typing import Literal, Sequence
 
 import numpy as np
@@ -44,12 +45,10 @@ class TextDoc:
         """keep: (S, F) bool -> S model rows (token-id arrays or strings)."""
         keep = np.asarray(keep, dtype=bool)
         if self.ids is None:
-            fill = replacement_text if mode != "delete" else None
-            rows = []
-            for k in keep:
-                words = [w if kk else fill for w, kk in zip(self.features, k)]
-                rows.append(" ".join(w for w in words if w))
-            return rows
+            if mode == "delete" or not replacement_text:
+                return [" ".join(compress(self.features, k)) for k in keep.tolist()]
+            words = np.asarray(self.features, dtype=object)
+            return [" ".join(np.where(k, words, replacement_text).tolist()) for k in keep]
         special = self.token_feature < 0
         token_keep = keep[:, np.maximum(self.token_feature, 0)] | special  # (S, T)
         if mode == "delete":
@@ -85,8 +84,8 @@ def check_texts(inputs: object) -> list[str]:
         raise InputError("no inputs: got an empty list of texts. Pass at least one string.")
     for i, t in enumerate(inputs):
         if not isinstance(t, str):
-            raise InputError(f"text input {i} is {t!r} ({type(t).__name__}), not a string; text inputs must all "
-                             "be strings (drop or fill missing ones first).")
+            raise InputError(f"text input {i} is {t!r} ({type(t).__name__}), not a string; text inputs must be a list of "
+                             "strings (drop or fill missing ones first).")
         if not t.strip():
             raise InputError(f"text input {i} is empty or whitespace only ({t!r}); there is nothing to explain.")
     return list(inputs)

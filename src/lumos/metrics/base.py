@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..explanation import Explanations
-from ..features.masking import masked_probs
+from ..features.masking import Masks, leave_one_out, masked_probs, with_full_row
 from ..features.removal import removable
 from ..models.base import Batch, Model
 from ..params import constraints, validate
@@ -43,7 +43,7 @@ class EvalContext:
             return [e.attributions.sum(axis=0).ravel().astype(np.float64) for e in self.explanations]
         return [e.attributions.astype(np.float64) for e in self.explanations]
 
-    def drops(self, masks: list[np.ndarray], baseline: object = None, background: object = None) -> list[np.ndarray]:
+    def drops(self, masks: list[Masks], baseline: object = None, background: object = None) -> list[np.ndarray]:
         """Keep-masks (S_i, F_i) over each example's features -> (S_i,) drops p(y|x) - p(y|masked x).
 
         p(y|x) is evaluated in the same batched stream (an all-kept row per example), so the drop is exact
@@ -51,15 +51,14 @@ class EvalContext:
         set to the background).
         """
         items = removable(self.model, self.batch, baseline=baseline, background=background)
-        full = [np.concatenate([np.ones((1, m.shape[1]), dtype=bool), m]) for m in masks]
-        probs = masked_probs(self.model, items, full)
+        probs = masked_probs(self.model, items, [with_full_row(m) for m in masks])
         return [p[0, t] - p[1:, t] for p, t in zip(probs, self.targets)]
 
     def leave_one_out(self, baseline: object = None, background: object = None) -> list[np.ndarray]:
         """(F_i,) p(y|x) - p(y|x without feature j), computed once per removal setting and shared."""
         key = ("loo", repr(baseline), id(background), tuple(self.targets.tolist()))
         if key not in self.cache:
-            self.cache[key] = self.drops([~np.eye(len(s), dtype=bool) for s in self.scores()], baseline, background)
+            self.cache[key] = self.drops([leave_one_out(len(s)) for s in self.scores()], baseline, background)
         return self.cache[key]
 
 

@@ -50,17 +50,28 @@ class Infidelity(Metric):
             dots = np.array([(~m) @ s for m, s in zip(masks, ctx.scores())])  # (B, n)
             delta = np.array(ctx.drops(masks, self.baseline, self.background))
         else:
-            x = ctx.batch.x.astype(np.float64)
-            spread = np.ptp(x.reshape(b, -1), axis=1).reshape((-1,) + (1,) * (x.ndim - 1))
-            draws = rng.standard_normal((n,) + x.shape[1:])
-            pert = self.noise * spread[:, None] * draws[None]  # (B, n, ...)
-            attr = np.stack([np.broadcast_to(e.attributions, x.shape[1:]) for e in ctx.explanations])
-            dots = (pert * attr[:, None]).reshape(b, n, -1).sum(axis=2)
-            rows = np.concatenate([x[:, None], x[:, None] - pert], axis=1)  # the input itself first
-            probs = ctx.model.evaluate(rows.reshape((-1,) + x.shape[1:]).astype(ctx.batch.x.dtype))
-            p = probs.reshape(b, n + 1, -1)[np.arange(b), :, ctx.targets]
-            delta = p[:, :1] - p[:, 1:]
+            dots, delta = self._gaussian(ctx, rng)
         if self.normalize:
             beta = (dots * delta).mean(1) / np.maximum((dots**2).mean(1), 1e-30)
             dots = beta[:, None] * dots
         return ((dots - delta) ** 2).mean(axis=1)
+
+    def _gaussian(self, ctx, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(B, n) attribution dot products and output drops under Gaussian noise; the noisy copies of a few
+        examples at a time go through the model (about 256 MB of them), so memory stays bounded."""
+        x, n = ctx.batch.x, self.n_samples
+        size = int(np.prod(x.shape[1:]))
+        draws = rng.standard_normal((n,) + x.shape[1:])  # the same draws for every example
+        per = max(1, (256 * 2**20) // (8 * (n + 1) * size))
+        dots, delta = [], []
+        for lo in range(0, len(x), per):
+            xs = x[lo:lo + per].astype(np.float64)
+            spread = np.ptp(xs.reshape(len(xs), -1), axis=1).reshape((-1,) + (1,) * (x.ndim - 1))
+            pert = self.noise * spread[:, None] * draws[None]  # (b, n, ...)
+            attr = np.stack([np.broadcast_to(e.attributions, x.shape[1:]) for e in ctx.explanations[lo:lo + per]])
+            dots.append((pert * attr[:, None]).reshape(len(xs), n, -1).sum(axis=2))
+            rows = np.concatenate([xs[:, None], xs[:, None] - pert], axis=1)  # the input itself first
+            probs = ctx.model.evaluate(rows.reshape((-1,) + x.shape[1:]).astype(x.dtype))
+            p = probs.reshape(len(xs), n + 1, -1)[np.arange(len(xs)), :, ctx.targets[lo:lo + per]]
+            delta.append(p[:, :1] - p[:, 1:])
+        return np.concatenate(dots), np.concatenate(delta)

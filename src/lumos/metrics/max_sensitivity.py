@@ -32,15 +32,19 @@ class MaxSensitivity(Metric):
 
         if ctx.explanations.explainer is None:
             raise InputError("max_sensitivity re-runs the explanation method; pass Explanations made by lumos.explain.")
-        x = ctx.batch.x.astype(np.float64)
-        n = self.n_samples
-        spread = np.ptp(x.reshape(len(x), -1), axis=1).reshape((-1,) + (1,) * (x.ndim - 1))
+        x, n = ctx.batch.x, self.n_samples
         rng = np.random.default_rng(ctx.seed)
         noise = rng.uniform(-1, 1, size=(n,) + x.shape[1:])  # the same draws for every example
-        perturbed = (x[:, None] + self.radius * spread[:, None] * noise[None]).reshape((-1,) + x.shape[1:])
-        again = run_explainer(ctx.model, ctx.explanations.explainer, perturbed.astype(x.dtype),
-                              np.repeat(ctx.targets, n), ctx.explanations.seed)
-        base = np.stack([e.attributions.ravel() for e in ctx.explanations]).astype(np.float64)
-        moved = np.stack([e.attributions.ravel() for e in again]).astype(np.float64).reshape(len(x), n, -1)
-        change = np.linalg.norm(moved - base[:, None], axis=2).max(axis=1)
-        return change / np.maximum(np.linalg.norm(base, axis=1), 1e-12)
+        per = max(1, (256 * 2**20) // (8 * n * int(np.prod(x.shape[1:]))))  # examples re-explained at a time
+        change = []
+        for lo in range(0, len(x), per):
+            xs = x[lo:lo + per].astype(np.float64)
+            spread = np.ptp(xs.reshape(len(xs), -1), axis=1).reshape((-1,) + (1,) * (x.ndim - 1))
+            perturbed = (xs[:, None] + self.radius * spread[:, None] * noise[None]).reshape((-1,) + x.shape[1:])
+            again = run_explainer(ctx.model, ctx.explanations.explainer, perturbed.astype(x.dtype),
+                                  np.repeat(ctx.targets[lo:lo + per], n), ctx.explanations.seed)
+            base = np.stack([e.attributions.ravel() for e in ctx.explanations[lo:lo + per]]).astype(np.float64)
+            moved = np.stack([e.attributions.ravel() for e in again]).astype(np.float64).reshape(len(xs), n, -1)
+            change.append(np.linalg.norm(moved - base[:, None], axis=2).max(axis=1)
+                          / np.maximum(np.linalg.norm(base, axis=1), 1e-12))
+        return np.concatenate(change)

@@ -36,6 +36,7 @@ class Simulatability(Metric):
     max_new_tokens: int = param(8, Int(low=1, high=4096))
 
     def compute(self, ctx):
+        from ..nle.generator import generate_checked
         from ..nle.labels import find_label
         from ..nle.prompts import join_labels, load_template
 
@@ -57,8 +58,8 @@ class Simulatability(Metric):
             asks += [[{"role": "user", "content": load_template("simulate_baseline").format(**fields, text=x,
                                                                                           explanation="")}]
                      for x in inputs]
-            answers = [find_label(c.text, labels) for c in self.simulator.generate(asks, self.max_new_tokens, 0.0,
-                                                                                    ctx.seed)]
+            answers = [find_label(c.text, labels)
+                       for c in generate_checked(self.simulator, asks, self.max_new_tokens, 0.0, ctx.seed)]
             with_expl, without = answers[:len(texts)], answers[len(texts):]
         acc_with, acc_without = _accuracy(with_expl, predicted, len(labels)), _accuracy(without, predicted, len(labels))
         return acc_with - acc_without, {"with_explanation": acc_with, "without_explanation": acc_without}

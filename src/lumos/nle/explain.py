@@ -18,8 +18,9 @@ from ..api import resolve_targets
 from ..errors import InputError
 from ..explanation import Explanation, Explanations
 from ..models import Model, wrap
+from ..params import SEED, Float, Int, check_all
 from .citations import cite
-from .generator import Completion, Generator
+from .generator import Completion, Generator, generate_checked
 from .labels import find_label
 from .prompts import STYLES, Prompt, fit, join_labels, load_template, needs
 
@@ -41,8 +42,11 @@ def explain(classifier: Any, inputs: Sequence[str], generator: Generator | None 
     """
     if style not in STYLES:
         raise InputError(f"unknown style {style!r}; use one of {', '.join(STYLES)}.")
-    if k < 1 or max_new_tokens < 1:
-        raise InputError(f"k and max_new_tokens must be >= 1; got k={k}, max_new_tokens={max_new_tokens}.")
+    check_all("nle.explain", [("k", k, Int(low=1)), ("max_new_tokens", max_new_tokens, Int(low=1, high=4096)),
+                              ("temperature", temperature, Float(low=0, high=5)), ("seed", seed, SEED)])
+    if generator is not None and not hasattr(generator, "generate"):
+        raise InputError(f"nle.explain: generator must have a generate method (LocalGenerator, EndpointGenerator); "
+                         f"got {type(generator).__name__}.")
     model, batch, probs, targets = _predict(classifier, inputs, target)
     text_template = load_template(template or style)
     words = _top_words(model, inputs, targets, attribution, k, seed) if needs(text_template, "words") else None
@@ -60,7 +64,7 @@ def explain(classifier: Any, inputs: Sequence[str], generator: Generator | None 
         warnings.warn(f"inputs {cut} are longer than the generator's context of {generator.context_length} tokens; "
                       f"only their first words went into the prompt (extras['flags'] has 'prompt_truncated').",
                       stacklevel=2)
-    completions = generator.generate([p.messages for p in prompts], max_new_tokens, temperature, seed)
+    completions = generate_checked(generator, [p.messages for p in prompts], max_new_tokens, temperature, seed)
     params = {"style": style, "generator": generator.name, "k": k, "template": str(template or style),
               "max_new_tokens": max_new_tokens, "temperature": temperature, "seed": int(seed), "granularity": "word"}
     if words is not None:
@@ -80,8 +84,9 @@ def _predict(classifier: Any, inputs: Sequence[str], target: Any) -> tuple[Any, 
 def from_texts(classifier: Any, inputs: Sequence[str], texts: Sequence[str], target: Any = None,
                method: str = "nle:given") -> Explanations:
     """Explanations from texts written elsewhere (another tool, a person): citations matched, no generation."""
-    if len(texts) != len(inputs):
-        raise InputError(f"got {len(texts)} explanation texts for {len(inputs)} inputs; pass one per input.")
+    if isinstance(texts, str) or len(texts) != len(inputs):
+        raise InputError(f"got {1 if isinstance(texts, str) else len(texts)} explanation texts for {len(inputs)} "
+                         "inputs; pass a list with one per input.")
     model, batch, probs, targets = _predict(classifier, inputs, target)
     prompts = [Prompt([{"role": "user", "content": ""}], len(d.text.split()), len(d.text.split())) for d in batch.docs]
     params = {"style": method.split(":", 1)[-1], "generator": None, "seed": 0, "granularity": "word"}

@@ -17,6 +17,31 @@ class Completion:
     completion_tokens: int | None = None
 
 
+def generate_checked(generator: "Generator", conversations: Sequence[Messages], max_new_tokens: int,
+                     temperature: float, seed: int) -> list[Completion]:
+    """``generator.generate`` with its answer checked: exactly one Completion (or string) per conversation,
+    else a ModelError that says how many came back (never fewer explanations than inputs)."""
+    from ..errors import ModelError
+
+    out = generator.generate(list(conversations), max_new_tokens, temperature, seed)
+    try:
+        out = list(out)
+    except TypeError:
+        raise ModelError(f"generator {getattr(generator, 'name', type(generator).__name__)!r} returned "
+                         f"{type(out).__name__}, not a list of completions.") from None
+    if len(out) != len(conversations):
+        raise ModelError(f"generator {getattr(generator, 'name', type(generator).__name__)!r} returned {len(out)} "
+                         f"answers for {len(conversations)} prompts; a generator must answer every prompt.")
+    checked = []
+    for i, c in enumerate(out):
+        if isinstance(c, str):
+            c = Completion(c)
+        if not isinstance(c, Completion) or not isinstance(c.text, str):
+            raise ModelError(f"generator answer {i} is {c!r}; expected a Completion (or a string).")
+        checked.append(c)
+    return checked
+
+
 class Generator(Protocol):
     """``name`` for the record; ``context_length`` in tokens (None: unknown, prompts are not cut)."""
 

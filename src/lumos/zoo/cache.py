@@ -59,8 +59,12 @@ class Slot:
     def lock_path(self) -> Path:
         return self.directory.with_name(self.directory.name + ".lock")
 
-    def read(self) -> tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any]] | str:
-        """(arrays, state, meta) of a complete, intact entry; otherwise a string saying why not."""
+    def read(self, expected: dict[str, Any] | None = None
+             ) -> tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any]] | str:
+        """(arrays, state, meta) of a complete, intact entry; otherwise a string saying why not.
+
+        ``expected``: meta fields the entry must hold with these values (name, config, data hash): another
+        model's files copied or left in this place are reported, not loaded."""
         from safetensors.numpy import load_file
 
         meta_path, weights_path = self.directory / META, self.directory / WEIGHTS
@@ -71,16 +75,27 @@ class Slot:
             expected = meta["sha256"][WEIGHTS]
         except (OSError, ValueError, KeyError, TypeError) as e:
             return f"unreadable {META} ({type(e).__name__}: {e})"
+        if not isinstance(meta, dict):
+            return f"unreadable {META} (not a JSON object)"
         if meta.get("format") != FORMAT:
             return f"cache format {meta.get('format')!r}, expected {FORMAT}"
+        lacking = [k for k in ("metrics",) if k not in meta]
+        if lacking:
+            return f"{META} lacks {', '.join(lacking)}"
+        for k, v in (expected or {}).items():
+            if json.dumps(meta.get(k), sort_keys=True, default=str) != json.dumps(v, sort_keys=True, default=str):
+                return f"the files are another model's ({k} is {str(meta.get(k))[:80]!r}, expected {str(v)[:80]!r})"
         try:
             actual = sha256_file(weights_path)
         except OSError as e:
             return f"unreadable {WEIGHTS} ({e})"
         if actual != expected:
             return f"{WEIGHTS} is corrupt or partial (sha256 {actual[:12]}..., expected {str(expected)[:12]}...)"
-        arrays = load_file(str(weights_path))
-        state = json.loads(arrays.pop(STATE_KEY).tobytes().decode()) if STATE_KEY in arrays else {}
+        try:
+            arrays = load_file(str(weights_path))
+            state = json.loads(arrays.pop(STATE_KEY).tobytes().decode()) if STATE_KEY in arrays else {}
+        except Exception as e:  # noqa: BLE001 - safetensors raises its own error types
+            return f"unreadable {WEIGHTS} ({type(e).__name__}: {e})"
         return arrays, state, meta
 
     def write(self, arrays: dict[str, np.ndarray], state: dict[str, Any], meta: dict[str, Any]) -> None:

