@@ -26,7 +26,7 @@ from collections import Counter
 from concurrent.futures import Future
 from typing import Any
 
-from ..errors import InputError, ModelError
+from ..errors import InputError, ModelError, UnsupportedError
 from ..params import Float, Int, check_all
 from .generator import Completion, Generator, generate_checked
 
@@ -53,6 +53,11 @@ class ChatServer:
             ("max_connections", max_connections, Int(low=1))])
         if not hasattr(generator, "generate"):
             raise InputError(f"nle.serve: generator must have a generate method; got {type(generator).__name__}.")
+        try:
+            import starlette  # noqa: F401
+            import uvicorn  # noqa: F401
+        except ImportError:
+            raise UnsupportedError("nle.serve needs starlette and uvicorn: pip install 'lumos[serve]'.") from None
         self.generator, self.max_batch, self.batch_wait = generator, int(max_batch), float(batch_wait)
         self.max_body, self.max_tokens_limit = int(max_body), int(max_tokens_limit)
         self.request_timeout, self.idle_timeout = float(request_timeout), float(idle_timeout)
