@@ -343,7 +343,10 @@ def param(default: Any, constraint: Constraint, **kw: Any) -> Any:
 
 
 def _describe_value(value: Any) -> str:
-    text = repr(value)
+    shape = getattr(value, "shape", None)
+    if shape is not None and not np.isscalar(value) and getattr(value, "ndim", 0) > 0 and np.prod(shape) > 8:
+        return f"{type(value).__name__} of shape {tuple(shape)}"
+    text = " ".join(repr(value).split())
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{text} ({type(value).__name__})"
