@@ -46,7 +46,7 @@ class TextDoc:
         keep = np.asarray(keep, dtype=bool)
         if self.ids is None:
             if mode == "delete" or not replacement_text:
-                return [" ".join(compress(self.features, k)) for k in keep.tolist()]
+                return [" ".join(compress(self.features, k.tolist())) for k in keep]
             words = np.asarray(self.features, dtype=object)
             return [" ".join(np.where(k, words, replacement_text).tolist()) for k in keep]
         special = self.token_feature < 0
