@@ -59,11 +59,11 @@ class Slot:
     def lock_path(self) -> Path:
         return self.directory.with_name(self.directory.name + ".lock")
 
-    def read(self, expected: dict[str, Any] | None = None
+    def read(self, belongs: dict[str, Any] | None = None
              ) -> tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any]] | str:
         """(arrays, state, meta) of a complete, intact entry; otherwise a string saying why not.
 
-        ``expected``: meta fields the entry must hold with these values (name, config, data hash): another
+        ``belongs``: meta fields the entry must hold with these values (name, config, data hash): another
         model's files copied or left in this place are reported, not loaded."""
         from safetensors.numpy import load_file
 
@@ -82,7 +82,7 @@ class Slot:
         lacking = [k for k in ("metrics",) if k not in meta]
         if lacking:
             return f"{META} lacks {', '.join(lacking)}"
-        for k, v in (expected or {}).items():
+        for k, v in (belongs or {}).items():
             if json.dumps(meta.get(k), sort_keys=True, default=str) != json.dumps(v, sort_keys=True, default=str):
                 return f"the files are another model's ({k} is {str(meta.get(k))[:80]!r}, expected {str(v)[:80]!r})"
         try:

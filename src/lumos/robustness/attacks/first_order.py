@@ -68,6 +68,11 @@ def _linear_gains(parts, vocab: WordVocabulary, sentences: list[list[str]], labe
     return out
 
 
+def estimate_rows(model: Model) -> int:
+    """Model rows one estimate costs a sentence: a gradient row, or none for a linear pipeline's weights."""
+    return 0 if linear_text_parts(model) is not None else 1
+
+
 def swap_gains(model: Model, vocab: WordVocabulary, sentences: list[list[str]], labels: np.ndarray,
                skip: list[set[int]] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per sentence (word indices (n,), estimated logit change (n, V)) for every modifiable word: a lowercase

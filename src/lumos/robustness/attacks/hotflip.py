@@ -12,7 +12,7 @@ from ...models import Model
 from ...params import Float, Int, param
 from ...registry import register
 from .base import Attack, split_core
-from .first_order import linear_text_parts, swap_gains
+from .first_order import estimate_rows, linear_text_parts, swap_gains
 from .result import AdversarialExample
 from .vocabulary import vocabulary_of
 
@@ -37,6 +37,7 @@ class HotFlip(Attack):
 
     def _attack(self, model: Model, texts: list[str], labels: list[int] | None, seed: int) -> list:
         vocab = vocabulary_of(model)
+        cost = estimate_rows(model)
         p0 = model.evaluate(texts)
         ys = self.true_labels(model, p0, labels)
         state = [{"words": t.split(), "probs": p0[i], "queries": 1, "changed": set(), "tried": set(),
@@ -46,7 +47,7 @@ class HotFlip(Attack):
             active = [i for i, s in enumerate(state) if not s["status"]]
             for i in active:
                 s = state[i]
-                needed = 1 + (s["estimates"] is None)  # a gradient row (when stale) and one candidate
+                needed = 1 + cost * (s["estimates"] is None)  # a gradient row (when stale) and one candidate
                 if len(s["changed"]) >= self.max_flips or s["queries"] + needed > self.budget:
                     s["status"] = "failed"
             need_grad = [i for i in active if not state[i]["status"] and state[i]["estimates"] is None]
@@ -85,8 +86,9 @@ class HotFlip(Attack):
     def _estimate(self, model: Model, vocab, states: list[dict], ys: np.ndarray) -> None:
         """One gradient row per sentence -> (words, V) first-order change of the true logit per swap."""
         gains = swap_gains(model, vocab, [s["words"] for s in states], ys, [s["changed"] for s in states])
+        cost = estimate_rows(model)
         for s, (rows, delta) in zip(states, gains):
-            s["queries"] += 1
+            s["queries"] += cost
             word_ids = [vocab.index[split_core(s["words"][j])[1].lower()] for j in rows]
             similar = vocab.unit[word_ids] @ vocab.unit.T >= self.min_similarity
             similar[np.arange(len(word_ids)), word_ids] = False

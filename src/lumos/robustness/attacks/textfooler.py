@@ -11,7 +11,7 @@ from ...models import Model
 from ...params import AnyOf, Choice, Float, Instance, Int, Optional, Registered, param
 from ...registry import register
 from .base import split_core
-from .first_order import swap_gains
+from .first_order import estimate_rows, swap_gains
 from .greedy import GreedyWordSwap, _Search
 from .vocabulary import WordVocabulary, vocabulary_of
 
@@ -52,9 +52,10 @@ class TextFooler(GreedyWordSwap):
         if not active or "gradient" not in (self.importance, self.candidate_order):
             return
         vocab = self.vocabulary if self.vocabulary is not None else vocabulary_of(model)
+        cost = estimate_rows(model)
         gains = swap_gains(model, vocab, [s.words for s in active], np.array([s.label for s in active]))
         for s, (rows, delta) in zip(active, gains):
-            s.queries += 1
+            s.queries += cost
             mine, best = options[s.index], {}
             for r, j in enumerate(rows):
                 if j not in mine:
