@@ -28,7 +28,7 @@ _CHUNK_BYTES = 64 * 2**20
 _CHUNK_ROWS = 4096
 # above these the caller is told up front how much work lies ahead (a warning, not an error)
 HUGE_ROWS = 2_000_000
-HUGE_BYTES = 32 * 2**30
+HUGE_BYTES = 8 * 2**30
 
 
 class MaskRows:
@@ -110,7 +110,7 @@ def masked_probs(model, items: Sequence[Perturbable], masks: Sequence[Masks]) ->
     total_rows = sum(len(m) * int(getattr(it, "replicates", 1)) for it, m in zip(items, masks))
     total_bytes = sum(len(m) * int(getattr(it, "replicates", 1)) * float(it.row_bytes() if hasattr(it, "row_bytes")
                                                                           else 1024) for it, m in zip(items, masks))
-    warn_if_huge("this perturbation", total_rows, total_bytes)
+    warn_if_huge("this call", total_rows, total_bytes)
     out: list[np.ndarray] = [np.empty((len(m), 0)) for m in masks]
     pending: list = []  # rendered rows waiting for the model
     owners: list[tuple[int, int, int, int]] = []  # (example, lo, hi, replicates)

@@ -146,4 +146,5 @@ class TextPerturbation:
         return self.doc.render(keep, self.mode, self.replacement_id, self.replacement_text)
 
     def row_bytes(self) -> int:
-        return 8 * (len(self.doc.ids) if self.doc.ids is not None else len(self.doc.text))
+        """int64 token ids, or about one byte per character of a string row."""
+        return 8 * len(self.doc.ids) if self.doc.ids is not None else len(self.doc.text) + 50
