@@ -123,7 +123,8 @@ def test_a_missing_category_is_refused_by_explain_and_counterfactuals_alike():
         lumos.counterfactuals(model, row, data=data)
     background = data.head(5).copy()
     background.loc[2, "job"] = None
-    with pytest.raises(InputError, match=r"^occlusion: background must be None or rows.*DataFrame of shape \(5, 2\): has missing values"):
+    with pytest.raises(InputError, match=r"^occlusion: background must be None or rows.*"
+                                         r"DataFrame of shape \(5, 2\): has missing values"):
         lumos.explain(model, data.head(1), method="occlusion", background=background)
 
 

@@ -53,7 +53,8 @@ class IntegratedGradients(GradientExplainer):
 
     def check_params(self) -> None:
         if self.rule == "riemann_trapezoid" and self.steps < 2:
-            raise InputError(f"integrated_gradients: steps must be >= 2 for rule='riemann_trapezoid'; got {self.steps}.")
+            raise InputError(f"integrated_gradients: steps must be >= 2 for rule='riemann_trapezoid'; got "
+                             f"{self.steps}.")
 
     def attribute(self, model, batch, targets, probs, seed):
         nodes, weights = quadrature(self.rule, self.steps)

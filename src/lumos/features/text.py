@@ -84,8 +84,8 @@ def check_texts(inputs: object) -> list[str]:
         raise InputError("no inputs: got an empty list of texts. Pass at least one string.")
     for i, t in enumerate(inputs):
         if not isinstance(t, str):
-            raise InputError(f"text input {i} is {t!r} ({type(t).__name__}), not a string; text inputs must be a list of "
-                             "strings (drop or fill missing ones first).")
+            raise InputError(f"text input {i} is {t!r} ({type(t).__name__}), not a string; text inputs must be a "
+                             "list of strings (drop or fill missing ones first).")
         if not t.strip():
             raise InputError(f"text input {i} is empty or whitespace only ({t!r}); there is nothing to explain.")
     return list(inputs)

@@ -21,6 +21,7 @@ class AgreementMetric(Metric):
     higher_is_better = True
     bounds = (-1.0, 1.0)
     summary = "Rank agreement with another method's explanation of the same inputs."
+    undefined = "either explanation is constant"
     reference: object = param(None, Optional(Instance("Explanations of the same inputs", "targets", "__len__")))
     k: int = param(5, Int(low=1))
     absolute: bool = param(True, Bool())

@@ -23,6 +23,7 @@ class Auprc(Metric):
     bounds = (0.0, 1.0)
     needs_rationales = True
     summary = "Area under the precision-recall curve of the scores against the human rationale."
+    undefined = "the human rationale is empty (no positive to rank)"
 
     def compute(self, ctx):
         out = np.full(len(ctx.targets), np.nan)

@@ -76,6 +76,8 @@ class Metric:
     # only when they run some
     for_generated: ClassVar[bool] = False
     summary: ClassVar[str] = ""
+    # when a score is NaN by definition ("" = never: every score is a finite number)
+    undefined: ClassVar[str] = ""
 
     def __post_init__(self) -> None:
         validate(self)
@@ -93,6 +95,7 @@ class Metric:
     def info(cls) -> dict[str, Any]:
         return {"family": cls.family, "higher_is_better": cls.higher_is_better, "bounds": cls.bounds,
                 "modalities": cls.modalities, "needs_rationales": cls.needs_rationales, "summary": cls.summary,
+                "undefined": cls.undefined,
                 "params": {f.name: f.default for f in dataclasses.fields(cls)},
                 "constraints": {k: c.describe() for k, c in constraints(cls).items() if c is not None}}
 

@@ -31,6 +31,7 @@ class EffectiveSize(Metric):
     higher_is_better = False
     bounds = (1.0, np.inf)
     summary = "How many features effectively carry the attribution (exp of its entropy)."
+    undefined = "every attribution is zero"
     relative: bool = param(False, Bool())
 
     def compute(self, ctx):

@@ -67,6 +67,7 @@ class Mprt(Metric):
     higher_is_better = False
     bounds = (-1.0, 1.0)
     summary = "Rank correlation of explanations before and after cascading randomisation of the model."
+    undefined = "the explanation is constant before or after every randomisation"
     max_layers: int | None = param(None, Optional(Int(low=1)))
     absolute: bool = param(True, Bool())
 

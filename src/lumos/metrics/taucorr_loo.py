@@ -24,6 +24,7 @@ class TaucorrLoo(Metric):
     bounds = (-1.0, 1.0)
     modalities = ("text", "tabular")
     summary = "Rank agreement between the explanation and leave-one-out drops."
+    undefined = "one feature, or all scores (or all leave-one-out drops) equal"
     baseline: object = param(None, BASELINE)
     background: object = param(None, BACKGROUND)
 

@@ -111,7 +111,8 @@ class Model:
         from ..params import AnyOf, Choice, Int, check
 
         check(f"wrap({type(self).__name__})", "batch_size", batch_size, AnyOf(Choice("auto"), Int(low=1)))
-        if labels is not None and (isinstance(labels, str) or len(labels) == 0 or len(set(map(str, labels))) != len(labels)):
+        if labels is not None and (isinstance(labels, str) or len(labels) == 0
+                                   or len(set(map(str, labels))) != len(labels)):
             raise InputError(f"labels must be a list of distinct class names, one per class; got {labels!r}.")
         self._labels = [str(l) for l in labels] if labels is not None else None
         self.sizer = BatchSizer(batch_size)
@@ -222,8 +223,9 @@ def check_probabilities(out: Any, n: int, hint: str = "") -> np.ndarray:
         bad = ~np.isfinite(p) | (p < -1e-6) | (p > 1 + 1e-6)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ModelError(f"the model returned one value per row, read as p(class 1), and row {i} has {float(p[i])!r}, "
-                             f"not a probability in [0, 1]. Return (N, n_classes) probabilities{hint}.")
+            raise ModelError(f"the model returned one value per row, read as p(class 1), and row {i} has "
+                             f"{float(p[i])!r}, not a probability in [0, 1]. Return (N, n_classes) "
+                             f"probabilities{hint}.")
         p = np.clip(p, 0.0, 1.0)
         return np.stack([1 - p, p], axis=1)
     if p.ndim != 2 or p.shape[0] != n:

@@ -263,6 +263,6 @@ def _uvicorn_server(app, idle_timeout: float, max_connections: int):
             self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive,
                                                                 self.timeout_keep_alive_handler)
 
-    config = uvicorn.Config(app, http=IdleClosingH11, log_level="error", timeout_keep_alive=idle_timeout,  # type: ignore[arg-type]
-                            limit_concurrency=max_connections, lifespan="off", access_log=False)
+    config = uvicorn.Config(app, http=IdleClosingH11, log_level="error", limit_concurrency=max_connections,
+                            timeout_keep_alive=idle_timeout, lifespan="off", access_log=False)  # type: ignore[arg-type]
     return uvicorn.Server(config)

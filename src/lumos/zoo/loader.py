@@ -77,7 +77,8 @@ def _build(entry, found, data, config) -> Model | str:
     try:
         return entry.build(Artifact(arrays, state, meta["metrics"]), data, config)
     except (KeyError, ValueError, RuntimeError, TypeError, IndexError, AttributeError) as e:
-        return f"its files do not fit the recipe ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})"
+        first = str(e).splitlines()[0][:200] if str(e) else ""
+        return f"its files do not fit the recipe ({type(e).__name__}: {first})"
 
 
 def _train(entry, config, data, slot: cache.Slot, progress: bool):
