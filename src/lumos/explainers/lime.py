@@ -30,7 +30,8 @@ def cosine_kernel(masks: np.ndarray, width: float) -> np.ndarray:
     """sqrt(exp(-d^2 / width^2)) with d the cosine distance between each mask and the all-ones mask."""
     kept = masks.sum(1)
     d = 1.0 - np.sqrt(kept / masks.shape[1])
-    return np.sqrt(np.exp(-(d**2) / width**2))
+    with np.errstate(over="ignore", divide="ignore"):  # a tiny width: weight 0 beyond distance 0, not 0 / 0
+        return np.sqrt(np.exp(-((d / width) ** 2)))
 
 
 @register("lime")

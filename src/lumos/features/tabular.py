@@ -63,10 +63,16 @@ def tabular_background(x: np.ndarray, background: object, baseline: object,
         if x.dtype == object:
             raise InputError("tables with non-numeric columns need background=... rows to replace removed values.")
         return np.zeros((1, x.shape[1]), dtype=x.dtype)
-    b = np.asarray(baseline, dtype=x.dtype).reshape(-1, x.shape[1]) if not isinstance(baseline, str) else None
-    if b is None:
-        raise InputError(f"unknown tabular baseline {baseline!r}; use 'zeros', a row of values, or background=rows.")
-    return b
+    if isinstance(baseline, str):
+        raise InputError(f"baseline {baseline!r} does not apply to tables; use 'zeros', a number, a row of values, "
+                         "or background=rows.")
+    b = np.asarray(baseline, dtype=np.float64 if x.dtype != object else object)
+    if b.ndim == 0:
+        return np.full((1, x.shape[1]), b, dtype=b.dtype)
+    if b.ndim > 2 or b.shape[-1] != x.shape[1]:
+        raise InputError(f"baseline of shape {b.shape} does not fit rows of {x.shape[1]} columns; pass a number, "
+                         f"one row of {x.shape[1]} values, or rows (R, {x.shape[1]}).")
+    return b.reshape(-1, x.shape[1])
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ class EffectiveSize(Metric):
 
     family = "complexity"
     higher_is_better = False
-    bounds = (1.0, np.inf)
+    bounds = (0.0, np.inf)  # >= 1 features; relative=True: in (0, 1]
     summary = "How many features effectively carry the attribution (exp of its entropy)."
     undefined = "every attribution is zero"
     relative: bool = param(False, Bool())

@@ -200,7 +200,13 @@ class EmbeddingGradientSpace(GradientSpace):
             return other.detach()
         b = torch.as_tensor(np.asarray(spec) if not isinstance(spec, torch.Tensor) else spec,
                             dtype=self.x.dtype, device=self.x.device)
-        return torch.where(keep, self.x, b.expand_as(self.x))
+        try:
+            b = b.expand_as(self.x)
+        except RuntimeError:
+            raise InputError(f"baseline of shape {tuple(b.shape)} does not fit the token embeddings "
+                             f"{tuple(self.x.shape)}; pass 'pad', 'mask', 'zeros', a number or one embedding "
+                             f"({self.x.shape[-1]} values).") from None
+        return torch.where(keep, self.x, b)
 
     def attributions(self, elementwise: torch.Tensor, reduce: str = "sum") -> list[np.ndarray]:
         e = elementwise.detach().float()

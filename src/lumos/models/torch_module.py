@@ -126,7 +126,11 @@ class TensorGradientSpace(GradientSpace):
             if spec != "zeros":
                 raise InputError(f"unknown tabular baseline {spec!r}; use 'zeros', a row of values or an array (B, F).")
             return torch.zeros_like(self.x)
-        b = np.broadcast_to(np.asarray(spec, dtype=np.float32), x.shape)
+        try:
+            b = np.broadcast_to(np.asarray(spec, dtype=np.float32), x.shape)
+        except ValueError:
+            raise InputError(f"baseline of shape {np.shape(spec)} does not broadcast to the rows' shape {x.shape}; "
+                             f"pass a number, one row of {x.shape[1]} values, or an array {x.shape}.") from None
         return self.model._tensor(b.copy())
 
     def attributions(self, elementwise: torch.Tensor, reduce: str = "sum") -> list[np.ndarray]:

@@ -133,9 +133,15 @@ class GreedyWordSwap(Attack):
             return
         from ...api import explain
 
+        left = self.budget - max(s.queries for s in active) - 1  # keep a row for at least one candidate
         before = model.counts.rows
-        expl = explain(model, [s.text for s in active], method=self.importance, target=[s.label for s in active])
+        expl = explain(model, [s.text for s in active], method=self.importance, target=[s.label for s in active],
+                       **_budgeted(self.importance, left))
         share = -(-(model.counts.rows - before) // len(active))
+        if share > left:
+            raise InputError(f"{self.name}: importance={self.importance!r} spends {share} model rows per sentence, "
+                             f"more than the budget of {self.budget} leaves for it ({left}); raise budget, or use "
+                             "importance='leave_one_out'.")
         for s, e in zip(active, expl):
             a = np.full(len(s.words), -np.inf)
             a[:len(e.attributions)] = e.attributions
@@ -190,3 +196,19 @@ class GreedyWordSwap(Attack):
         changed = [j for j, (a, b) in enumerate(zip(original, s.words)) if a != b]
         return AdversarialExample(s.text, " ".join(s.words) if changed else s.text, s.label, p_orig.tolist(),
                                   s.probs.tolist(), s.status, s.queries, changed)
+
+
+def _budgeted(method: str, rows: int) -> dict:
+    """The explainer's sampling budget (``n_samples`` or ``steps``) cut to fit ``rows`` model rows per sentence
+    (never below its minimum: a budget too small for the method is then refused after one try)."""
+    from ... import registry
+    from ...params import Int, constraints
+
+    rules = constraints(registry.get(method))
+    out = {}
+    for field, overhead in (("n_samples", 1), ("steps", 3)):
+        rule = rules.get(field)
+        if isinstance(rule, Int):
+            default = registry.get(method).info()["params"][field]
+            out[field] = max(rule.low or 1, min(default, rows - overhead))
+    return out
