@@ -47,7 +47,7 @@ def run_explainer(model: Model, explainer: Explainer, inputs: Any, target: Any =
                     results[i] = res
     finally:
         model.sizer.batch_size = saved_batch_size
-    resolved = {f.name: _recordable(getattr(explainer, f.name)) for f in dataclasses.fields(explainer)}
+    resolved = {f.name: recordable(getattr(explainer, f.name)) for f in dataclasses.fields(explainer)}
     resolved["seed"] = int(seed)
     if batch.modality == "text":
         resolved["granularity"] = granularity
@@ -95,7 +95,7 @@ def resolve_targets(target: Any, probs: np.ndarray, labels: Sequence[str] | None
     return out
 
 
-def _recordable(value: Any) -> Any:
+def recordable(value: Any) -> Any:
     """Parameters as plain values for the record: arrays, frames and tensors become a short description."""
     shape = getattr(value, "shape", None)
     if shape is not None and not np.isscalar(value):

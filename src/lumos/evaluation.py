@@ -7,7 +7,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from . import registry
-from .api import _recordable, explain, run_explainer
+from .api import recordable, explain, run_explainer
 from .errors import InputError, UnsupportedError
 from .explanation import Explanations
 from .metrics.base import EvalContext, Metric
@@ -51,25 +51,38 @@ def evaluate(model: Any, inputs: Any, explanations: Explanations,
     e.g. when evaluating several methods' explanations of one batch.
     """
     model = wrap(model)
-    batch = model.prepare(inputs, explanations.granularity)  # type: ignore[arg-type]
-    _check_alignment(batch, explanations)
-    ctx = EvalContext(model, batch, explanations, _rationale_masks(rationales, explanations), int(seed),
-                      cache if cache is not None else {}, run=run_explainer, explain_by_name=explain)
+    ctx = context(model, inputs, explanations, rationales, seed, cache)
     out = Scores()
     out.params["seed"] = int(seed)
-    with model.session():
-        for name, params in _specs(metrics):
-            metric = _build(name, params)
-            if batch.modality not in metric.modalities:
-                raise UnsupportedError(f"{name} does not apply to {batch.modality} explanations; metrics that do: "
-                                       f"{', '.join(registry.METRICS.select(batch.modality))}.")
-            result = metric.compute(ctx)
-            values, details = result if isinstance(result, tuple) else (result, {})
-            out[name] = np.asarray(values, dtype=np.float64)
-            out.details[name] = details
-            out.info[name] = type(metric).info()
-            out.params[name] = {f: _recordable(getattr(metric, f)) for f in metric.param_names()}
+    for name, params in _specs(metrics):
+        metric = _build(name, params)
+        if ctx.batch.modality not in metric.modalities:
+            raise UnsupportedError(f"{name} does not apply to {ctx.batch.modality} explanations; metrics that do: "
+                                   f"{', '.join(registry.METRICS.select(ctx.batch.modality))}.")
+        values, details = score(metric, ctx)
+        out[name] = values
+        out.details[name] = details
+        out.info[name] = type(metric).info()
+        out.params[name] = {f: recordable(getattr(metric, f)) for f in metric.param_names()}
     return out
+
+
+def context(model: Any, inputs: Any, explanations: Explanations, rationales: Any = None, seed: int = 0,
+            cache: dict | None = None) -> EvalContext:
+    """What a metric reads: the prepared inputs, checked against the explanations, and the rationale masks."""
+    model = wrap(model)
+    batch = model.prepare(inputs, explanations.granularity)  # type: ignore[arg-type]
+    _check_alignment(batch, explanations)
+    return EvalContext(model, batch, explanations, _rationale_masks(rationales, explanations), int(seed),
+                       cache if cache is not None else {}, run=run_explainer, explain_by_name=explain)
+
+
+def score(metric: Metric, ctx: EvalContext) -> tuple[np.ndarray, dict[str, Any]]:
+    """(B,) float64 scores and the details of one built metric, in the model's evaluation session."""
+    with ctx.model.session():
+        result = metric.compute(ctx)
+    values, details = result if isinstance(result, tuple) else (result, {})
+    return np.asarray(values, dtype=np.float64), details
 
 
 def _specs(metrics) -> list[tuple[str, dict]]:
