@@ -19,11 +19,12 @@ from ..registry import ZOO
 from .cache import ENV_VAR, cache_root
 from .datasets import imagenet_input
 from .loader import cached_meta, load_with_meta
+from .own_data import train_on
 from .recipe import Entry
 from .sources import MissingPackageError
 from .tables import TableSchema
 
-__all__ = ["names", "get", "load", "load_with_meta", "info", "imagenet_input", "cache_root", "ENV_VAR",
+__all__ = ["names", "get", "load", "load_with_meta", "train_on", "info", "imagenet_input", "cache_root", "ENV_VAR",
            "MissingPackageError", "TableSchema", "Entry"]
 
 
