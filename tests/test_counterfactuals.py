@@ -202,7 +202,7 @@ def test_bad_inputs_raise_clear_errors(mixed):
         explainer.explain(data.head(2))
     with pytest.raises(InputError, match="unknown counterfactual method"):
         explainer.explain(row, method="dice")
-    with pytest.raises(InputError, match="has no setting"):
+    with pytest.raises(InputError, match="has no parameter 'population'"):
         explainer.explain(row, method="random", population=5)
     with pytest.raises(InputError, match="not one of the model's classes"):
         explainer.explain(row, target="yes")

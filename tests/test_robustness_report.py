@@ -39,7 +39,7 @@ def test_a_text_run_becomes_a_report_section_with_escaped_examples(tmp_path):
     db = tmp_path / "r.sqlite"
     add_section(db, "rb", "robustness", report, model_name="m", modality="text", labels=["negative", "positive"])
     stored = lumos.bench.Store(db).sections("rb")[0]["payload"]
-    assert "<" not in str(stored["examples"]) and "svg" not in str(stored)  # data, no markup, in the store
+    assert "<span" not in str(stored) and "<svg" not in str(stored)  # data, no markup, in the store
     html = render(db, "rb", out=tmp_path / "r.html").read_text()
     section = html[html.index('id="robustness"'):]
     assert "<h3>Behavioural tests (failure rate per test)</h3>" in section and '<svg class="curve"' in section

@@ -86,9 +86,11 @@ def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None
     modality = batch.modality
     run_id = spec.run_id()
     for kind in spec.sections():
-        if modality not in section_of(kind).modalities:
-            raise InputError(f"the bench spec asks for {kind}, which need a {' or '.join(section_of(kind).modalities)}"
-                             f" model; {spec.model} is a {modality} model. Remove the {kind} table from the spec.")
+        needs = section_of(kind).modalities
+        if modality not in needs:
+            named = " or ".join("table" if m == "tabular" else m for m in needs)
+            raise InputError(f"the bench spec asks for {kind}, which need a {named} model; {spec.model} is a "
+                             f"{modality} model. Remove the {kind} table from the spec.")
     generated = nle_methods.method_names(spec.nle, modality)  # checked before the run is created
     store = Store(spec.db)
     try:

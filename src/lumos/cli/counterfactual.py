@@ -40,7 +40,7 @@ def print_counterfactuals(result) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = result.table(marker="*")
+    table = result.to_frame(marker="*")
     head = f"{len(result)} counterfactual(s) to {result.desired} by {result.method} in {result.seconds:.2f}s"
     out = Table(title=head, title_justify="left")
     for column in ["feature", *table.columns]:
