@@ -19,8 +19,10 @@ def needle(texts):
     return np.array([[0.2, 0.8] if " needle " in f" {t} " else [0.5, 0.5] for t in texts])
 
 
-def test_occlusion_on_a_6000_word_text_holds_no_f_by_f_mask():
-    """Peak memory stays near 19 MB whatever F is (measured at 6,000 and 10,000 words)."""
+def test_occlusion_on_a_6000_word_text_holds_no_f_by_f_mask(monkeypatch):
+    """With 4 MB chunks of rendered rows, the peak stays far below the 34 MB an F x F mask alone would take
+    (by default chunks are 64 MB: the peak is then set by the chunk, whatever F is)."""
+    monkeypatch.setattr(masking, "_CHUNK_BYTES", 4 * 2**20)
     words = ["hay"] * 6_000
     words[4_321] = "needle"
     text = " ".join(words)
@@ -33,7 +35,7 @@ def test_occlusion_on_a_6000_word_text_holds_no_f_by_f_mask():
     expected = np.zeros(6_000)
     expected[4_321] = 0.3
     np.testing.assert_allclose(e.attributions, expected, atol=1e-7)
-    assert peak < 30 * 2**20, f"peak {peak / 2**20:.0f} MB; a full F x F mask alone is {6_000**2 / 2**20:.0f} MB"
+    assert peak < 20 * 2**20, f"peak {peak / 2**20:.0f} MB; a full F x F mask alone is {6_000**2 / 2**20:.0f} MB"
 
 
 def test_leave_one_out_masks_are_made_in_chunks_and_equal_the_identity():

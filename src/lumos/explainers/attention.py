@@ -12,9 +12,8 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from ..errors import UnsupportedError
-from ..registry import register
 from ..params import Choice, param
+from ..registry import register
 from .base import Attribution, Explainer
 
 
@@ -25,17 +24,11 @@ class Attention(Explainer):
 
     summary = "How much the classification token attends to each word (rollout across layers by default)."
     modalities: ClassVar[tuple[str, ...]] = ("text",)
+    requires: ClassVar[tuple[str, ...]] = ("attention",)
     mode: str = param("rollout", Choice("rollout", "last_layer"))
     head_fusion: str = param("mean", Choice("mean", "max"))
 
-    @classmethod
-    def applies_to(cls, model, modality):
-        return modality == "text" and hasattr(model, "attentions")
-
     def attribute(self, model, batch, targets, probs, seed):
-        if not hasattr(model, "attentions"):
-            raise UnsupportedError(f"attention needs a transformer text model; got {type(model).__name__}. "
-                                   "Use occlusion, lime or kernel_shap instead.")
         out = []
         for doc, att in zip(batch.docs, model.attentions(batch)):  # att: (L, H, T, T)
             fused = att.mean(1) if self.head_fusion == "mean" else att.max(1).values  # (L, T, T)

@@ -21,7 +21,7 @@ class GradientExplainer(Explainer):
     """``output``: explain the target's "probability" (default, the same quantity perturbation methods use)
     or its "logit"."""
 
-    needs_gradients: ClassVar[bool] = True
+    requires: ClassVar[tuple[str, ...]] = ("gradients",)
     output: str = param("probability", Choice("probability", "logit"))
 
     @staticmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..agreement import per_example
+from ..comparison import per_example
 from ..errors import InputError
 from ..params import Bool, Instance, Int, Optional, param
 from ..registry import register
@@ -22,6 +22,7 @@ class AgreementMetric(Metric):
     bounds = (-1.0, 1.0)
     summary = "Rank agreement with another method's explanation of the same inputs."
     undefined = "either explanation is constant"
+    needs_reference = True
     reference: object = param(None, Optional(Instance("Explanations of the same inputs", "targets", "__len__")))
     k: int = param(5, Int(low=1))
     absolute: bool = param(True, Bool())

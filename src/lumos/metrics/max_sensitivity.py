@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
 from ..params import Float, Int, param
 from ..registry import register
 from .base import Metric
@@ -24,14 +23,11 @@ class MaxSensitivity(Metric):
     bounds = (0.0, np.inf)
     modalities = ("image", "tabular")
     summary = "Largest relative change of the explanation under small uniform input noise."
+    reexplains = True
     n_samples: int = param(10, Int(low=1))
     radius: float = param(0.02, Float(low=0, low_open=True))
 
     def compute(self, ctx):
-        from ..api import run_explainer
-
-        if ctx.explanations.explainer is None:
-            raise InputError("max_sensitivity re-runs the explanation method; pass Explanations made by lumos.explain.")
         x, n = ctx.batch.x, self.n_samples
         rng = np.random.default_rng(ctx.seed)
         noise = rng.uniform(-1, 1, size=(n,) + x.shape[1:])  # the same draws for every example
@@ -41,8 +37,7 @@ class MaxSensitivity(Metric):
             xs = x[lo:lo + per].astype(np.float64)
             spread = np.ptp(xs.reshape(len(xs), -1), axis=1).reshape((-1,) + (1,) * (x.ndim - 1))
             perturbed = (xs[:, None] + self.radius * spread[:, None] * noise[None]).reshape((-1,) + x.shape[1:])
-            again = run_explainer(ctx.model, ctx.explanations.explainer, perturbed.astype(x.dtype),
-                                  np.repeat(ctx.targets[lo:lo + per], n), ctx.explanations.seed)
+            again = ctx.reexplain(inputs=perturbed.astype(x.dtype), targets=np.repeat(ctx.targets[lo:lo + per], n))
             base = np.stack([e.attributions.ravel() for e in ctx.explanations[lo:lo + per]]).astype(np.float64)
             moved = np.stack([e.attributions.ravel() for e in again]).astype(np.float64).reshape(len(xs), n, -1)
             change.append(np.linalg.norm(moved - base[:, None], axis=2).max(axis=1)

@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Sequence
 
 import numpy as np
+import pandas as pd
 import torch
 
-from ..agreement import pair_scores
 from ..api import resolve_targets
+from ..comparison import pair_scores
 from ..errors import InputError, UnsupportedError
 from ..models import Model, wrap
 from ..params import SEED, Choice, Float, Int, Numbers, Optional, Ordered, Registered, check_all
+from ..results import Result
 
 Norm = Literal["linf", "l2"]
 
@@ -35,7 +37,7 @@ class EpsilonResult:
 
 
 @dataclass
-class ImageAttackResult:
+class ImageAttackResult(Result):
     method: str
     norm: Norm
     clean_accuracy: float
@@ -43,7 +45,17 @@ class ImageAttackResult:
     forward_rows: int
     params: dict
 
-    def table(self) -> list[dict]:
+    def to_frame(self) -> pd.DataFrame:
+        """One row per epsilon: accuracy, success rate, mean distance, explanation rank correlation."""
+        return pd.DataFrame(self.rows())
+
+    def summary(self) -> dict:
+        """Clean accuracy and the accuracy at the largest epsilon."""
+        last = self.per_epsilon[-1]
+        return {"method": self.method, "norm": self.norm, "clean_accuracy": self.clean_accuracy,
+                "epsilon": last.epsilon, "accuracy": last.accuracy, "forward_rows": self.forward_rows}
+
+    def rows(self) -> list[dict]:
         return [{"epsilon": r.epsilon, "accuracy": r.accuracy, "success_rate": r.success_rate,
                  "mean_distance": r.mean_distance,
                  "explanation_rank_correlation": float(np.mean(r.rank_correlation)) if r.rank_correlation
@@ -78,7 +90,7 @@ def perturb(model: Model, x: torch.Tensor, y: torch.Tensor, eps: float, method: 
     def grad(z: torch.Tensor) -> torch.Tensor:
         z = z.detach().requires_grad_(True)
         with torch.enable_grad():
-            loss = torch.nn.functional.cross_entropy(model.forward_logits(z), y, reduction="sum")
+            loss = torch.nn.functional.cross_entropy(model.logits(z), y, reduction="sum")
             (g,) = torch.autograd.grad(loss, z)
         model.counts.rows += len(z)
         model.counts.forwards += 1
@@ -117,7 +129,7 @@ def image_attack(model: Any, images: Any, labels: Sequence[int], method: str = "
         ("seed", seed, SEED), ("explain_method", explain_method, Optional(Registered("explainer"))),
         ("n_explained", n_explained, Int(low=0)), ("keep", keep, Int(low=0)), ("batch_size", batch_size, Int(low=1))])
     model = wrap(model)
-    if not hasattr(model, "forward_logits"):
+    if not model.can("logits"):
         raise UnsupportedError(f"image attacks need a differentiable torch model; got {type(model).__name__}. "
                                "Wrap an nn.Module that returns logits.")
     batch = model.prepare(images)
@@ -125,7 +137,7 @@ def image_attack(model: Any, images: Any, labels: Sequence[int], method: str = "
     if batch.x.min() < lo or batch.x.max() > hi:
         raise InputError(f"image_attack: the images' values span [{batch.x.min():g}, {batch.x.max():g}], outside "
                          f"bounds=({lo:g}, {hi:g}); pass the bounds of the model's input range.")
-    x_all = model._tensor(batch.x)  # type: ignore[attr-defined]
+    x_all = model.to_tensor(batch.x)
     if isinstance(labels, str) or not hasattr(labels, "__len__"):
         raise InputError(f"image_attack: labels must be a list with one class (index or name) per image; got "
                          f"{labels!r}.")

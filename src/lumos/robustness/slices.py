@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -18,6 +18,7 @@ from ..errors import InputError
 from ..api import resolve_targets
 from ..models import Model, wrap
 from ..params import SEED, Float, Int, Optional, Str, check, check_all
+from ..results import Result
 
 Mask = Callable[[Any], np.ndarray]
 
@@ -187,13 +188,24 @@ def worst_feature_pairs(frame: pd.DataFrame, hit: np.ndarray, min_size: int, top
 
 
 @dataclass
-class SliceReport:
+class SliceReport(Result):
     overall_accuracy: float
     overall_ece: float
     slices: list[SliceStats]
+    params: dict = field(default_factory=dict)
 
-    def table(self) -> list[dict]:
-        return [s.as_dict() for s in self.slices]
+    def to_frame(self) -> pd.DataFrame:
+        """One row per slice: its name, source, size, accuracy, ECE and difference, with intervals."""
+        return pd.DataFrame([s.as_dict() for s in self.slices],
+                            columns=["slice", "source", "size", "accuracy", "accuracy_ci", "ece", "ece_ci",
+                                     "difference", "difference_ci"])
+
+    def summary(self) -> dict:
+        """Overall accuracy and ECE, and the worst slice."""
+        out = {"overall_accuracy": self.overall_accuracy, "overall_ece": self.overall_ece, "slices": len(self.slices)}
+        if self.slices:
+            out["worst"] = self.worst(1)[0].as_dict()
+        return out
 
     def worst(self, n: int = 5) -> list[SliceStats]:
         return sorted(self.slices, key=lambda s: s.difference)[:n]
@@ -249,7 +261,9 @@ def slices(model: Any, data: Any, labels: Sequence[int], rules: Sequence[Rule] |
             found = [(f"error cluster {c + 1}", m) for c, m in enumerate(error_clusters(emb, ~hit, n_clusters, seed))
                      if m.sum() >= min_size]
         out += [slice_stats(name, "discovered", probs, y, m, overall, seed) for name, m in found]
-    return SliceReport(overall, ece(probs, y), out)
+    return SliceReport(overall, ece(probs, y), out, {"rules": [r.name for r in rules], "discover": discover,
+                                                    "n_clusters": n_clusters, "min_size": min_size, "top": top,
+                                                    "seed": seed})
 
 
 def text_embeddings(model: Model, texts: list[str], batch_size: int = 64) -> Any:
@@ -258,18 +272,18 @@ def text_embeddings(model: Model, texts: list[str], batch_size: int = 64) -> Any
     vectors of the texts themselves, fitted on them (a sparse matrix; no model call)."""
     import torch
 
-    network = getattr(model, "network", None)
-    if network is None or not hasattr(model, "_pad"):
+    if not model.can("network", "token_embeddings"):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         try:
             return TfidfVectorizer(sublinear_tf=True).fit_transform(texts)
         except ValueError:  # no word of two letters or more in any text
             return TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3)).fit_transform(texts)
+    network = model.network
     out = []
     with model.session(), torch.inference_mode():
         for lo in range(0, len(texts), batch_size):
-            ids, mask = model._pad(texts[lo:lo + batch_size])  # type: ignore[attr-defined]
+            ids, mask = model.tokenize(texts[lo:lo + batch_size])
             hidden = network(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states[-1]
             m = mask[..., None].to(hidden.dtype)
             out.append(((hidden * m).sum(1) / m.sum(1)).float().cpu().numpy())

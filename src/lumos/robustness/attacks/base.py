@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 
 from ...errors import InputError, UnsupportedError
+from ...features.text import check_texts
 from ...models import Model, wrap
 from ...params import SEED, Int, check, constraints, param, validate
 from .result import AttackResult
@@ -42,36 +43,39 @@ class Attack:
     budget: int = param(500, Int(low=1))
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
-    needs_gradients: ClassVar[bool] = False
+    modalities: ClassVar[tuple[str, ...]] = ("text",)
+    requires: ClassVar[tuple[str, ...]] = ()  # model capabilities the attack needs (lumos.models.CAPABILITIES)
 
     def __post_init__(self) -> None:
         validate(self)
 
     @classmethod
     def info(cls) -> dict[str, Any]:
-        return {"summary": cls.summary, "needs_gradients": cls.needs_gradients,
-                "params": {f.name: f.default for f in dataclasses.fields(cls)},
+        return {"summary": cls.summary, "modalities": cls.modalities,
+                "params": {f.name: f.default for f in dataclasses.fields(cls)}, "requires": cls.requires,
                 "constraints": {k: c.describe() for k, c in constraints(cls).items() if c is not None}}
+
+    @classmethod
+    def applies_to(cls, model: Model, modality: str) -> bool:
+        return modality in cls.modalities and model.can(*cls.requires)
 
     def run(self, model: Any, texts: Sequence[str], labels: Sequence[int] | None = None,
             seed: int = 0) -> AttackResult:
         """Attack every sentence; ``labels`` (true classes) default to the model's predictions. Sentences the
         model already gets wrong are skipped (1 query each)."""
         model = wrap(model)
-        texts = list(texts)
-        if not texts or not all(isinstance(t, str) and t.strip() for t in texts):
-            raise InputError(f"{self.name}: texts must be a non-empty list of non-empty strings; got "
-                             f"{len(texts)} items of types {sorted({type(t).__name__ for t in texts})}.")
+        texts = check_texts(texts)
         check(self.name, "seed", seed, SEED)
         if labels is not None and (isinstance(labels, str) or not hasattr(labels, "__len__")):
             raise InputError(f"{self.name}: labels must be a list with one class (index or name) per text; got "
                              f"{labels!r}.")
         if labels is not None and len(labels) != len(texts):
             raise InputError(f"{self.name}: got {len(labels)} labels for {len(texts)} texts; pass one per text.")
-        if not self.supports(model):
-            raise UnsupportedError(f"{self.name} needs gradients, and {type(model).__name__} gives none (nor is it "
-                                   "a linear bag-of-words pipeline); use textfooler or deepwordbug, which need only "
-                                   "predictions.")
+        if not self.applies_to(model, "text"):
+            has = ", ".join(sorted(model.capabilities)) or "only predictions"
+            raise UnsupportedError(f"{self.name} needs a model with {', '.join(self.requires)}, and "
+                                   f"{type(model).__name__} has {has}; use textfooler or deepwordbug, which need "
+                                   "only predictions.")
         recipe = self.resolved(model)
         before = model.counts.rows
         with model.session():
@@ -79,11 +83,6 @@ class Attack:
         params = {f.name: getattr(recipe, f.name) for f in dataclasses.fields(recipe) if f.name != "vocabulary"}
         params["seed"] = int(seed)
         return AttackResult(self.name, int(self.budget), examples, model.counts.rows - before, params)
-
-    @classmethod
-    def supports(cls, model: Model) -> bool:
-        """Whether this recipe can attack ``model``."""
-        return model.supports_gradients or not cls.needs_gradients
 
     def resolved(self, model: Model) -> "Attack":
         """The recipe with any "auto" setting decided for ``model`` (default: itself)."""

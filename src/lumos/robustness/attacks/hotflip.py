@@ -28,12 +28,13 @@ class HotFlip(Attack):
     max_flips: int = param(5, Int(low=1))
     min_similarity: float = param(0.3, Float(low=-1, high=1))
     summary = "gradient-guided word flips (Ebrahimi et al., 2018), whole-word vocabulary of the victim"
-    needs_gradients = True
+    requires = ("gradients", "token_embeddings")
 
     @classmethod
-    def supports(cls, model: Model) -> bool:
-        """Gradient models, and linear bag-of-words pipelines (whose weights give the same estimate)."""
-        return model.supports_gradients or linear_text_parts(model) is not None
+    def applies_to(cls, model: Model, modality: str) -> bool:
+        """Transformers (gradients and token embeddings), and linear bag-of-words pipelines, whose weights give
+        the same first-order estimate."""
+        return modality == "text" and (model.can(*cls.requires) or linear_text_parts(model) is not None)
 
     def _attack(self, model: Model, texts: list[str], labels: list[int] | None, seed: int) -> list:
         vocab = vocabulary_of(model)
