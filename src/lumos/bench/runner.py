@@ -92,7 +92,7 @@ def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None
             raise InputError(f"the bench spec asks for {kind}, which need a {named} model; {spec.model} is a "
                              f"{modality} model. Remove the {kind} table from the spec.")
     generated = nle_methods.method_names(spec.nle, modality)  # checked before the run is created
-    store = Store(spec.db)
+    store = Store(spec.db, create=True)
     try:
         store.ensure_run(run_id, spec.to_dict(), modality, model.labels, __version__)
         store.add_examples(run_id, [(i, encode_input(_row(data.inputs, i)),

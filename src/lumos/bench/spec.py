@@ -12,8 +12,38 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..params import CONSTRAINT, SEED, Constraint, Int, Str, param, validate
 
 DEFAULT_DB = "lumos-runs/lumos.sqlite"
+
+
+class Names(Constraint):
+    """A non-empty list of non-empty names (a comma-separated string is split first)."""
+
+    def problem(self, value):
+        if not isinstance(value, (list, tuple)) or not value:
+            return "" if not isinstance(value, (list, tuple)) else "empty"
+        return None if all(isinstance(v, str) and v.strip() for v in value) else "an entry is not a name"
+
+    def describe(self):
+        return 'a non-empty list of names (or "all")'
+
+
+class Tables(Constraint):
+    """A TOML table of tables: name -> {parameter: value}."""
+
+    def __init__(self, nested: bool = True):
+        self.nested = nested
+
+    def problem(self, value):
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            return ""
+        if self.nested and not all(isinstance(v, dict) for v in value.values()):
+            return "an entry is not a table"
+        return None
+
+    def describe(self):
+        return "a table of name -> {parameter = value}" if self.nested else "a table of settings"
 OPTIONAL = ("counterfactuals", "nle")  # spec parts added after the first release: left out of run ids when empty
 
 
@@ -29,26 +59,27 @@ class BenchSpec:
     attribution methods; its keys are ``styles`` (["free"]), ``endpoint`` (an OpenAI-compatible URL; default:
     the local SmolLM2), ``endpoint_model`` and any keyword of ``lumos.nle.explain`` (k, max_new_tokens, ...)."""
 
-    model: str
-    split: str = "test"
-    n: int = 50
-    methods: tuple[str, ...] = ("all",)
-    metrics: tuple[str, ...] = ("all",)
-    seed: int = 0
-    unit_size: int = 10
-    params: dict[str, dict[str, Any]] = field(default_factory=dict)
-    metric_params: dict[str, dict[str, Any]] = field(default_factory=dict)
-    counterfactuals: dict[str, Any] = field(default_factory=dict)
-    nle: dict[str, Any] = field(default_factory=dict)
-    db: str = DEFAULT_DB
+    model: str = field(metadata={CONSTRAINT: Str()})
+    split: str = param("test", Str())
+    n: int = param(50, Int(low=1))
+    methods: tuple[str, ...] = param(("all",), Names())
+    metrics: tuple[str, ...] = param(("all",), Names())
+    seed: int = param(0, SEED)
+    unit_size: int = param(10, Int(low=1))
+    params: dict[str, dict[str, Any]] = field(default_factory=dict, metadata={CONSTRAINT: Tables()})
+    metric_params: dict[str, dict[str, Any]] = field(default_factory=dict, metadata={CONSTRAINT: Tables()})
+    counterfactuals: dict[str, Any] = field(default_factory=dict, metadata={CONSTRAINT: Tables(False)})
+    nle: dict[str, Any] = field(default_factory=dict, metadata={CONSTRAINT: Tables(False)})
+    db: str = param(DEFAULT_DB, Str())
 
     def __post_init__(self) -> None:
-        if self.n < 1 or self.unit_size < 1:
-            raise InputError(f"n and unit_size must be >= 1; got n={self.n}, unit_size={self.unit_size}.")
         for name in ("methods", "metrics"):
             value = getattr(self, name)
             if isinstance(value, str):
                 object.__setattr__(self, name, tuple(v.strip() for v in value.split(",") if v.strip()))
+            elif isinstance(value, list):
+                object.__setattr__(self, name, tuple(value))
+        validate(self, owner="bench spec")
 
     def run_id(self) -> str:
         """A stable id from everything that changes results (not the database path)."""
@@ -68,17 +99,24 @@ class BenchSpec:
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> "BenchSpec":
-        """Fields at the top level; [params.METHOD] and [metric_params.METRIC] tables; flags override."""
+        """Fields at the top level; [params.METHOD] and [metric_params.METRIC] tables; flags override. Every
+        field is checked (types, ranges, tables) before anything runs; errors name the file and the field."""
         try:
-            data = tomllib.loads(Path(path).read_text())
-        except (OSError, tomllib.TOMLDecodeError) as e:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
             raise InputError(f"cannot read the bench spec {path}: {e}") from None
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        if not data:
+            raise InputError(f"the bench spec {path} is empty; it needs at least model = \"NAME\" (a zoo name or "
+                             "package.module:function).")
+        known = [f.name for f in dataclasses.fields(cls)]
+        unknown = set(data) - set(known)
         if unknown:
             raise InputError(f"unknown field(s) {sorted(unknown)} in {path}; known: {sorted(known)}.")
-        data.update({k: v for k, v in overrides.items() if v is not None})
-        for key in ("methods", "metrics"):
-            if isinstance(data.get(key), list):
-                data[key] = tuple(data[key])
-        return cls(**data)
+        if "model" not in data:
+            raise InputError(f"the bench spec {path} has no model; add model = \"NAME\" (a zoo name or "
+                             "package.module:function).")
+        try:
+            return cls(**data)
+        except InputError as e:
+            raise InputError(f"{path}: {e}") from None

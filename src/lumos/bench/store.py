@@ -3,6 +3,10 @@
 Each unit of work (a batch of examples x one method) is written in ONE transaction together with its
 attributions, scores, timing and forward-pass counts, so a process killed at any moment (kill -9 included)
 leaves either the whole unit or nothing; WAL journaling with synchronous=FULL keeps the file consistent.
+
+Opening checks the file: a missing file is created only by writers (``create=True``: the bench, sections),
+never by readers (the report); a file that is not SQLite, a SQLite file that is not a lumos store, and a
+damaged one (``PRAGMA quick_check``) are InputErrors that say so and what to do.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import quote
 
 import numpy as np
 
@@ -43,7 +48,28 @@ CREATE TABLE IF NOT EXISTS scores (
 CREATE TABLE IF NOT EXISTS sections (
     run_id TEXT NOT NULL, kind TEXT NOT NULL, title TEXT NOT NULL, payload TEXT NOT NULL, created REAL NOT NULL,
     PRIMARY KEY (run_id, kind));
+CREATE TABLE IF NOT EXISTS fingerprints (run_id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
 """
+TABLES = ("meta", "runs", "examples", "units", "attributions", "scores", "sections")
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_file(path: Path, create: bool) -> bool:
+    """True when ``path`` is missing and may be created; an InputError for a missing file a reader asked for,
+    a folder, or a file that is not SQLite (judged by its header)."""
+    if not path.exists():
+        if not create:
+            raise InputError(f"no results database at {path}; run `lumos bench` first, or pass --db with the file "
+                             "it wrote.")
+        return True
+    if not path.is_file():
+        raise InputError(f"{path} is a folder, not a results database file; pass the .sqlite file with --db.")
+    with open(path, "rb") as f:
+        head = f.read(len(SQLITE_HEADER))
+    if head and head != SQLITE_HEADER:
+        raise InputError(f"{path} is not an SQLite database (it starts with {head[:8]!r}); pass the file `lumos "
+                         "bench` wrote with --db, or another path for a new one.")
+    return False
 
 
 def to_blob(array: np.ndarray) -> bytes:
@@ -69,24 +95,49 @@ def dumps(value: Any) -> str:
 
 
 class Store:
-    """A SQLite results database (created on first use)."""
+    """A SQLite results database. ``create=True`` (writers) makes the file and its folder when missing;
+    readers (the default) never create anything and get an InputError for a missing file."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, create: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        with self.transaction():
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    self.db.execute(statement)
-            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is None:
-                self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) != SCHEMA_VERSION:
-                raise InputError(f"{self.path} has schema version {row[0]}; this lumos reads version "
-                                 f"{SCHEMA_VERSION}. Use another --db path.")
+        fresh = check_file(self.path, create)
+        if fresh:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        # mode=rw for an existing file: a reader leaves no -wal/-shm behind (the last close removes them)
+        self.db = sqlite3.connect(f"file:{quote(str(self.path.resolve()))}?mode={'rwc' if fresh else 'rw'}",
+                                  uri=True, timeout=60, isolation_level=None)
+        try:
+            self._open(fresh or create)
+        except sqlite3.DatabaseError as e:
+            self.db.close()
+            raise InputError(f"{self.path} is not a usable lumos results database ({e}); it may be damaged. "
+                             "Restore it from a copy, or write to another file with --db.") from None
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _open(self, writer: bool) -> None:
+        problems = [r[0] for r in self.db.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            raise sqlite3.DatabaseError(f"integrity check: {'; '.join(problems[:3])}")
+        have = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        missing = [t for t in TABLES if t not in have]
+        if missing and (have or not writer):  # a writer may start an empty file; anything else must be a store
+            raise InputError(f"{self.path} is an SQLite file but not a lumos results database (no "
+                             f"{', '.join(missing)} table); pass the file `lumos bench` wrote with --db.")
+        if writer:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            with self.transaction():
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                if self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() is None:
+                    self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None or row[0] != str(SCHEMA_VERSION):
+            raise InputError(f"{self.path} has schema version {row[0] if row else 'none'}; this lumos reads "
+                             f"version {SCHEMA_VERSION}. Use another --db path.")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -102,15 +153,34 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # ----- writing ------------------------------------------------------------------------------------
-    def ensure_run(self, run_id: str, spec: dict, modality: str, labels: list[str] | None, version: str) -> bool:
-        """Create the run if new; True when it already existed (a resumed run)."""
+    def ensure_run(self, run_id: str, spec: dict, modality: str, labels: list[str] | None, version: str,
+                   fingerprint: dict | None = None) -> bool:
+        """Create the run (with what it is made with, ``fingerprint``) if new; True when it already existed
+        (a resumed run)."""
         with self.transaction() as db:
             if db.execute("SELECT 1 FROM runs WHERE run_id=?", (run_id,)).fetchone():
                 return True
             db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
                        (run_id, dumps(spec), time.time(), modality, dumps(labels), version))
+            if fingerprint is not None:
+                db.execute("INSERT OR REPLACE INTO fingerprints VALUES (?, ?)", (run_id, dumps(fingerprint)))
             return False
+
+    def fingerprint(self, run_id: str) -> dict | None:
+        """What the run was made with (``lumos.bench.fingerprint``), or None for runs made before fingerprints."""
+        row = self.db.execute("SELECT fingerprint FROM fingerprints WHERE run_id=?", (run_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_fingerprint(self, run_id: str, fingerprint: dict) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO fingerprints VALUES (?, ?)", (run_id, dumps(fingerprint)))
 
     def add_examples(self, run_id: str, rows: list[tuple[int, str, str | None, str | None]]) -> None:
         with self.transaction() as db:

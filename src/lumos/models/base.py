@@ -185,6 +185,11 @@ class Model:
         return UnsupportedError(f"{type(self).__name__} has no {capability!r} capability ({CAPABILITIES[capability]}"
                                 f"); it has: {', '.join(sorted(self.capabilities)) or 'only predictions'}.")
 
+    def weights_hash(self) -> str | None:
+        """sha256 of what defines the model's outputs (parameters, a fitted estimator, preprocessing), for
+        telling two models apart; None when the adapter cannot read them (a callable)."""
+        return None
+
     def gradient_groups(self, batch: Batch) -> list[np.ndarray]:
         """Index groups of ``batch`` that gradient methods run one at a time (text: similar lengths, so a
         group pads little); inputs of one shape form one group."""
@@ -303,6 +308,28 @@ def check_probabilities(out: Any, n: int, hint: str = "") -> np.ndarray:
         raise ModelError(f"the model must return probabilities (each row in [0, 1], summing to 1); row {i} is "
                          f"{np.round(p[i][:5], 4).tolist()} (sum {sums[i]:.4g}){hint}.")
     return np.clip(p, 0.0, 1.0)
+
+
+def state_hash(module: Any) -> str:
+    """sha256 over a torch module's parameters and buffers (names, dtypes, shapes and bytes, in order)."""
+    import hashlib
+
+    import torch
+
+    h = hashlib.sha256()
+    for name, t in module.state_dict().items():
+        t = t.detach().cpu().contiguous()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def pickle_hash(*objects: Any) -> str:
+    """sha256 of the pickled objects (a fitted scikit-learn estimator, a preprocessor)."""
+    import hashlib
+    import pickle
+
+    return hashlib.sha256(pickle.dumps(objects, protocol=4)).hexdigest()
 
 
 def _shape_key(rows: Any) -> tuple:

@@ -14,7 +14,7 @@ import torch
 
 from ..errors import InputError, ModelError
 from ..features.text import Granularity, TextDoc, token_doc
-from .base import Batch, Model
+from .base import Batch, Model, pickle_hash, state_hash
 from .gradients import GradientSpace
 from .torch_module import check_finite_logits, eval_mode
 
@@ -60,6 +60,10 @@ class HuggingFaceTextModel(Model):
     def network(self):
         """The torch module whose parameters define the model (what MPRT randomises)."""
         return self.model
+
+    def weights_hash(self) -> str:
+        """The network's parameters, and the tokenizer's vocabulary (the text's preprocessing)."""
+        return state_hash(self.model) + ":" + pickle_hash(sorted(self.tokenizer.get_vocab().items()))[:16]
 
     def with_network(self, model) -> "HuggingFaceTextModel":
         """The same adapter around another model with the same tokenizer (e.g. a randomised copy)."""

@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 
 from ..errors import InputError, ModelError
 from ..features.text import Granularity, TextDoc, word_doc
-from .base import Model
+from .base import Model, pickle_hash
 from .linear import linear_network
 
 
@@ -45,6 +45,9 @@ class SklearnModel(Model):
         if "network" not in self.capabilities:
             raise self._lacks("network")
         return torch.as_tensor(np.asarray(self.prepare(inputs).x, dtype=np.float64))
+
+    def weights_hash(self) -> str:
+        return pickle_hash(self.estimator)
 
     def _text_docs(self, texts: list[str], granularity: Granularity) -> list[TextDoc]:
         return [word_doc(t) for t in texts]

@@ -11,7 +11,7 @@ from torch import nn
 
 from ..errors import InputError, ModelError
 from ..features.image import image_baseline
-from .base import Batch, Model
+from .base import Batch, Model, state_hash
 from .gradients import GradientSpace
 
 
@@ -53,6 +53,9 @@ class TorchModel(Model):
     def network(self) -> nn.Module:
         """The torch module whose parameters define the model (what MPRT randomises)."""
         return self.module
+
+    def weights_hash(self) -> str:
+        return state_hash(self.module)
 
     def with_network(self, module: nn.Module) -> "TorchModel":
         """The same adapter around another module (e.g. a randomised copy)."""

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..models.base import Batch, Model
+from ..models.base import Batch, Model, pickle_hash
 from .preprocess import TablePreprocessor
 from .tables import TableSchema
 
@@ -43,6 +43,10 @@ class TableModel(Model):
         batch = self.prepare(inputs)
         x = self.preprocessor.transform(pd.DataFrame(batch.x, columns=batch.feature_names))
         return torch.as_tensor(np.asarray(x, dtype=np.float64))
+
+    def weights_hash(self) -> str:
+        """The head and the preprocessing (centres, scales, category codes)."""
+        return pickle_hash(self.preprocessor, self.head)
 
     def prepare(self, inputs: object, granularity: str = "word") -> Batch:
         if isinstance(inputs, pd.DataFrame):

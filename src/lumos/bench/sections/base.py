@@ -50,7 +50,7 @@ def add_section(db: str | Path, run_id: str, kind: str, result: Any, *, title: s
     ``context``: what the section's ``payload`` takes beside the result (e.g. ``inputs=`` for "nle")."""
     section = section_of(kind)
     payload = section.payload(result, **context)
-    store = Store(db)
+    store = Store(db, create=True)
     try:
         store.ensure_run(run_id, {"model": model_name, "split": split, "seed": seed}, modality or "",
                          list(labels) if labels is not None else None, __version__)
