@@ -67,3 +67,33 @@ def image_model():
         return np.stack([1 - p, p], axis=1)
 
     return probs, {"test": pd.DataFrame({"image": list(images), "label": [0, 1] * 3})}
+
+
+VARIANT = {"weights": 0, "texts": 0}  # tests change these between two runs of the same spec
+
+
+def changing_model():
+    """A scikit-learn TF-IDF pipeline whose weights (VARIANT["weights"]) and examples (VARIANT["texts"]) a test
+    can change under one loader name, i.e. under one run id."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    labels = [int(t.split()[0] in ("good", "great")) for t in TEXTS]
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression(C=1.0 + 9 * VARIANT["weights"])).fit(TEXTS, labels)
+    texts = TEXTS if not VARIANT["texts"] else [t + " indeed" for t in TEXTS]
+    return model, {"test": pd.DataFrame({"text": texts, "label": labels})}
+
+
+def failing_model():
+    """The word model, except that it returns NaN for an empty text (as a broken model might): predictions on
+    the sentences are fine, occlusion of the one-word sentence "great" is not."""
+    def probs(texts):
+        p = _probs(texts)
+        p[[not t.strip() for t in texts]] = np.nan
+        return p
+
+    return probs, word_model()[1]
+
+
+NOT_A_FUNCTION = {"model": "a dict, not a loader"}

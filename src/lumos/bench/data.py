@@ -4,6 +4,7 @@ loader function."""
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,21 +26,24 @@ class BenchData:
     rationales: list[np.ndarray] | None
     background: Any = None  # tables: training rows that removed columns are replaced with
     train: Any = None  # tables: the training rows (counterfactual searches take their ranges and categories)
+    zoo_meta: dict | None = None  # zoo models: the cache entry's metadata (recipe version, settings, weights hash)
 
 
 def load(model_name: str, split: str, n: int) -> BenchData:
     """The model and the first ``n`` examples of ``split``."""
+    meta = None
     if ":" in model_name:
         model, splits = _user_loader(model_name)
     elif model_name.startswith("groundtruth/"):
         model, splits = _cue_word_model(model_name)
     else:
-        from .. import zoo
+        from ..zoo.loader import load_with_meta
 
-        model, splits = zoo.load(model_name)
+        model, splits, meta = load_with_meta(model_name)
     if split not in splits:
         raise InputError(f"{model_name} has no split {split!r}; it has {', '.join(splits)}.")
     data = from_frame(wrap(model), splits[split].iloc[:n].reset_index(drop=True))
+    data.zoo_meta = meta
     if isinstance(data.inputs, pd.DataFrame):
         pool = splits.get("train", splits[split])
         data.train = pool[data.inputs.columns]
@@ -62,12 +66,21 @@ def from_frame(model: Model, df: pd.DataFrame) -> BenchData:
 
 
 def _user_loader(spec: str) -> tuple[Any, dict[str, pd.DataFrame]]:
+    """Import and call the function a spec names. A spec that names a function runs code, as a script does:
+    load specs only from people you trust. Anything but a function or class is refused before any call."""
     module_name, _, func = spec.partition(":")
+    usage = "Give 'package.module:function' returning (model, {'test': DataFrame, ...})."
+    if not module_name or not func or not all(p.isidentifier() for p in module_name.split(".") + func.split(".")):
+        raise InputError(f"model {spec!r} is not a zoo name or 'package.module:function'. {usage}")
     try:
-        loader = getattr(importlib.import_module(module_name), func)
+        loader: Any = importlib.import_module(module_name)
+        for part in func.split("."):
+            loader = getattr(loader, part)
     except (ImportError, AttributeError) as e:
-        raise InputError(f"cannot load the model loader {spec!r}: {e}. Give 'package.module:function' "
-                         "returning (model, {'test': DataFrame, ...}).") from None
+        raise InputError(f"cannot load the model loader {spec!r}: {e}. {usage}") from None
+    if not (inspect.isfunction(loader) or inspect.isclass(loader) or inspect.ismethod(loader)
+            or inspect.isbuiltin(loader)):
+        raise InputError(f"{spec} is a {type(loader).__name__}, not a function; nothing was called. {usage}")
     result = loader()
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
         raise InputError(f"{spec} must return (model, splits dict of DataFrames); got {type(result).__name__}.")

@@ -18,11 +18,12 @@ import numpy as np
 
 from .. import registry
 from ..api import explain
-from ..errors import InputError, LumosError
+from ..errors import InputError, LumosError, UnsupportedError
 from ..version import __version__
 from ..evaluation import evaluate
 from . import nle_methods
 from .data import BenchData, load
+from .fingerprint import differences, fingerprint
 from .spec import BenchSpec
 from .sections import section_of
 from .store import Store, dumps, to_blob
@@ -78,39 +79,56 @@ def encode_input(x: Any) -> str:
     return dumps(x)
 
 
+class RunIncomplete(LumosError):
+    """Some units of a run failed; the others are stored. ``run_id`` and ``failures`` (one line each) say
+    which; running the spec again retries the units that were not stored."""
+
+    def __init__(self, run_id: str, failures: list[str], total: int):
+        self.run_id, self.failures = run_id, failures
+        shown = "; ".join(failures[:3]) + (f"; and {len(failures) - 3} more" if len(failures) > 3 else "")
+        super().__init__(f"{len(failures)} of {total} units of run {run_id} failed: {shown}")
+
+
 def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None) -> str:
-    """Run (or resume) ``spec``; returns the run id. ``progress(label, done, total)`` is called per unit."""
+    """Run (or resume) ``spec``; returns the run id. ``progress(label, done, total)`` is called per unit.
+
+    The whole spec is checked before the run is created (every method and metric applies to the model, every
+    parameter is valid); resuming a run made with another model or other examples is refused, with what
+    differs. A unit that fails does not stop the others: at the end ``RunIncomplete`` names the failures."""
     data = load(spec.model, spec.split, spec.n)
     model = data.model
     batch = model.prepare(data.inputs)
     modality = batch.modality
     run_id = spec.run_id()
-    for kind in spec.sections():
-        needs = section_of(kind).modalities
-        if modality not in needs:
-            named = " or ".join("table" if m == "tabular" else m for m in needs)
-            raise InputError(f"the bench spec asks for {kind}, which need a {named} model; {spec.model} is a "
-                             f"{modality} model. Remove the {kind} table from the spec.")
-    generated = nle_methods.method_names(spec.nle, modality)  # checked before the run is created
+    generated, methods, metrics = check_plan(spec, data, modality)
+    examples = [(i, encode_input(_row(data.inputs, i)), None if data.labels is None else str(data.labels[i]),
+                 None if data.rationales is None else dumps(data.rationales[i])) for i in range(len(batch))]
+    with model.session():
+        predictions = model.evaluate(batch.rows())
+    made_with = fingerprint(model, examples, predictions, data.zoo_meta)
     store = Store(spec.db, create=True)
     try:
-        store.ensure_run(run_id, spec.to_dict(), modality, model.labels, __version__)
-        store.add_examples(run_id, [(i, encode_input(_row(data.inputs, i)),
-                                     None if data.labels is None else str(data.labels[i]),
-                                     None if data.rationales is None else dumps(data.rationales[i]))
-                                    for i in range(len(batch))])
-        methods = resolve_methods(spec, data, modality) + generated
-        metrics = resolve_metrics(spec, data, modality)
+        if store.ensure_run(run_id, spec.to_dict(), modality, model.labels, __version__, made_with):
+            _check_same_run(store, run_id, made_with, spec)
+        store.add_examples(run_id, examples)
+        methods = methods + generated
         units = [Unit(m, k, lo, min(len(batch), lo + spec.unit_size))
                  for m in methods for k, lo in enumerate(range(0, len(batch), spec.unit_size))]
         done = store.done_units(run_id)
         todo = [u for u in units if (u.method, u.index) not in done]
         shared: dict[int, dict] = {}  # per slice of examples: work every method's metrics reuse (leave-one-out)
+        failures: list[str] = []
         for count, unit in enumerate(todo):
             if progress:
                 progress(unit.method, len(units) - len(todo) + count, len(units))
-            result = run_unit(spec, data, unit, metrics, shared.setdefault(unit.first, {}))
-            store.write_unit(run_id, unit.method, unit.index, unit.first, *result)
+            where = f"{unit.method} on examples {unit.first}..{unit.stop - 1}"
+            try:
+                result = run_unit(spec, data, unit, metrics, shared.setdefault(unit.first, {}))
+            except Exception as e:  # noqa: BLE001 - a failing unit is reported, the others still run
+                failures.append(f"{where}: {type(e).__name__}: {str(e).splitlines()[0].rstrip('.') if str(e) else ''}")
+                continue
+            store.write_unit(run_id, unit.method, unit.index, unit.first, *result[:3])
+            failures += [f"{where}: {problem}" for problem in result[3]]
         for kind, settings in spec.sections().items():
             if progress:
                 progress(kind, len(units), len(units))
@@ -119,13 +137,93 @@ def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None
             store.add_section(run_id, kind, section.title, section.payload(result, settings=settings))
         if progress:
             progress("done", len(units), len(units))
+        if failures:
+            raise RunIncomplete(run_id, failures, len(units))
         return run_id
     finally:
         store.close()
 
 
+def check_plan(spec: BenchSpec, data: BenchData, modality: str) -> tuple[list[str], list[str], list[str]]:
+    """(generated methods, methods, metrics) of the spec, after checking all of it against the model: every
+    name known and applying to the model, every parameter valid (each method and metric is built once with
+    its parameters), params tables naming only methods and metrics of the run. All problems are reported in
+    one InputError, before the run exists."""
+    problems: list[str] = []
+    for kind in spec.sections():
+        needs = section_of(kind).modalities
+        if modality not in needs:
+            named = " or ".join("table" if m == "tabular" else m for m in needs)
+            problems.append(f"the spec asks for {kind}, which need a {named} model; {spec.model} is a {modality} "
+                            f"model (remove the {kind} table)")
+    generated: list[str] = []
+    try:
+        generated = nle_methods.method_names(spec.nle, modality)
+    except LumosError as e:
+        problems.append(str(e).rstrip("."))
+    methods = resolve_methods(spec, data, modality)
+    metrics = resolve_metrics(spec, data, modality)
+    for name in methods:
+        try:
+            cls = registry.get(name, "explainer")
+            if not cls.applies_to(data.model, modality):
+                has = ", ".join(sorted(data.model.capabilities)) or "predictions only"
+                raise UnsupportedError(f"method {name} does not apply to {spec.model} ({modality} model; {has})")
+            _build_checked(cls, {**DEFAULT_PARAMS.get(name, {}), **spec.params.get(name, {})})
+        except LumosError as e:
+            problems.append(str(e).rstrip("."))
+    for name in metrics:
+        try:
+            cls = registry.get(name, "metric")
+            if modality not in cls.modalities or not data.model.can(*cls.requires):
+                raise UnsupportedError(f"metric {name} does not apply to {spec.model} ({modality} model)")
+            if cls.needs_rationales and data.rationales is None:
+                raise UnsupportedError(f"metric {name} needs human rationales, and {spec.model}'s data has none")
+            if cls.needs_reference:
+                raise UnsupportedError(f"metric {name} needs a reference explanation; the report's agreement "
+                                       "table compares the methods of a run")
+            _build_checked(cls, {**DEFAULT_METRIC_PARAMS.get(name, {}), **spec.metric_params.get(name, {})})
+        except LumosError as e:
+            problems.append(str(e).rstrip("."))
+    for table, known in (("params", methods + generated), ("metric_params", metrics)):
+        stray = sorted(set(getattr(spec, table)) - set(known))
+        if stray:
+            problems.append(f"[{table}] names {', '.join(stray)}, which the run does not have (it has "
+                            f"{', '.join(known) or 'none'})")
+    if not methods + generated:
+        problems.append(f"no method applies to {spec.model}")
+    if problems:
+        raise InputError(f"the bench spec cannot run ({len(problems)} problem{'s' * (len(problems) > 1)}): "
+                         + "; ".join(problems) + ". Nothing was run or stored.")
+    return generated, methods, metrics
+
+
+def _build_checked(cls: type, params: dict) -> None:
+    """Build the plug-in once with ``params`` (unknown names and bad values raise an InputError)."""
+    registry.check_params(cls.name, params, cls.param_names())
+    cls(**params)
+
+
+def _check_same_run(store: Store, run_id: str, made_with: dict, spec: BenchSpec) -> None:
+    """Refuse to resume ``run_id`` with another model or other examples; a run made before fingerprints
+    existed gets this one (and a warning: what it was made with cannot be checked)."""
+    then = store.fingerprint(run_id)
+    if then is None:
+        store.set_fingerprint(run_id, made_with)
+        warnings.warn(f"run {run_id} in {spec.db} was made before lumos recorded what a run is made with; "
+                      "resuming it on trust (its units cannot be checked against this model).", stacklevel=3)
+        return
+    differ = differences(then, made_with)
+    if differ:
+        raise InputError(f"run {run_id} in {spec.db} was made with another model or other data: "
+                         + "; ".join(differ) + ". Resuming would mix two models' results under one run id. "
+                         "Write to another file with --db, or delete the run to start it again.")
+
+
 def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str], cache: dict | None = None):
-    """Explain and score one unit; returns (explanations, scores, timing) ready for the store."""
+    """Explain and score one unit; returns (explanations, scores, timing, problems) ready for the store;
+    ``problems``: the metrics that could not score it (their scores are NaN)."""
+
     model = data.model
     inputs = _rows(data.inputs, unit.first, unit.stop)
     model.reset_counts()
@@ -139,6 +237,7 @@ def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str], c
     explain_seconds = time.perf_counter() - t0
     rows, calls = model.counts.rows, model.counts.forwards
     rationales = data.rationales[unit.first:unit.stop] if data.rationales is not None else None
+    problems: list[str] = []
     t1 = time.perf_counter()
     specs = [(m, _with_background(registry.get(m, "metric"), data,
                                   {**DEFAULT_METRIC_PARAMS.get(m, {}), **spec.metric_params.get(m, {})}))
@@ -152,8 +251,7 @@ def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str], c
                 result.update(evaluate(model, inputs, expl, metrics=[(metric, mparams)], rationales=rationales,
                                        seed=spec.seed))
             except LumosError as e:
-                warnings.warn(f"{metric} could not score {unit.method} on examples {unit.first}..{unit.stop - 1}: "
-                              f"{e}", stacklevel=2)
+                problems.append(f"{metric} could not score it: {str(e).rstrip('.')}")
                 result[metric] = np.full(len(expl), np.nan)
     scores = [(unit.first + i, metric, float(v)) for metric in metrics for i, v in enumerate(result[metric])]
     explanations = [{"example_id": unit.first + i, "target": e.target, "probs": e.probs.tolist(),
@@ -162,7 +260,7 @@ def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str], c
                     for i, e in enumerate(expl)]
     timing = {"explain_seconds": explain_seconds, "metric_seconds": time.perf_counter() - t1,
               "forward_rows": rows, "forward_calls": calls}
-    return explanations, scores, timing
+    return explanations, scores, timing, problems
 
 
 def _with_background(cls: type, data: BenchData, params: dict) -> dict:

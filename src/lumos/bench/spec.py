@@ -105,10 +105,11 @@ class BenchSpec:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
             raise InputError(f"cannot read the bench spec {path}: {e}") from None
-        data.update({k: v for k, v in overrides.items() if v is not None})
-        if not data:
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if not data and "model" not in given:
             raise InputError(f"the bench spec {path} is empty; it needs at least model = \"NAME\" (a zoo name or "
                              "package.module:function).")
+        data.update(given)
         known = [f.name for f in dataclasses.fields(cls)]
         unknown = set(data) - set(known)
         if unknown:

@@ -226,19 +226,38 @@ class Store:
 
         if table not in ("examples", "units", "attributions", "scores"):
             raise InputError(f"unknown table {table!r}; use examples, units, attributions or scores.")
-        df = pd.read_sql_query(f"SELECT * FROM {table} WHERE run_id=?", self.db, params=(run_id,))
+        try:
+            df = pd.read_sql_query(f"SELECT * FROM {table} WHERE run_id=?", self.db, params=(run_id,))
+        except (sqlite3.DatabaseError, pd.errors.DatabaseError) as e:
+            raise InputError(f"cannot read {table} of run {run_id!r} from {self.path} ({e}); the file may be "
+                             "damaged.") from None
         for col in ("probs", "features", "extras", "rationale"):
             if col in df:
-                df[col] = df[col].map(lambda v: json.loads(v) if isinstance(v, str) else v)
+                df[col] = df[col].map(lambda v: self._json(v, f"{table}.{col} of run {run_id!r}")
+                                      if isinstance(v, str) else v)
         if "attributions" in df:
-            df["attributions"] = df["attributions"].map(from_blob)
+            df["attributions"] = df["attributions"].map(lambda b: self._array(b, f"attributions of run {run_id!r}"))
         return df
+
+    def _json(self, value: str, where: str) -> Any:
+        try:
+            return json.loads(value)
+        except ValueError as e:
+            raise InputError(f"{self.path}: {where} holds invalid JSON ({e}); the file was edited or damaged.") from None
+
+    def _array(self, blob: Any, where: str) -> np.ndarray:
+        try:
+            return from_blob(blob)
+        except (ValueError, TypeError, OSError) as e:
+            raise InputError(f"{self.path}: {where} holds an unreadable array ({e}); the file was edited or "
+                             "damaged.") from None
 
     def sections(self, run_id: str) -> list[dict]:
         """The run's report sections in the order they were added: dicts with kind, title and payload."""
         rows = self.db.execute("SELECT kind, title, payload FROM sections WHERE run_id=? ORDER BY created",
                                (run_id,)).fetchall()
-        return [{"kind": k, "title": t, "payload": json.loads(p)} for k, t, p in rows]
+        return [{"kind": str(k), "title": str(t), "payload": self._json(p, f"section {k!r} of run {run_id!r}")}
+                for k, t, p in rows]
 
     def latest_run(self) -> str:
         row = self.db.execute("SELECT run_id FROM runs ORDER BY created DESC LIMIT 1").fetchone()

@@ -43,6 +43,7 @@ def run_bench(spec, write_report: bool = True) -> str:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ..bench import Store, run
+    from ..bench.runner import RunIncomplete
     from ..report import render
     from ..report.tables import costs, metric_tables
 
@@ -54,7 +55,11 @@ def run_bench(spec, write_report: bool = True) -> str:
         def progress(label: str, done: int, total: int) -> None:
             bar.update(task, description=f"{spec.model} · {label}", completed=done, total=total)
 
-        run_id = run(spec, progress=progress)
+        failed = None
+        try:
+            run_id = run(spec, progress=progress)
+        except RunIncomplete as e:  # the finished units are stored: show them, then exit non-zero
+            run_id, failed = e.run_id, e
     store = Store(spec.db)
     try:
         tables = metric_tables(store.frame("scores", run_id).dropna(subset=["value"]))
@@ -65,6 +70,8 @@ def run_bench(spec, write_report: bool = True) -> str:
     if write_report:
         console.print(f"report: {render(spec.db, run_id)}")
     console.print(f"run: {run_id} in {spec.db}")
+    if failed is not None:
+        raise failed
     return run_id
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
+import re
+import sqlite3
 from html import escape
 from pathlib import Path
 
@@ -39,17 +40,32 @@ def render(db: str | Path, run_id: str | list[str] | None = None, out: str | Pat
     try:
         ids = [run_id] if isinstance(run_id, str) else list(run_id or [store.latest_run()])
         runs = [_run_view(store, rid, max_examples) for rid in ids]
+    except sqlite3.DatabaseError as e:
+        raise InputError(f"cannot read {db} ({e}); the file may be damaged.") from None
     finally:
         store.close()
     env = Environment(loader=PackageLoader("lumos", "report"), autoescape=select_autoescape(["html"]))
     for run in runs:
         for section in run["sections"]:
             section["template"] = _section_template(env, section["kind"])
-            section["payload"] = section_of(section["kind"]).view(section["payload"])
+            try:
+                section["payload"] = section_of(section["kind"]).view(section["payload"])
+            except Exception as e:  # noqa: BLE001 - stored data a section cannot draw (crafted, older): say so
+                section["template"] = "sections/tables.html"
+                section["payload"] = {"text": [f"This {section['kind']} section could not be drawn from its "
+                                               f"stored data ({type(e).__name__}: {e})."], "tables": []}
     html = env.get_template("template.html").render(runs=runs, heat=heat, legend=Markup(legend()))
-    path = Path(out) if out is not None else Path(db).parent / f"report-{'+'.join(ids) if len(ids) < 3 else ids[0] + '+more'}.html"
+    path = Path(out) if out is not None else Path(db).parent / report_name(ids)
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def report_name(run_ids: list[str]) -> str:
+    """The default report file name: run ids made safe for a file name (letters, digits, '.', '-', '_'; no
+    path separators, no leading dot), so a run id can never point the report outside the database's folder."""
+    safe = [re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "_", r)).strip("._") or "run" for r in run_ids]
+    name = "+".join(safe) if len(safe) < 3 else safe[0] + "+more"
+    return f"report-{name[:150]}.html"
 
 
 def _section_template(env: Environment, kind: str) -> str:
@@ -65,7 +81,9 @@ def _run_view(store: Store, run_id: str, max_examples: int) -> dict:
     if row is None:
         raise InputError(f"no run {run_id!r} in {store.path}; runs there: {', '.join(store.runs().run_id)}.")
     spec, created, modality, labels, version = row
-    spec, labels = json.loads(spec), json.loads(labels) or []
+    spec, labels = store._json(spec, f"the spec of run {run_id!r}"), store._json(labels, f"the labels of run {run_id!r}")
+    spec = spec if isinstance(spec, dict) else {}
+    labels = [str(label) for label in labels] if isinstance(labels, list) else []
     examples = store.frame("examples", run_id).sort_values("example_id")
     attributions = store.frame("attributions", run_id)
     scores = store.frame("scores", run_id).dropna(subset=["value"])
@@ -74,11 +92,12 @@ def _run_view(store: Store, run_id: str, max_examples: int) -> dict:
     matrix, per_pair = agreement(attributions)
     methods = sorted(attributions.method.unique())
     return {
-        "run_id": run_id, "model": spec["model"], "split": spec["split"], "seed": spec["seed"],
+        "run_id": run_id, "model": str(spec.get("model", "?")), "split": str(spec.get("split", "?")),
+        "seed": spec.get("seed", "?"),
         "n_examples": len(examples), "modality": modality, "methods": methods,
         "metrics": sorted(scores.metric.unique()), "version": version,
         "created": dt.datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M"),
-        "summary": plain_summary(tables, cost, per_pair, spec["model"]),
+        "summary": plain_summary(tables, cost, per_pair, str(spec.get("model", "?"))),
         "families": [(f, [t for t in tables if t.family == f]) for f in FAMILY_ORDER
                      if any(t.family == f for t in tables)],
         "cost": cost, "agreement": matrix, "sections": store.sections(run_id),
