@@ -184,7 +184,7 @@ def test_a_damaged_page_is_caught_on_open(tmp_path):
         run(s)  # a resume does not carry on over a damaged file
 
 
-# ----- the report: escaped data, safe file names ------------------------------------------------------------------------
+# ----- the report: escaped data, safe file names ---------------------------------------------------------------
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
 

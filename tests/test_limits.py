@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import lumos
-from lumos.errors import LumosWarning
+from lumos.errors import LumosWarning, ModelError
 from lumos.explainers.lime import lime_masks
 from lumos.features import masking
 
@@ -59,7 +59,7 @@ def test_a_50000_word_text_is_announced_before_the_work_starts():
         return np.full((len(texts), 2), 0.5)
 
     with pytest.warns(LumosWarning, match=r"will send 50,000 rows \(about [\d,.]+ GB of model input\)"):
-        with pytest.raises(RuntimeError, match="stopped after the first call"):
+        with pytest.raises(ModelError, match="raised RuntimeError.*stopped after the first call"):
             lumos.explain(stop, [text], method="occlusion")
 
 

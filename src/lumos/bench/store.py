@@ -243,7 +243,8 @@ class Store:
         try:
             return json.loads(value)
         except ValueError as e:
-            raise InputError(f"{self.path}: {where} holds invalid JSON ({e}); the file was edited or damaged.") from None
+            raise InputError(f"{self.path}: {where} holds invalid JSON ({e}); the file was edited or "
+                             "damaged.") from None
 
     def _array(self, blob: Any, where: str) -> np.ndarray:
         try:

@@ -27,6 +27,7 @@ from .result import CounterfactualSet
 from .select import choose
 from .space import build_space
 from .target import Predictor, Target, is_regressor
+from ..params import Bool, Float, Int, SEED, check_all, validate
 
 DIAGNOSIS_BUDGET = 2000
 
@@ -88,9 +89,11 @@ class CounterfactualExplainer:
         start = time.perf_counter()
         search = registry.get(method, "counterfactual")
         registry.check_params(f"counterfactual method {method!r}", params, [f.name for f in fields(search)])
-        if not isinstance(n, (int, np.integer)) or n < 1 or budget < 1:
-            raise InputError(f"n and budget must be positive integers; got n={n!r}, budget={budget!r}.")
+        check_all("counterfactuals", [("n", n, Int(low=1)), ("budget", budget, Int(low=1)), ("seed", seed, SEED),
+                                      ("diversity_weight", diversity_weight, Float(low=0)),
+                                      ("metrics", metrics, Bool())])
         searcher = search(**params)
+        validate(searcher, owner=f"counterfactual method {method!r}")
         row = as_row(x)
         xz = self.space.encode(row, "x")[0]
         rules = Constraints.of(constraints)

@@ -21,6 +21,7 @@ from torch import Tensor
 from ..errors import InputError
 from ..registry import INFLUENCE
 from .problem import Problem
+from ..params import Float, SEED, param, validate
 
 Preconditioner = Callable[[Tensor], Tensor]  # (k, p) gradients -> (k, p) P g
 
@@ -36,8 +37,11 @@ class Method:
     name = "method"
     summary = ""
     uses_checkpoints: ClassVar[bool] = False  # runs over training checkpoints (``run_all``), TracIn-style
-    damping: float = 1e-3
-    seed: int = 0
+    damping: float = param(1e-3, Float(low=0))
+    seed: int = param(0, SEED)
+
+    def __post_init__(self) -> None:
+        validate(self, owner=f"influence method {self.name!r}")
 
     @classmethod
     def info(cls) -> dict[str, Any]:
@@ -51,9 +55,7 @@ class Method:
         unknown = sorted(set(kw) - known)
         if unknown:
             raise InputError(f"influence method {cls.name!r} takes {sorted(known)}; got unknown {unknown}.")
-        if "damping" in kw and not (np.isfinite(kw["damping"]) and kw["damping"] >= 0):
-            raise InputError(f"damping must be a finite number >= 0; got {kw['damping']!r}.")
-        return cls(**kw)
+        return cls(**kw)  # each value is checked against its declared constraint
 
     def run(self, problem: Problem, self_influence: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """(scores (n_test, n_train), self-influence (n_train,) or None)."""

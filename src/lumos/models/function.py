@@ -29,7 +29,11 @@ class CallableModel(Model):
         return [word_doc(t) for t in texts]
 
     def _probs(self, rows) -> np.ndarray:
-        out = self.fn(list(rows) if isinstance(rows, list) else rows)
+        try:
+            out = self.fn(list(rows) if isinstance(rows, list) else rows)
+        except Exception as e:  # noqa: BLE001 - the user's function failed: say so, keep its traceback
+            raise ModelError(f"the model function raised {type(e).__name__} on a batch of {len(rows)} rows: "
+                             f"{str(e).splitlines()[0] if str(e) else ''}") from e
         if hasattr(out, "detach"):
             out = out.detach().cpu().numpy()
         if self.output == "logits":

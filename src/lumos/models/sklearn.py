@@ -58,10 +58,13 @@ class SklearnModel(Model):
             raise InputError(f"the estimator was fit on {n} features; got rows with {x.shape[1]}.")
 
     def _probs(self, rows) -> np.ndarray:
-        if isinstance(rows, np.ndarray):
-            if self.columns is not None:
-                import pandas as pd
+        if isinstance(rows, np.ndarray) and self.columns is not None:
+            import pandas as pd
 
-                rows = pd.DataFrame(rows, columns=self.columns)
-            return self.estimator.predict_proba(rows)
-        return self.estimator.predict_proba(list(rows))
+            rows = pd.DataFrame(rows, columns=self.columns)
+        try:
+            return self.estimator.predict_proba(rows if isinstance(rows, np.ndarray) or hasattr(rows, "columns")
+                                                else list(rows))
+        except Exception as e:  # noqa: BLE001 - the estimator's own error, named, its traceback kept
+            raise ModelError(f"{type(self.estimator).__name__}.predict_proba raised {type(e).__name__}: "
+                             f"{str(e).splitlines()[0] if str(e) else ''}") from e

@@ -81,7 +81,8 @@ def _run_view(store: Store, run_id: str, max_examples: int) -> dict:
     if row is None:
         raise InputError(f"no run {run_id!r} in {store.path}; runs there: {', '.join(store.runs().run_id)}.")
     spec, created, modality, labels, version = row
-    spec, labels = store._json(spec, f"the spec of run {run_id!r}"), store._json(labels, f"the labels of run {run_id!r}")
+    spec = store._json(spec, f"the spec of run {run_id!r}")
+    labels = store._json(labels, f"the labels of run {run_id!r}")
     spec = spec if isinstance(spec, dict) else {}
     labels = [str(label) for label in labels] if isinstance(labels, list) else []
     examples = store.frame("examples", run_id).sort_values("example_id")

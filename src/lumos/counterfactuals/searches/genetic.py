@@ -15,6 +15,7 @@ import numpy as np
 
 from ...registry import register
 from ..query import Query
+from ...params import Float, Int, param
 
 
 @register("genetic", kind="counterfactual")
@@ -27,10 +28,10 @@ class GeneticSearch:
     summary: ClassVar[str] = "Genetic search: candidates bred towards valid, close and sparse rows (any model)."
     modalities: ClassVar[tuple[str, ...]] = ("tabular",)
 
-    population: int = 100
-    generations: int = 30
-    patience: int = 3
-    sparsity_weight: float = 0.5
+    population: int = param(100, Int(low=2, high=100_000))
+    generations: int = param(30, Int(low=1, high=100_000))
+    patience: int = param(3, Int(low=1))
+    sparsity_weight: float = param(0.5, Float(low=0))
 
     def loss(self, query: Query, z: np.ndarray, margins: np.ndarray) -> np.ndarray:
         """(N,) invalid rows pay 10 + 10 x their shortfall (so validity comes first); all pay distance to x plus

@@ -25,6 +25,7 @@ from ...errors import UnsupportedError
 from ..query import Query
 from ...registry import register
 from ..space import FeatureSpace
+from ...params import Float, Int, param
 
 Encoder = Callable[[torch.Tensor, list[torch.Tensor]], torch.Tensor]
 
@@ -75,11 +76,11 @@ class GradientSearch:
     summary: ClassVar[str] = "DiCE's loss with a DPP diversity term, by gradient (torch models, zoo MLP heads)."
     modalities: ClassVar[tuple[str, ...]] = ("tabular",)
 
-    steps: int = 300
-    lr: float = 0.05
-    proximity_weight: float = 0.5
-    diversity_weight: float = 1.0
-    check_every: int = 20
+    steps: int = param(300, Int(low=1, high=1_000_000))
+    lr: float = param(0.05, Float(low=0, low_open=True))
+    proximity_weight: float = param(0.5, Float(low=0))
+    diversity_weight: float = param(1.0, Float(low=0))
+    check_every: int = param(20, Int(low=1))
 
     def search(self, query: Query, rng: np.random.Generator) -> None:
         predictor, space, bounds = query.predictor, query.space, query.bounds

@@ -13,6 +13,7 @@ from sklearn.neighbors import KDTree
 
 from ...registry import register
 from ..query import Query
+from ...params import Int, param
 
 
 @register("kdtree", kind="counterfactual")
@@ -24,7 +25,7 @@ class NearestNeighbours:
     summary: ClassVar[str] = "The nearest training rows that reach the target, projected onto the bounds (any model)."
     modalities: ClassVar[tuple[str, ...]] = ("tabular",)
 
-    neighbours: int = 20
+    neighbours: int = param(20, Int(low=1))
 
     def search(self, query: Query, rng: np.random.Generator, reached: np.ndarray, tree: KDTree) -> None:
         """``reached``: (M, F) training rows the model gives the desired outcome; ``tree``: a KD-tree over their

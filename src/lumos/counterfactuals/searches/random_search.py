@@ -9,6 +9,7 @@ import numpy as np
 
 from ...registry import register
 from ..query import Query
+from ...params import Int, param
 
 
 @register("random", kind="counterfactual")
@@ -20,7 +21,7 @@ class RandomSearch:
     summary: ClassVar[str] = "Random search: a few features redrawn within their bounds (any model)."
     modalities: ClassVar[tuple[str, ...]] = ("tabular",)
 
-    batch: int = 250
+    batch: int = param(250, Int(low=1))
 
     def search(self, query: Query, rng: np.random.Generator) -> None:
         while query.remaining > 0 and not query.enough():

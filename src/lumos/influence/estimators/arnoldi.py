@@ -17,6 +17,7 @@ from torch import Tensor
 from ...errors import InputError
 from ..base import Method, Preconditioner, register
 from ..problem import Problem
+from ...params import Float, Int, Optional, param
 
 
 @register("arnoldi")
@@ -25,9 +26,9 @@ class Arnoldi(Method):
     """``rank``: eigenpairs kept (capped at n_params - 1); ``hessian_samples``: training rows the Hessian is
     averaged over (a seeded subset; None: all); ``tol``: ARPACK's relative accuracy."""
 
-    rank: int = 50
-    hessian_samples: int | None = None
-    tol: float = 1e-6
+    rank: int = param(50, Int(low=1))
+    hessian_samples: int | None = param(None, Optional(Int(low=1)))
+    tol: float = param(1e-6, Float(low=0, low_open=True))
 
     def fit(self, problem: Problem) -> Preconditioner:
         if self.rank < 1:

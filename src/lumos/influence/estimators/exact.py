@@ -10,6 +10,7 @@ from torch import Tensor
 from ...errors import InputError, UnsupportedError
 from ..base import Method, Preconditioner, register
 from ..problem import Problem
+from ...params import Int, param
 
 
 @register("exact")
@@ -17,7 +18,7 @@ from ..problem import Problem
 class Exact(Method):
     """``max_params``: the largest parameter count whose (p x p) Hessian is formed."""
 
-    max_params: int = 5000
+    max_params: int = param(5000, Int(low=1))
 
     def fit(self, problem: Problem) -> Preconditioner:
         p = problem.n_params

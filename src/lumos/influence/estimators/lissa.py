@@ -14,6 +14,7 @@ from torch import Tensor
 from ...errors import InputError
 from ..base import Method, Preconditioner, register
 from ..problem import Problem
+from ...params import AnyOf, Choice, Float, Int, param
 
 
 @register("lissa")
@@ -22,10 +23,10 @@ class LiSSA(Method):
     """``depth`` recursion steps per run, ``repeats`` runs, ``hessian_batch`` rows per Hessian sample,
     ``scale``: above the largest Hessian eigenvalue ("auto": 2x a power-iteration estimate on all rows)."""
 
-    depth: int = 1000
-    repeats: int = 1
-    hessian_batch: int = 128
-    scale: float | str = "auto"
+    depth: int = param(1000, Int(low=1))
+    repeats: int = param(1, Int(low=1))
+    hessian_batch: int = param(128, Int(low=1))
+    scale: float | str = param("auto", AnyOf(Choice("auto"), Float(low=0, low_open=True)))
 
     def fit(self, problem: Problem) -> Preconditioner:
         if self.depth < 1 or self.repeats < 1 or self.hessian_batch < 1:

@@ -16,6 +16,7 @@ import numpy as np
 from ...errors import InputError
 from ..base import Method, identity, preconditioned_scores, register
 from ..problem import Problem
+from ...params import Anything, CONSTRAINT, Numbers, Optional, param
 
 
 @register("tracin")
@@ -25,8 +26,8 @@ class TracIn(Method):
 
     uses_checkpoints = True
 
-    checkpoints: Sequence[dict[str, Any]] = field(default_factory=tuple)
-    learning_rates: Sequence[float] | None = None
+    checkpoints: Sequence[dict[str, Any]] = field(default_factory=tuple, metadata={CONSTRAINT: Anything()})
+    learning_rates: Sequence[float] | None = param(None, Optional(Numbers(low=0, low_open=True)))
     scale_by_n = False
 
     def rates(self) -> list[float]:
