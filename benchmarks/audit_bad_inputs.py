@@ -141,7 +141,9 @@ def explain_cases() -> None:
                 ("smoothgrad", "noise", "tiny float"), ("gradient_shap", "noise", "tiny float"),
                 ("lime", "n_segments", "huge int"), ("kernel_shap", "n_segments", "huge int"),
                 ("exact_shapley", "n_segments", "huge int"), ("occlusion", "window", "huge int"),
-                ("occlusion", "stride", "huge int"), ("lime", "kernel_width", "huge int")}
+                ("occlusion", "stride", "huge int"), ("lime", "kernel_width", "huge int"),
+                ("occlusion", "window", "none"), ("occlusion", "stride", "none"), ("occlusion", "window", "list"),
+                ("occlusion", "stride", "list")}  # None: the default window; [1, 2]: a window of 1 x 2 pixels
     for method, fields in per_method.items():
         for field in fields:
             for label, value in bad_values:
@@ -248,8 +250,16 @@ def model_cases() -> None:
             lambda m=method: lumos.explain(NaNNet(), TABLE, method=m, **({"n_samples": 16} if m == "lime" else {})))
     case("model outputs", "torch 1-D output")(lambda: lumos.explain(FlatNet(), TABLE, method="saliency"))
     case("model outputs", "callable raises")(lambda: lumos.explain(lambda r: 1 / 0, TABLE, method="occlusion"))
+    case("model outputs", "text pipeline given a table")(lambda: lumos.explain(tfidf(), TABLE, method="occlusion"))
+
+    class Broken:
+        classes_ = np.array([0, 1])
+
+        def predict_proba(self, x):
+            raise ValueError("X has 5 features, but the estimator expects 7")
+
     case("model outputs", "estimator raises in predict_proba")(
-        lambda: lumos.explain(tfidf(), TABLE, method="occlusion"))
+        lambda: lumos.explain(Broken(), TABLE, method="occlusion"))
     for label, obj in [("int", 3), ("None", None), ("string", "model.pt"), ("estimator without predict_proba",
                                                                             __import__("sklearn.svm").svm.SVC())]:
         case("models", f"wrap {label}")(lambda o=obj: lumos.explain(o, TABLE, method="occlusion"))
@@ -441,10 +451,12 @@ def bench_cases() -> None:
         return call
 
     base = 'model = "bench_loader:word_model"\nn = 5\nunit_size = 5\nmetrics = ["comprehensiveness"]\n'
-    specs = [("empty file", ""), ("only a comment", "# nothing\n"), ("n = 'abc'", base + 'n = "abc"'),
+    specs = [("empty file", ""), ("only a comment", "# nothing\n"), ("n = 'abc'", base.replace("n = 5", 'n = "abc"')),
              ("methods = 5", base + "methods = 5"), ("methods = []", base + "methods = []"),
              ("methods with a number", base + 'methods = ["occlusion", 3]'), ("seed = -1", base + "seed = -1"),
-             ("unit_size = 0", base + "unit_size = 0"), ("unknown field", base + 'colour = "red"'),
+             ("unit_size = 0", base.replace("unit_size = 5", "unit_size = 0")),
+             ("n = 0", base.replace("n = 5", "n = 0")), ("n = 2.5", base.replace("n = 5", "n = 2.5")),
+             ("split unknown", base + 'split = "dev"'), ("unknown field", base + 'colour = "red"'),
              ("params not a table", base + "params = 3"), ("params entry not a table", base + "[params]\nlime = 2"),
              ("bad TOML", base + "n = [1"), ("model a number", "model = 3"), ("no model", "n = 5"),
              ("unknown method", base + 'methods = ["lmie"]'), ("image metric on text", base.replace(
@@ -490,9 +502,10 @@ def bench_cases() -> None:
                         ("a foreign SQLite file", foreign), ("a damaged file", damaged)]:
         case("store", f"report of {label}")(lambda p=path: render(p))
         case("store", f"Store() of {label}")(lambda p=path: Store(p).frame("scores", "x"))
-        case("store", f"bench into {label}")(lambda p=path: run(BenchSpec(model="bench_loader:word_model", n=5,
-                                                                          methods=("random",), metrics=("sparseness",),
-                                                                          db=str(p))))
+        expect, check = ("answer", lambda r: isinstance(r, str)) if label == "missing file" else ("error", None)
+        case("store", f"bench into {label}", expect, check)(  # a writer creates a missing file
+            lambda p=path: run(BenchSpec(model="bench_loader:word_model", n=5, methods=("random",),
+                                         metrics=("sparseness",), db=str(p))))
     case("store", "report of an unknown run")(lambda: render(good, "no-such-run"))
     for label, sql in [("invalid JSON in features", "UPDATE attributions SET features='{' WHERE example_id=0"),
                        ("invalid JSON in a section", "INSERT INTO sections VALUES ((SELECT run_id FROM runs LIMIT 1), "

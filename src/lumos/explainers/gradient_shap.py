@@ -31,7 +31,7 @@ class GradientShap(GradientExplainer):
     n_samples: int = param(50, Int(low=1))
     background: object = param(None, BACKGROUND)
     baseline: object = param(None, BASELINE)
-    noise: float = param(0.0, Float(low=0))
+    noise: float = param(0.0, Float(low=0, high=10))
 
     def attribute(self, model, batch, targets, probs, seed):
         space, t = self.space(model, batch, targets)

@@ -23,7 +23,7 @@ class SmoothGrad(GradientExplainer):
     summary = "Gradient averaged over noisy copies of the input; less noisy than plain saliency."
     random = True
     n_samples: int = param(50, Int(low=1))
-    noise: float = param(0.15, Float(low=0))
+    noise: float = param(0.15, Float(low=0, high=10))  # std in units of the input's range
     absolute: bool = param(True, Bool())
 
     def attribute(self, model, batch, targets, probs, seed):

@@ -23,6 +23,8 @@ def check_images(inputs: object) -> np.ndarray:
     x = np.asarray(inputs)
     if x.dtype == np.uint8:
         x = x.astype(np.float32) / 255.0
+    elif x.dtype == bool:
+        x = x.astype(np.float32)  # a binary image: 0 and 1
     if x.ndim == 3:
         raise InputError(f"images must be a batch (B, C, H, W); got one image of shape {x.shape}. "
                          "Add a batch axis: x[None].")

@@ -42,7 +42,7 @@ def check_table(inputs: object, n_features: int | None = None) -> tuple[np.ndarr
         ).reshape(x.shape)
     if bad.any():
         i, j = (int(v) for v in np.argwhere(bad)[0])
-        raise InputError(f"row {i} contains NaN or inf (a missing value) in column {names[j]!r}: {x[i, j]!r}; impute "
+        raise InputError(f"row {i} contains NaN or inf (a missing value) in column {names[j]!r}: {x[i, j]}; impute "
                          "or drop missing values before explaining.")
     return x, names
 
@@ -57,7 +57,10 @@ def tabular_background(x: np.ndarray, background: object, baseline: object,
         if names is not None and hasattr(background, "columns") and set(names) <= set(map(str, background.columns)):
             background = background[[c for c in background.columns if str(c) in names]]
             background = background[sorted(background.columns, key=lambda c: names.index(str(c)))]
-        bg, _ = check_table(background, n_features=x.shape[1])
+        try:
+            bg, _ = check_table(background, n_features=x.shape[1])
+        except InputError as e:
+            raise InputError(f"background rows: {e}") from None
         return bg
     if baseline is None or (isinstance(baseline, str) and baseline == "zeros"):
         if x.dtype == object:

@@ -57,6 +57,9 @@ def modality_of(inputs: object) -> str:
                          "(B, F).")
     if isinstance(inputs, str) or is_text_sequence(inputs):
         return "text"
+    if isinstance(inputs, (list, tuple)) and any(isinstance(x, (bytes, bytearray)) for x in inputs):
+        raise InputError("text inputs must be str; got bytes. Decode them first, e.g. [b.decode('utf-8') for b in "
+                         "texts].")
     if hasattr(inputs, "__len__") and not hasattr(inputs, "columns") and len(inputs) == 0:  # type: ignore[arg-type]
         raise InputError(f"no inputs: got an empty {type(inputs).__name__}. Pass at least one example.")
     if hasattr(inputs, "columns"):

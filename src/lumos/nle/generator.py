@@ -25,6 +25,8 @@ def generate_checked(generator: "Generator", conversations: Sequence[Messages], 
 
     out = generator.generate(list(conversations), max_new_tokens, temperature, seed)
     try:
+        if isinstance(out, (str, bytes, dict)):
+            raise TypeError
         out = list(out)
     except TypeError:
         raise ModelError(f"generator {getattr(generator, 'name', type(generator).__name__)!r} returned "

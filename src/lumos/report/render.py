@@ -47,13 +47,7 @@ def render(db: str | Path, run_id: str | list[str] | None = None, out: str | Pat
     env = Environment(loader=PackageLoader("lumos", "report"), autoescape=select_autoescape(["html"]))
     for run in runs:
         for section in run["sections"]:
-            section["template"] = _section_template(env, section["kind"])
-            try:
-                section["payload"] = section_of(section["kind"]).view(section["payload"])
-            except Exception as e:  # noqa: BLE001 - stored data a section cannot draw (crafted, older): say so
-                section["template"] = "sections/tables.html"
-                section["payload"] = {"text": [f"This {section['kind']} section could not be drawn from its "
-                                               f"stored data ({type(e).__name__}: {e})."], "tables": []}
+            section["html"] = _section_html(env, section)
     html = env.get_template("template.html").render(runs=runs, heat=heat, legend=Markup(legend()))
     path = Path(out) if out is not None else Path(db).parent / report_name(ids)
     path.write_text(html, encoding="utf-8")
@@ -66,6 +60,18 @@ def report_name(run_ids: list[str]) -> str:
     safe = [re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "_", r)).strip("._") or "run" for r in run_ids]
     name = "+".join(safe) if len(safe) < 3 else safe[0] + "+more"
     return f"report-{name[:150]}.html"
+
+
+def _section_html(env: Environment, section: dict) -> Markup:
+    """The section drawn from its stored payload (its ``view``, then its template, every value escaped); stored
+    data that cannot be drawn (crafted, or from another version) gives a line saying so instead."""
+    try:
+        payload = section_of(section["kind"]).view(section["payload"])
+        return Markup(env.get_template(_section_template(env, section["kind"])).render(payload=payload))
+    except Exception as e:  # noqa: BLE001 - any failure of stored data to draw is shown, not raised
+        note = {"text": [f"This {section['kind']} section could not be drawn from its stored data "
+                         f"({type(e).__name__}: {e})."], "tables": []}
+        return Markup(env.get_template("sections/tables.html").render(payload=note))
 
 
 def _section_template(env: Environment, kind: str) -> str:
