@@ -73,7 +73,7 @@ class Attack:
             raise InputError(f"{self.name}: got {len(labels)} labels for {len(texts)} texts; pass one per text.")
         if not self.applies_to(model, "text"):
             has = ", ".join(sorted(model.capabilities)) or "only predictions"
-            raise UnsupportedError(f"{self.name} needs a model with {', '.join(self.requires)}, and "
+            raise UnsupportedError(f"{self.name} needs {' and '.join(self.requires)} of the model, and "
                                    f"{type(model).__name__} has {has}; use textfooler or deepwordbug, which need "
                                    "only predictions.")
         recipe = self.resolved(model)
