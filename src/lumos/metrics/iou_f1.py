@@ -66,6 +66,7 @@ class IouF1(Metric):
     bounds = (0.0, 1.0)
     needs_rationales = True
     summary = "F1 of predicted rationale spans matching human spans at IOU >= 0.5."
+    batch_invariant = False  # the default hard rationale takes k = the batch's mean human rationale length (ERASER)
     rule: str = param("top_k", Choice(*RULES))
     value: float | None = param(None, Optional(Float()))
     threshold: float = param(0.5, Float(low=0.0, high=1.0, low_open=True))
