@@ -78,3 +78,11 @@ def test_lime_masks_drawn_in_blocks_equal_one_draw_of_the_same_stream():
         order = rng.random((699, n_features)).argsort(axis=1)
         np.testing.assert_array_equal(masks[1:], order >= n_remove[:, None])
         assert masks[0].all()
+
+
+def test_gradient_methods_announce_huge_paths_too(monkeypatch):
+    from conftest import make_mlp
+
+    monkeypatch.setattr(masking, "HUGE_ROWS", 1_000)  # 3 rows x 400 steps = 1,200 points
+    with pytest.warns(LumosWarning, match=r"this gradient pass will send 1,200 rows"):
+        lumos.explain(make_mlp(), np.zeros((3, 6)), method="integrated_gradients", steps=400)

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
+from ..features.masking import warn_if_huge
 
 Output = Literal["probability", "logit"]
 
@@ -71,6 +72,8 @@ class GradientSpace:
         ``torch.autograd.grad``: no ``.grad`` of the user's parameters is touched.
         """
         total = torch.zeros_like(self.x)
+        row_bytes = self.x[0].numel() * self.x.element_size()
+        warn_if_huge("this gradient pass", n_points, 3.0 * n_points * row_bytes)  # forward, backward, gradient
 
         def run(lo: int, hi: int) -> None:
             z, rows, coef = points(lo, hi)
@@ -80,7 +83,6 @@ class GradientSpace:
                 (g,) = torch.autograd.grad(s.sum(), z)
             total.index_add_(0, rows, (g * coef).detach())
 
-        row_bytes = self.x[0].numel() * self.x.element_size()
         self.model.sizer.chunks(n_points, self.chunk_key, row_bytes, run, limit=self.max_rows)
         return total
 
