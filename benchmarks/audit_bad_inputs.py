@@ -462,8 +462,8 @@ def bench_cases() -> None:
              ("unknown method", base + 'methods = ["lmie"]'), ("image metric on text", base.replace(
                  '["comprehensiveness"]', '["deletion_auc"]')), ("bad metric parameter", base +
                  "[metric_params.comprehensiveness]\nvalue = 9"), ("gradient method on a callable", base +
-                 'methods = ["saliency"]'), ("params for a method not run", base + 'methods = ["occlusion"]\n'
-                 "[params.lime]\nn_samples = 9"), ("model not a function", 'model = "bench_loader:NOT_A_FUNCTION"'),
+                 'methods = ["saliency"]'), ("params for no such method", base + 'methods = ["occlusion"]\n'
+                 "[params.lmie]\nn_samples = 9"), ("model not a function", 'model = "bench_loader:NOT_A_FUNCTION"'),
              ("model module missing", 'model = "no_such_module:f"'), ("model bad syntax", 'model = "a b:c d"'),
              ("nle on a table model", 'model = "bench_loader:tabular_model"\n[nle]\nstyles = ["free"]'),
              ("counterfactuals on text", base + "[counterfactuals]\nrows = 2"), ("binary file", "\x00\x01\x02")]

@@ -36,7 +36,7 @@ def spec(db: Path, model: str = "bench_loader:word_model", **kw) -> BenchSpec:
     ({"methods": ("saliency",)}, r"method saliency does not apply"),
     ({"methods": ("lmie",)}, r"unknown explainer 'lmie'.*Did you mean 'lime'"),
     ({"params": {"lime": {"n_samples": 0}}, "methods": ("lime",)}, r"lime: n_samples must be an int >= 2"),
-    ({"params": {"kernel_shap": {"n_samples": 64}}}, r"\[params\] names kernel_shap, which the run does not have"),
+    ({"params": {"lmie": {"n_samples": 64}}}, r"\[params\] names 'lmie', which is no explainer\. Did you mean 'lime'"),
     ({"metrics": ("agreement",)}, r"metric agreement needs a reference"),
 ])
 def test_a_bad_spec_is_refused_whole_before_a_run_or_a_file_exists(tmp_path, kw, problem):

@@ -44,6 +44,12 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     assert result.exit_code == 1
     assert "error: cannot load the model loader 'no_such_module:load'" in result.output
     assert "Traceback" not in result.output
+    result = runner.invoke(app, ["report", "--db", str(tmp_path / "missing.sqlite")])
+    assert result.exit_code == 1 and "no results database at" in result.output  # a reader creates nothing
+    assert not (tmp_path / "missing.sqlite").exists()
+    from lumos.bench import Store
+
+    Store(tmp_path / "empty.sqlite", create=True).close()
     result = runner.invoke(app, ["report", "--db", str(tmp_path / "empty.sqlite")])
     assert result.exit_code == 1 and "holds no runs yet" in result.output
     result = runner.invoke(app, ["bench"])

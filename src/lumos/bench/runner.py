@@ -185,11 +185,11 @@ def check_plan(spec: BenchSpec, data: BenchData, modality: str) -> tuple[list[st
             _build_checked(cls, {**DEFAULT_METRIC_PARAMS.get(name, {}), **spec.metric_params.get(name, {})})
         except LumosError as e:
             problems.append(str(e).rstrip("."))
-    for table, known in (("params", methods + generated), ("metric_params", metrics)):
-        stray = sorted(set(getattr(spec, table)) - set(known))
-        if stray:
-            problems.append(f"[{table}] names {', '.join(stray)}, which the run does not have (it has "
-                            f"{', '.join(known) or 'none'})")
+    for table, kind in (("params", "explainer"), ("metric_params", "metric")):
+        for name in sorted(set(getattr(spec, table)) - set(methods + generated + metrics)):
+            if name not in registry.names(kind):  # a typo; a known one not in this run is kept for other runs
+                problems.append(str(registry.did_you_mean(name, registry.names(kind), kind,
+                                                          f"[{table}] names {name!r}, which is no {kind}")))
     if not methods + generated:
         problems.append(f"no method applies to {spec.model}")
     if problems:
