@@ -227,7 +227,8 @@ def model_cases() -> None:
                ("one score 300", lambda n: np.full(n, 300.0)), ("one score NaN", lambda n: np.full(n, np.nan)),
                ("3-D", lambda n: np.zeros((n, 2, 2))), ("too few rows", lambda n: np.full((max(n - 1, 0), 2), .5)),
                ("no columns", lambda n: np.zeros((n, 0))), ("strings", lambda n: [["a", "b"]] * n),
-               ("None", lambda n: None), ("a dict", lambda n: {"p": 1}), ("ragged", lambda n: [[0.5]] + [[0.5, 0.5]] * (n - 1)),
+               ("None", lambda n: None), ("a dict", lambda n: {"p": 1}),
+               ("ragged", lambda n: [[0.5]] + [[0.5, 0.5]] * (n - 1)),
                ("torch NaN", lambda n: torch.full((n, 2), float("nan")))]
     for label, out in outputs:
         for modality, inputs in (("table", TABLE), ("text", TEXTS)):
@@ -290,7 +291,8 @@ def metric_cases() -> None:
            ("simulatability", {"simulator": 3}), ("simulatability", {"k": 0}), ("deletion_auc", {}),
            ("mprt", {}), ("sparseness", {"x": 1}), ("unknown_metric", {})]
     for name, params in bad:
-        case("metrics", f"{name} {params}")(lambda n=name, p=params: lumos.evaluate(words, TEXTS, expl, metrics=[(n, p)]))
+        case("metrics", f"{name} {params}")(
+            lambda n=name, p=params: lumos.evaluate(words, TEXTS, expl, metrics=[(n, p)]))
     for name, params in [("max_sensitivity", {"radius": -1}), ("max_sensitivity", {"n_samples": 0}),
                          ("mprt", {"max_layers": 0}), ("road", {"levels": [1.0]}), ("deletion_auc", {"order": "x"})]:
         case("metrics", f"{name} {params} (table)")(
@@ -356,11 +358,13 @@ def robustness_cases() -> None:
                         ("a rule that is a string", lambda: robustness.slices(model, TEXTS, [0, 1, 0],
                                                                               rules=["short"], discover=False)),
                         ("images without embeddings", lambda: robustness.slices(cnn(), IMAGES, [0, 1])),
-                        ("length(5, 2)", lambda: robustness.length(5, 2)), ("length(-1)", lambda: robustness.length(-1)),
-                        ("length('a')", lambda: robustness.length("a")), ("contains('')", lambda: robustness.contains("")),
+                        ("length(5, 2)", lambda: robustness.length(5, 2)),
+                        ("length(-1)", lambda: robustness.length(-1)), ("length('a')", lambda: robustness.length("a")),
+                        ("contains('')", lambda: robustness.contains("")),
                         ("feature_range nan", lambda: robustness.feature_range("x", float("nan")))]:
         case("slices", label)(call)
-    case("slices", "length(None, 10)", "answer", lambda r: r.name == "up to 10 words")(lambda: robustness.length(None, 10))
+    case("slices", "length(None, 10)", "answer", lambda r: r.name == "up to 10 words")(
+        lambda: robustness.length(None, 10))
     case("slices", "label names", "answer", lambda r: r.overall_accuracy >= 0)(
         lambda: robustness.slices(model, TEXTS, ["pos", "neg", "pos"], discover=False))
     case("slices", "discovered on a pipeline", "answer", lambda r: r is not None)(
@@ -427,9 +431,10 @@ def server_cases() -> None:
               ("not UTF-8", b"\xff\xfe{}")]
     for label, body in bodies:
         case("nle server", f"POST {label}", "answer", lambda code: 400 <= code < 500)(lambda b=body: post(b))
-    for label, data in [("Content-Length -1", b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n"),
-                        ("Content-Length 10^12", b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n\r\n"),
-                        ("body that stalls", b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{"),
+    head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+    for label, data in [("Content-Length -1", head + b"Content-Length: -1\r\n\r\n"),
+                        ("Content-Length 10^12", head + b"Content-Length: 1000000000000\r\n\r\n"),
+                        ("body that stalls", head + b"Content-Length: 50\r\n\r\n{"),
                         ("garbage request line", b"HELLO\r\n\r\n"),
                         ("unknown route", b"GET /admin HTTP/1.1\r\nHost: x\r\n\r\n")]:
         case("nle server", label, "answer", lambda r: r.startswith(b"HTTP/1.1 4"))(lambda d=data: raw(d))
@@ -510,7 +515,8 @@ def bench_cases() -> None:
     for label, sql in [("invalid JSON in features", "UPDATE attributions SET features='{' WHERE example_id=0"),
                        ("invalid JSON in a section", "INSERT INTO sections VALUES ((SELECT run_id FROM runs LIMIT 1), "
                                                      "'robustness', 't', '{nope', 1)"),
-                       ("a blob that is not an array", "UPDATE attributions SET attributions=x'00ff' WHERE example_id=1"),
+                       ("a blob that is not an array",
+                        "UPDATE attributions SET attributions=x'00ff' WHERE example_id=1"),
                        ("a section of wrong shape", "INSERT OR REPLACE INTO sections VALUES ((SELECT run_id FROM runs "
                                                     "LIMIT 1), 'counterfactuals', 't', '{\"queries\": 5}', 2)")]:
         def crafted(q=sql, name=label):
@@ -538,15 +544,18 @@ def other_cases() -> None:
                       ("seed None", {"seed": None}), ("method unknown", {"method": "annealing"}),
                       ("population 1", {"population": 1}), ("generations nan", {"generations": float("nan")}),
                       ("unknown parameter", {"temperature": 3}), ("target not a label", {"target": "maybe"})]:
-        case("counterfactuals", label)(lambda k=kw: lumos.counterfactuals.explain(model, frame.head(1), data=frame, **k))
+        case("counterfactuals", label)(
+            lambda k=kw: lumos.counterfactuals.explain(model, frame.head(1), data=frame, **k))
     case("counterfactuals", "row missing a column")(
         lambda: lumos.counterfactuals.explain(model, frame.head(1)[["income"]], data=frame))
     for label, kw in [("damping nan", {"damping": float("nan")}), ("damping -1", {"damping": -1}),
                       ("method unknown", {"method": "trak"}), ("lissa depth 0", {"method": "lissa", "depth": 0}),
                       ("arnoldi rank 0", {"method": "arnoldi", "rank": 0}), ("seed -3", {"seed": -3}),
                       ("unknown parameter", {"method": "exact", "rank": 3})]:
-        case("influence", label)(lambda k=kw: lumos.influence.explain(mlp(), (TABLE, [0, 1, 0]), (TABLE[:1], None), **k))
-    case("influence", "labels out of range")(lambda: lumos.influence.explain(mlp(), (TABLE, [0, 1, 7]), (TABLE[:1], None)))
+        case("influence", label)(
+            lambda k=kw: lumos.influence.explain(mlp(), (TABLE, [0, 1, 0]), (TABLE[:1], None), **k))
+    case("influence", "labels out of range")(
+        lambda: lumos.influence.explain(mlp(), (TABLE, [0, 1, 7]), (TABLE[:1], None)))
     case("zoo", "unknown zoo model")(lambda: lumos.zoo.load("sentiment/gpt"))
     case("zoo", "unknown setting")(lambda: lumos.zoo.load("tabular/german/logreg", colour="red"))
 
