@@ -10,14 +10,14 @@ import lumos
 from lumos.bench import add_section
 from lumos.report import render
 from lumos.robustness import RobustnessPlan, stress_test
-from lumos.viz import svg_curves
+from lumos import plot
 
 
-def test_svg_curves_place_points_by_value():
-    svg = svg_curves({"a <b>": [(0, 0.0), (10, 1.0)]}, "budget", "success")
-    assert svg.startswith("<svg") and "a &lt;b&gt;" in svg and "<script" not in svg
-    # x 0 -> left edge (44), x 10 -> right edge (420 - 130); y 0 -> bottom (220 - 34), y 1 -> top (10)
-    assert 'points="44.0,186.0 290.0,10.0"' in svg
+def test_curves_plot_the_points_and_escape_names_in_svg():
+    fig = plot.curves({"a <b>": [(0, 0.0), (10, 1.0)]}, "budget", "success")
+    np.testing.assert_array_equal(fig.axes[0].lines[0].get_xydata(), [[0, 0.0], [10, 1.0]])
+    svg = plot.svg(fig)
+    assert svg.startswith("<svg") and "a &lt;b&gt;" in svg and "<script" not in svg and "<?xml" not in svg
 
 
 def test_a_text_run_becomes_a_report_section_with_escaped_examples(tmp_path):

@@ -17,3 +17,7 @@ class ModelError(LumosError):
 
 class UnsupportedError(LumosError):
     """The request is valid but this model or modality cannot do it (e.g. gradients of a black box)."""
+
+
+class LumosWarning(UserWarning):
+    """Results that are computed but should not be trusted as they are (e.g. all-zero explanations)."""

@@ -32,6 +32,9 @@ class Explainer:
     requires: ClassVar[tuple[str, ...]] = ()  # model capabilities the method needs (lumos.models.CAPABILITIES)
     random: ClassVar[bool] = False
     summary: ClassVar[str] = ""
+    # for readers who are not ML experts (the report shows both): what it computes, and when it misleads
+    plain: ClassVar[str] = ""
+    misleads: ClassVar[str] = ""
 
     def attribute(self, model: Model, batch: Batch, targets: np.ndarray, probs: np.ndarray,
                   seed: int) -> list[Attribution]:
@@ -56,6 +59,8 @@ class Explainer:
             "requires": cls.requires,
             "needs_gradients": "gradients" in cls.requires,
             "random": cls.random,
+            "plain": cls.plain,
+            "misleads": cls.misleads,
         }
 
     @classmethod

@@ -21,6 +21,8 @@ class SmoothGrad(GradientExplainer):
     """
 
     summary = "Gradient averaged over noisy copies of the input; less noisy than plain saliency."
+    plain = "Gradients averaged over noisy copies of the input: a smoother saliency map."
+    misleads = "The noise level changes the result, and it still measures sensitivity, not contribution."
     random = True
     n_samples: int = 50
     noise: float = 0.15

@@ -20,10 +20,19 @@ class AgreementMetric(Metric):
     higher_is_better = True
     bounds = (-1.0, 1.0)
     summary = "Rank agreement with another method's explanation of the same inputs."
+    plain = ("How similarly this method orders the features as a reference method does (1: the same order, 0: "
+             "unrelated).")
+    misleads = ("Agreement is not correctness: two methods can agree and both be wrong, and a method compared with "
+                "itself scores 1.")
     needs_reference = True
     reference: object = None
     k: int = 5
     absolute: bool = True
+
+    def favoured(self) -> dict[str, str]:
+        """The reference's own method: a method agrees with itself by construction."""
+        method = getattr(self.reference, "method", None)
+        return {method: "a method agrees with itself by construction"} if method else {}
 
     def compute(self, ctx):
         if self.reference is None:

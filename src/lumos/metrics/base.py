@@ -103,10 +103,22 @@ class Metric:
     # only when they run some
     for_generated: ClassVar[bool] = False
     summary: ClassVar[str] = ""
+    # for readers who are not ML experts (the report shows both): what it measures, and when it misleads
+    plain: ClassVar[str] = ""
+    misleads: ClassVar[str] = ""
+    # methods that score well on it by construction (method -> why): left out of that method's ranking
+    favours: ClassVar[dict[str, str]] = {}
+    # keys of the details that describe the metric, not the examples (bins, levels, layer names): the rest are
+    # per example, first axis B, and are joined when the examples are scored in pieces
+    shared_details: ClassVar[tuple[str, ...]] = ()
 
     def compute(self, ctx: EvalContext) -> np.ndarray | tuple[np.ndarray, dict[str, Any]]:
         """(B,) one score per example, or that and a dict of details."""
         raise NotImplementedError
+
+    def favoured(self) -> dict[str, str]:
+        """Methods this configured metric favours by construction (default: the class's ``favours``)."""
+        return dict(self.favours)
 
     @classmethod
     def applies_to(cls, model: Model, modality: str) -> bool:
@@ -118,7 +130,8 @@ class Metric:
                 "params": {f.name: f.default for f in dataclasses.fields(cls)}, "requires": cls.requires,
                 "family": cls.family, "higher_is_better": cls.higher_is_better, "bounds": cls.bounds,
                 "needs_rationales": cls.needs_rationales, "needs_reference": cls.needs_reference, "reexplains": cls.reexplains,
-                "for_generated": cls.for_generated}
+                "for_generated": cls.for_generated, "plain": cls.plain, "misleads": cls.misleads,
+                "favours": dict(cls.favours)}
 
     @classmethod
     def param_names(cls) -> list[str]:

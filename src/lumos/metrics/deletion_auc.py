@@ -20,6 +20,11 @@ class DeletionAuc(Metric):
     bounds = (0.0, 1.0)
     modalities = ("image",)
     summary = "Area under the probability curve while deleting the most relevant pixels first."
+    plain = ("How fast the model's confidence falls as the pixels the method ranks highest are deleted first (area "
+             "under that curve).")
+    misleads = ("Deleted pixels make images the model never saw: a method can score well by finding pixels whose "
+                "removal creates odd artefacts.")
+    shared_details = ("fractions",)
     steps: int = 20
     baseline: object = "zeros"
     order: str = "most"

@@ -30,6 +30,8 @@ class EffectiveSize(Metric):
     higher_is_better = False
     bounds = (1.0, np.inf)
     summary = "How many features effectively carry the attribution (exp of its entropy)."
+    plain = "How many features effectively carry the explanation; fewer is easier to read."
+    misleads = "Compact is easier to read, not more correct: a method that misses relevant features also looks compact."
     relative: bool = False
 
     def compute(self, ctx):

@@ -20,6 +20,11 @@ class InsertionAuc(Metric):
     bounds = (0.0, 1.0)
     modalities = ("image",)
     summary = "Area under the probability curve while inserting the most relevant pixels first."
+    plain = ("How fast the model's confidence rises as the pixels the method ranks highest are put back first into a "
+             "blank image (area under that curve).")
+    misleads = ("Half-restored images are unlike real photos; a blank or constant map orders pixels by position and "
+                "can score by chance.")
+    shared_details = ("fractions",)
     steps: int = 20
     baseline: object = "blur"
     order: str = "most"

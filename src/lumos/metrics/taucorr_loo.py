@@ -22,6 +22,10 @@ class TaucorrLoo(Metric):
     bounds = (-1.0, 1.0)
     modalities = ("text", "tabular")
     summary = "Rank agreement between the explanation and leave-one-out drops."
+    plain = "Whether the method orders the features as removing each one alone does (Kendall's tau with leave-one-out)."
+    misleads = ("Occlusion is leave-one-out itself and scores 1 by construction; features that matter only together "
+                "are invisible to it.")
+    favours = {"occlusion": "occlusion is leave-one-out itself and scores 1"}
     baseline: object = None
     background: object = None
 

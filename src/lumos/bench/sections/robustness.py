@@ -11,7 +11,8 @@ from markupsafe import Markup
 
 from ...registry import register
 from ...robustness.run import RobustnessReport
-from ...viz import image_rgb, image_view, png_data_uri, svg_curves, text_view
+from ... import plot
+from ...viz import image_rgb, image_view, png_data_uri, text_view
 from ..store import from_blob, to_blob
 from .base import Section
 
@@ -47,11 +48,13 @@ class RobustnessSection(Section):
         """The stored data plus the charts and explanation views, drawn now from that data."""
         out = dict(payload)
         if payload.get("attack_curves"):
-            out["attack_curves_svg"] = Markup(svg_curves(_points(payload["attack_curves"]),
-                                                         "query budget (model rows per sentence)", "success rate"))
+            out["attack_curves_svg"] = Markup(plot.svg(plot.curves(_points(payload["attack_curves"]),
+                                                                   "query budget (model rows per sentence)",
+                                                                   "success rate")))
         if payload.get("image_curves"):
-            out["image_curves_svg"] = Markup(svg_curves(_points(payload["image_curves"]),
-                                                        "epsilon (fraction of the largest)", "accuracy under attack"))
+            out["image_curves_svg"] = Markup(plot.svg(plot.curves(_points(payload["image_curves"]),
+                                                                  "epsilon (fraction of the largest)",
+                                                                  "accuracy under attack")))
         out["examples"] = [_text_view(p) for p in payload.get("examples", [])]
         out["image_examples"] = [_image_view(p) for p in payload.get("image_examples", [])]
         return out

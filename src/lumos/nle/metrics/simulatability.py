@@ -30,6 +30,8 @@ class Simulatability(Metric):
     modalities = ("text",)
     for_generated = True
     summary = "Gain in predicting the classifier's output from the explanation over the input alone."
+    plain = "How much better the model's decision can be predicted from the explanation than from the input alone."
+    misleads = "An explanation that names the label leaks the answer and looks perfect without saying why."
     simulator: object = "rule"
     k: int = 5
     max_new_tokens: int = 8
