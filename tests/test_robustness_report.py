@@ -42,7 +42,7 @@ def test_a_text_run_becomes_a_report_section_with_escaped_examples(tmp_path):
     assert "<span" not in str(stored) and "<svg" not in str(stored)  # data, no markup, in the store
     html = render(db, "rb", out=tmp_path / "r.html").read_text()
     section = html[html.index('id="robustness"'):]
-    assert "<h3>Behavioural tests (failure rate per test)</h3>" in section and '<svg class="curve"' in section
+    assert "<h3>Behavioural tests (failure rate per test)</h3>" in section and '<figure class="curve"><svg' in section
     assert '<td style="text-align:left">name swap</td><td style="text-align:left">invariance</td>' in section
     assert "&lt;script&gt;" in section and "<script>alert" not in section
     assert "Examples side by side" in section and '<p class="words">' in section

@@ -12,7 +12,7 @@ from .errors import InputError, UnsupportedError
 from .explanation import Explanations
 from .metrics.base import EvalContext, Metric
 from .models import wrap
-from .progress import ProgressArg, run_chunked
+from .progress import PIECES, ProgressArg, run_chunked
 from .rationales import from_spans
 
 
@@ -106,7 +106,10 @@ def evaluate(model: Any, inputs: Any, explanations: Explanations,
         part = ctx if (lo, hi) == (0, len(explanations)) else _piece(ctx, lo, hi)
         pieces.append({name: score(metric, part) for name, metric in built})
 
-    run_chunked(len(explanations), work, progress, f"evaluate {explanations.method or ''}".strip())
+    aligned = any(_per_example(getattr(metric, f), len(explanations)) for _, metric in built
+                  for f in metric.param_names())
+    run_chunked(len(explanations), work, False if aligned and not callable(progress) else progress,
+                f"evaluate {explanations.method or ''}".strip(), pieces=1 if aligned else PIECES)
     out = Scores()
     out.params["seed"] = int(seed)
     out.degenerate = explanations.degenerate
@@ -117,6 +120,17 @@ def evaluate(model: Any, inputs: Any, explanations: Explanations,
         out.info[name] = {**type(metric).info(), "favours": metric.favoured()}
         out.params[name] = {f: recordable(getattr(metric, f)) for f in metric.param_names()}
     return out
+
+
+def _per_example(value: Any, n: int) -> bool:
+    """A parameter aligned with the examples (e.g. agreement's ``reference``): such metrics are not scored in
+    pieces, since the parameter would have to be cut with them."""
+    if isinstance(value, (str, bytes)) or value is None:
+        return False
+    try:
+        return len(value) == n
+    except TypeError:
+        return False
 
 
 def _piece(ctx: EvalContext, lo: int, hi: int) -> EvalContext:

@@ -139,9 +139,7 @@ def agreement(result: Any, measure: str = "spearman", ax: Any = None) -> Any:
     np.fill_diagonal(values, np.nan)
     n = len(names)
     fig, ax = _axes(ax, (2.4 + 0.8 * n, 1.6 + 0.6 * n))
-    colours = cmap()
-    colours.set_bad("#f2f2f2")
-    shown = ax.imshow(np.ma.masked_invalid(values), cmap=colours, vmin=-1, vmax=1)
+    shown = ax.imshow(np.ma.masked_invalid(values), cmap=cmap().with_extremes(bad="#f2f2f2"), vmin=-1, vmax=1)
     for i in range(n):
         for j in range(n):
             v = values[i, j]
@@ -155,8 +153,8 @@ def agreement(result: Any, measure: str = "spearman", ax: Any = None) -> Any:
 
 def compare(explanations: Any, examples: Sequence[int] = (0,), top: int = 8) -> Any:
     """Several methods on the same examples as one figure: a row per example, a column per method (images:
-    the photo first). ``explanations``: {method: Explanations}, a list of Explanations, or an Agreement made
-    with ``keep=True``."""
+    the photo first). ``explanations``: {method: Explanations}, a list of Explanations, or an Agreement (it
+    keeps the explanations it compared)."""
     by_method = _by_method(explanations)
     methods = list(by_method)
     first = next(iter(by_method.values()))[examples[0]]
@@ -296,11 +294,11 @@ def _words(ax: Any, e: Any, width: float, fontsize: float = 11) -> None:
 
 
 def _by_method(explanations: Any) -> dict[str, Any]:
-    if hasattr(explanations, "explanations") and explanations.explanations:  # an Agreement that kept them
+    if getattr(explanations, "explanations", None):  # an Agreement
         return dict(explanations.explanations)
     if isinstance(explanations, Mapping):
         return dict(explanations)
     if isinstance(explanations, (list, tuple)):
         return {e.method: e for e in explanations}
-    raise InputError("compare takes {method: Explanations}, a list of Explanations or an Agreement made with "
-                    f"keep=True; got {type(explanations).__name__}.")
+    raise InputError("compare takes {method: Explanations}, a list of Explanations or an Agreement; got "
+                     f"{type(explanations).__name__}.")

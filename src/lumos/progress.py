@@ -1,8 +1,9 @@
 """One progress mechanism for long work: the ``progress=`` argument of ``lumos.explain``, ``lumos.evaluate``,
 ``lumos.influence.explain``, ``lumos.nle.explain``, ``lumos.robustness.stress_test`` and ``robustness.attack``.
 
-``progress=None`` (the default) stays silent on short calls: the work runs a first small piece alone, and a bar
-appears only when the rest is projected to take longer than ``AUTO_SECONDS``. ``True`` always shows one,
+``progress=None`` (the default) stays silent on short calls: work split into pieces runs a first small piece
+alone, and a bar appears only when the rest is projected to take longer than ``AUTO_SECONDS``; work reported as
+it goes shows a bar once it has run that long. ``True`` always shows one,
 ``False`` never does, and a callable ``f(done, total)`` is called instead of drawing (``lumos bench`` drives its
 own bar with it). Where it is drawn:
 
@@ -27,10 +28,12 @@ PIECES = 20  # work is reported in about this many pieces
 
 
 def duration(seconds: float) -> str:
-    """Seconds as people say them: "8 s", "4 min 10 s", "1 h 12 min"."""
+    """Seconds as people say them: "0.4 s", "8 s", "4 min 10 s", "1 h 12 min"."""
     if not math.isfinite(seconds):
         return "unknown"
-    s = max(0, int(round(seconds)))
+    if seconds < 9.95:
+        return f"{max(seconds, 0.0):.1f} s"
+    s = int(round(seconds))
     if s < 60:
         return f"{s} s"
     if s < 3600:
@@ -40,36 +43,37 @@ def duration(seconds: float) -> str:
 
 class Bar:
     """A progress display for ``total`` units of work: ``update(n)`` after each piece, ``close()`` at the end
-    (or use it as a context manager). ``progress``: as in the module docstring, but None means "draw"."""
+    (or use it as a context manager). ``progress``: as in the module docstring; None draws nothing until the
+    work has run ``AUTO_SECONDS`` (so a short call stays silent)."""
 
     def __init__(self, total: float, label: str, progress: ProgressArg = True, unit: str = "examples",
                  done: float = 0.0, started: float | None = None):
         self.total, self.label, self.unit, self.done = float(total), label, unit, float(done)
         self.started = time.perf_counter() if started is None else started
-        self._last_line = -math.inf
         self._callback = progress if callable(progress) else None
-        self._tqdm = self._notebook = None
         self._on = progress is not False
-        if self._callback is not None or not self._on:
-            pass
-        elif _in_notebook():
-            from IPython.display import HTML, display
-
-            self._notebook = display(HTML(self._html()), display_id=True)
-        elif _isatty(sys.stderr):
-            from tqdm import tqdm
-
-            self._tqdm = tqdm(total=self.total, initial=self.done, desc=label, unit=f" {unit}", file=sys.stderr,
-                              dynamic_ncols=True, bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f}"
-                              "{unit} [{elapsed}<{remaining}]")
-        self._show(force=True)
+        self._delay = AUTO_SECONDS if progress is None else 0.0
+        self._backend: str | None = None  # "tqdm", "notebook" or "lines", chosen when first drawn
+        self._tqdm: Any = None
+        self._notebook: Any = None
+        self._last_line = -math.inf
+        self._show()
 
     def update(self, n: float = 1.0) -> None:
         self.done = min(self.total, self.done + n)
         self._show()
 
+    def set(self, done: float, label: str | None = None) -> None:
+        """Move to ``done`` (and rename the work, e.g. the step now running)."""
+        if label is not None and label != self.label:
+            self.label = label
+            if self._tqdm is not None:
+                self._tqdm.set_description_str(label, refresh=False)
+        self.done = min(self.total, float(done))
+        self._show()
+
     def close(self) -> None:
-        self._show(force=True, final=True)
+        self._show(final=True)
         if self._tqdm is not None:
             self._tqdm.close()
 
@@ -93,25 +97,47 @@ class Bar:
         return (f"{self.label}: {self.done:.0f}/{self.total:.0f} {self.unit} ({pct:.0f}%), "
                 f"{duration(elapsed)} elapsed, {left}")
 
-    def _show(self, force: bool = False, final: bool = False) -> None:
+    def _show(self, final: bool = False) -> None:
         if not self._on:
             return
         if self._callback is not None:
             self._callback(self.done, self.total)
-        elif self._tqdm is not None:
+            return
+        if self._backend is None:
+            if time.perf_counter() - self.started < self._delay or (final and self._delay):
+                return  # progress=None and still short: stay silent
+            self._start()
+        if self._backend == "tqdm":
             self._tqdm.n = self.done
             self._tqdm.refresh()
-        elif self._notebook is not None:
+        elif self._backend == "notebook":
             from IPython.display import HTML
 
             self._notebook.update(HTML(self._html()))
         else:
             now = time.perf_counter()
-            if force and not final and self.done == 0:
+            if self.done == 0 and not final:
                 return  # nothing to say yet
-            if force or now - self._last_line >= LINE_SECONDS:
+            if final or now - self._last_line >= LINE_SECONDS:
                 self._last_line = now
                 print(self.line(), file=sys.stderr, flush=True)
+
+    def _start(self) -> None:
+        if _in_notebook():
+            from IPython.display import HTML, display
+
+            self._backend, self._notebook = "notebook", display(HTML(self._html()), display_id=True)
+        elif _isatty(sys.stderr):
+            from tqdm import tqdm
+
+            self._backend = "tqdm"
+            self._tqdm = tqdm(total=self.total, initial=self.done, desc=self.label, unit=f" {self.unit}",
+                              file=sys.stderr, dynamic_ncols=True,
+                              bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f}{unit} "
+                                         "[{elapsed}<{remaining}]")
+            self._tqdm.start_t -= time.perf_counter() - self.started  # the time already spent counts
+        else:
+            self._backend = "lines"
 
     def _html(self) -> str:
         from html import escape

@@ -20,6 +20,8 @@ OPTIONAL = ("counterfactuals", "nle")  # spec parts added after the first releas
 @dataclass(frozen=True)
 class BenchSpec:
     """``model``: a zoo name or "package.module:function" returning (lumos Model, splits dict).
+    ``n``: examples, drawn from ``seed`` with the classes in proportion; ``first=True`` takes the first ``n``
+    rows of the split instead. ``seed`` also seeds every random method and metric.
     ``methods``/``metrics``: names or ["all"] (every one that applies to the model's modality).
     ``params``/``metric_params``: per-name keyword arguments. ``unit_size``: examples per unit of work.
     ``counterfactuals`` (tables only): when not empty, the report gains a counterfactual section for the first
@@ -32,6 +34,7 @@ class BenchSpec:
     model: str
     split: str = "test"
     n: int = 50
+    first: bool = False
     methods: tuple[str, ...] = ("all",)
     metrics: tuple[str, ...] = ("all",)
     seed: int = 0

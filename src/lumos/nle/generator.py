@@ -27,3 +27,5 @@ class Generator(Protocol):
 
     def generate(self, conversations: Sequence[Messages], max_new_tokens: int = 60, temperature: float = 0.0,
                  seed: int = 0) -> list[Completion]: ...
+    # optional: ``generate(..., done=f)`` calling f(k) as k more completions finish (``lumos.nle.explain``
+    # shows progress with it; generators without the keyword are run without progress)

@@ -38,6 +38,10 @@ class Difference:
         """a is worse than b beyond the interval."""
         return bool(self.high < 0)
 
+    def flipped(self) -> "Difference":
+        """The same comparison seen from b: b - a."""
+        return Difference(-self.mean, -self.high, -self.low, self.n)
+
     def interval(self) -> str:
         """"95% interval 0.05 to 0.20" (or "too few examples for an interval")."""
         if self.low != self.low:

@@ -78,31 +78,32 @@ def _against_random(faithful: list[MetricTable]) -> list[str]:
                 "(add the method \"random\")."]
     lost: dict[str, list[tuple[str, Difference]]] = {}
     even: dict[str, list[str]] = {}
-    all_beat, some_beat = [], {}
+    everyone, beaten = [], {}
     for t in faithful:
         if RANDOM not in t.values.columns:
             continue
         compared = [m for m in t.values.columns
                     if m != RANDOM and m not in t.favours and m in t.rows.index and t.rows.loc[m, "n"] > 0]
-        beat = 0
+        beat = []
         for m in compared:
             d = t.difference(m, RANDOM)
             if d.worse:
-                lost.setdefault(m, []).append((t.metric, d))
+                lost.setdefault(m, []).append((t.metric, d.flipped()))
             elif d.better:
-                beat += 1
+                beat.append(m)
             else:
                 even.setdefault(t.metric, []).append(m)
-        if compared and beat == len(compared):
-            everyone = len(compared) == len([m for m in t.values.columns if m != RANDOM])
-            (all_beat if everyone else some_beat.setdefault(tuple(compared), [])).append(t.metric)
+        if beat and len(beat) == len([m for m in t.values.columns if m != RANDOM]):
+            everyone.append(t.metric)
+        elif beat:
+            beaten.setdefault(tuple(sorted(beat)), []).append(t.metric)
     out = []
-    if all_beat:
-        out.append(f"Every method beat random attributions on {_and(all_beat)}, beyond the 95% interval.")
-    for methods, metrics in some_beat.items():
+    if everyone:
+        out.append(f"Every method beat random attributions on {_and(everyone)}, beyond the 95% interval.")
+    for methods, metrics in beaten.items():
         out.append(f"{_and(list(methods))} beat random attributions on {_and(metrics)}, beyond the 95% interval.")
     for m, items in sorted(lost.items()):
-        said = _and([f"{metric} (by {-d.mean:.3f}; {d.interval()})" for metric, d in items])
+        said = _and([f"{metric} (by {d.mean:.3f}; {d.interval()})" for metric, d in items])
         out.append(f"Random attributions scored better than {m} on {said}: on "
                    f"{'this metric' if len(items) == 1 else 'these metrics'} {m} is no better than chance.")
     for metric, methods in sorted(even.items()):

@@ -25,7 +25,8 @@ class RobustnessSection(Section):
     def payload(self, result: RobustnessReport, **context: Any) -> dict[str, Any]:
         """Numbers, plain strings and arrays (images as base64 .npy): no markup."""
         out: dict[str, Any] = {"text": list(result.headline), "modality": result.modality,
-                               "model_rows": result.model_rows, "seconds": result.seconds}
+                               "model_rows": result.model_rows, "seconds": result.seconds,
+                               "steps": list(result.steps)}
         if result.suite is not None:
             out["suites"] = {"columns": ["test", "kind", "expectation", "n", "failures", "failure rate"],
                              "rows": [[r["test"], r["kind"], r["expectation"], r["n"], r["failures"],
