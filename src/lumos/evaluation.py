@@ -91,7 +91,8 @@ def evaluate(model: Any, inputs: Any, explanations: Explanations,
     (start, end) word spans (ERASER evidence).
     cache: a dict to share method-independent work (leave-one-out) between calls on the SAME inputs and model,
     e.g. when evaluating several methods' explanations of one batch.
-    progress: as in ``lumos.explain`` (long work is scored in pieces of examples; scores do not depend on it).
+    progress: as in ``lumos.explain`` (long work is scored in pieces of examples, which does not change the
+    scores: metrics that depend on the whole batch are scored in one piece).
     """
     model = wrap(model)
     ctx = context(model, inputs, explanations, rationales, seed, cache)
@@ -106,10 +107,10 @@ def evaluate(model: Any, inputs: Any, explanations: Explanations,
         part = ctx if (lo, hi) == (0, len(explanations)) else _piece(ctx, lo, hi)
         pieces.append({name: score(metric, part) for name, metric in built})
 
-    aligned = any(_per_example(getattr(metric, f), len(explanations)) for _, metric in built
-                  for f in metric.param_names())
-    run_chunked(len(explanations), work, False if aligned and not callable(progress) else progress,
-                f"evaluate {explanations.method or ''}".strip(), pieces=1 if aligned else PIECES)
+    whole = any(not metric.batch_invariant or any(_per_example(getattr(metric, f), len(explanations))
+                                                  for f in metric.param_names()) for _, metric in built)
+    run_chunked(len(explanations), work, False if whole and not callable(progress) else progress,
+                f"evaluate {explanations.method or ''}".strip(), pieces=1 if whole else PIECES)
     out = Scores()
     out.params["seed"] = int(seed)
     out.degenerate = explanations.degenerate
@@ -123,8 +124,8 @@ def evaluate(model: Any, inputs: Any, explanations: Explanations,
 
 
 def _per_example(value: Any, n: int) -> bool:
-    """A parameter aligned with the examples (e.g. agreement's ``reference``): such metrics are not scored in
-    pieces, since the parameter would have to be cut with them."""
+    """A parameter aligned with the examples (e.g. agreement's ``reference``). Metrics with one, and metrics
+    with a batch-level convention (``batch_invariant`` False), are scored on all the examples at once."""
     if isinstance(value, (str, bytes)) or value is None:
         return False
     try:

@@ -25,6 +25,7 @@ class TokenF1(Metric):
     plain = "How much the method's top features overlap the words people marked as the reason."
     misleads = ("It measures agreement with people, not with the model: a model that relies on other cues can be "
                 "explained faithfully and still score low.")
+    batch_invariant = False  # the default hard rationale takes k = the batch's mean human rationale length (ERASER)
     rule: str = "top_k"
     value: float | None = None
 
