@@ -34,6 +34,8 @@ def test_short_work_is_silent_by_default_and_keeps_one_call(capsys):
     assert capsys.readouterr().err == ""
     run_chunked(100, lambda lo, hi: pieces.append((lo, hi)), False, "explain occlusion")
     assert pieces[-1] == (0, 100)
+    run_chunked(20, lambda lo, hi: pieces.append((lo, hi)), None, "explain occlusion")
+    assert pieces[-1] == (0, 20)  # 20 examples or fewer: one call, no probe
 
 
 def test_long_work_gets_a_bar_by_default(capsys, monkeypatch):

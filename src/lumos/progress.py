@@ -150,10 +150,11 @@ def run_chunked(n: int, work: Callable[[int, int], Any], progress: ProgressArg, 
                 unit: str = "examples", pieces: int = PIECES) -> None:
     """Call ``work(lo, hi)`` over consecutive ranges covering [0, n), reporting progress per range.
 
-    ``progress=False`` (or n < 2): one call. True or a callable: about ``pieces`` ranges. None: the first
-    range runs alone; when the rest is projected past ``AUTO_SECONDS`` it goes on in ranges under a bar,
-    otherwise the rest is one call (so short work keeps its large batches and prints nothing)."""
-    if progress is False or n < 2:
+    ``progress=False`` (or n < 2): one call. True or a callable: about ``pieces`` ranges. None: one call for
+    ``pieces`` items or fewer; above, the first range runs alone, and when the rest is projected past
+    ``AUTO_SECONDS`` it goes on in ranges under a bar, otherwise in one call (so short work keeps its large
+    batches and prints nothing)."""
+    if progress is False or n < 2 or (progress is None and n <= pieces):
         work(0, n)
         if callable(progress):
             progress(n, n)

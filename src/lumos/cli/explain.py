@@ -88,14 +88,15 @@ def _input(modality: str, args: list[str], row: int | None, split: str, splits: 
             raise InputError(f"give a sentence to explain (lumos explain \"a gripping film\" --model {model}) or --row N.")
         return [str(frame.text.iloc[row])]
     if modality == "image":
-        shape = np.asarray(next(iter(splits.values())).image.iloc[0]).shape
+        shape = np.asarray(next(f for f in splits.values() if len(f)).image.iloc[0]).shape
         if args:
             return _image_file(args[0], shape)[None]
         if row is None:
             raise InputError(f"give an image file (lumos explain photo.png --model {model}) or --row N.")
         return np.asarray(frame.image.iloc[row], dtype=np.float32)[None]
-    columns = [c for c in (frame if frame is not None else next(iter(splits.values()))).columns if c != "label"]
-    base = (frame if frame is not None else next(iter(splits.values()))).iloc[[row or 0]][columns].reset_index(drop=True)
+    rows = frame if frame is not None and len(frame) else next(f for f in splits.values() if len(f))
+    columns = [c for c in rows.columns if c != "label"]
+    base = rows.iloc[[row or 0]][columns].reset_index(drop=True)
     for pair in args:
         name, sep, value = pair.partition("=")
         if not sep or name not in columns:

@@ -46,7 +46,7 @@ def text_view(words: Sequence[str], scores: np.ndarray, rationale: np.ndarray | 
             style += ";text-decoration:underline;text-decoration-thickness:2px;text-underline-offset:3px"
         cls = ' class="rationale"' if underline else ""
         spans.append(f'<span{cls} style="{style}" title="{s:+.4f}">{escape(str(w))}</span>')
-    return '<p class="words" style="line-height:1.9">' + " ".join(spans) + "</p>"
+    return '<p class="words">' + " ".join(spans) + "</p>"
 
 
 def image_view(image: np.ndarray | None, attribution: np.ndarray, title: str) -> str:
