@@ -63,11 +63,11 @@ def test_every_code_block_runs(path, tmp_path, monkeypatch):
                 if info == "toml":
                     tomllib.loads(code)
                 elif info == "python no-run":
-                    compile(code, where, "exec")
+                    compile(code, where, "exec", dont_inherit=True)
                 elif info in ("python", "python slow"):
                     run = small(code) if info == "python slow" else code
                     assert info == "python" or run != code, f"{where}: marked slow, but no small setting applies"
-                    exec(compile(run, where, "exec"), namespace)  # noqa: S102 (our own docs)
+                    exec(compile(run, where, "exec", dont_inherit=True), namespace)  # noqa: S102 (our docs)
     finally:  # plug-ins a page registers (design.md's my_method) must not leak into other tests
         for kind, r in registry.KINDS.items():
             for name in set(r.names()) - before[kind]:

@@ -83,10 +83,16 @@ class Explanation:
 
     def _repr_html_(self) -> str:
         """Notebook view: shaded words (text), signed bars with the feature values (tables), or the map over
-        the photo (images), under a line naming the method, the explained class and its probability."""
+        the photo (images), under a line naming the method, the explained class and its probability; then
+        what the colours mean."""
+        from .viz import legend
+
+        return self._view() + legend(rationale=self.modality == "text")
+
+    def _view(self) -> str:
         from html import escape
 
-        from .viz import bars_view, image_view, legend, text_view
+        from .viz import bars_view, image_view, text_view
 
         label = escape(self.label if self.label is not None else str(self.target))
         head = f"<p><b>{escape(self.method)}</b> · explaining {label} (p = {self.probs[self.target]:.2f})"
@@ -97,11 +103,11 @@ class Explanation:
             head += ('<p class="lumos-warning">This map is all zero or constant: it ranks nothing, and metrics '
                      "on it are meaningless.</p>")
         if self.modality == "image":
-            return head + image_view(self.data, self.heatmap(), self.method) + legend(rationale=False)
+            return head + image_view(self.data, self.heatmap(), self.method)
         if self.modality == "text":
-            return head + text_view(self.features or [], self.attributions) + legend()
+            return head + text_view(self.features or [], self.attributions)
         names = self.features or [str(i) for i in range(self.attributions.size)]
-        return head + bars_view(names, self.attributions, values=self.data) + legend(rationale=False)
+        return head + bars_view(names, self.attributions, values=self.data)
 
     def __repr__(self) -> str:
         head = f"Explanation(method={self.method!r}, target={self.target}"
@@ -178,8 +184,11 @@ class Explanations(Sequence[Explanation]):
 
     def _repr_html_(self) -> str:
         """The first ten explanations, one under the other (``lumos.plot.compare`` draws several methods)."""
+        from .viz import legend
+
         more = f"<p>... and {len(self) - 10} more</p>" if len(self) > 10 else ""
-        return "".join(e._repr_html_() for e in self._items[:10]) + more
+        text = bool(self._items) and self._items[0].modality == "text"
+        return "".join(e._view() for e in self._items[:10]) + more + legend(rationale=text)
 
     def __repr__(self) -> str:
         return f"Explanations(method={self.method!r}, n={len(self)})"

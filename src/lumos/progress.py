@@ -57,6 +57,7 @@ class Bar:
         self._tqdm: Any = None
         self._notebook: Any = None
         self._last_line = -math.inf
+        self._printed = -1.0  # ``done`` at the last plain line
         self._show()
 
     def update(self, n: float = 1.0) -> None:
@@ -118,8 +119,8 @@ class Bar:
             now = time.perf_counter()
             if self.done == 0 and not final:
                 return  # nothing to say yet
-            if final or now - self._last_line >= LINE_SECONDS:
-                self._last_line = now
+            if (final and self.done != self._printed) or now - self._last_line >= LINE_SECONDS:
+                self._last_line, self._printed = now, self.done
                 print(self.line(), file=sys.stderr, flush=True)
 
     def _start(self) -> None:

@@ -83,9 +83,11 @@ class Influence(Result):
         from ..viz import table_html
 
         rows = []
-        for i in range(min(examples, len(self.scores))):
-            for kind, found in (("proponent", self.proponents(i, k)), ("opponent", self.opponents(i, k))):
-                rows += [[i, kind, e.index, e.score, _short(e.input), str(e.label)] for e in found]
+        for i in range(min(examples, len(self.scores))):  # a proponent has a positive score, an opponent negative
+            rows += [[i, "proponent", e.index, e.score, _short(e.input), str(e.label)]
+                     for e in self.proponents(i, k) if e.score > 0]
+            rows += [[i, "opponent", e.index, e.score, _short(e.input), str(e.label)]
+                     for e in self.opponents(i, k) if e.score < 0]
         n_test, n_train = self.scores.shape
         note = (f"{self.method} on {n_test} test x {n_train} training examples. A proponent's removal would raise "
                 "the test loss (it helped); an opponent's would lower it."

@@ -70,7 +70,7 @@ class Road(Metric):
     modalities = ("image",)
     summary = "Probability after removing top pixels with debiased (noisy linear) imputation."
     plain = ("The model's confidence after the top pixels are removed with an imputation that hides the removed "
-             "region's shape; lower is better.")
+             "region's shape.")
     misleads = "The result depends on the fraction removed, and the imputation can still leak what was there."
     shared_details = ("levels",)
     levels: tuple = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)

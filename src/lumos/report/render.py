@@ -32,6 +32,13 @@ def decode_input(value: str):
     return value
 
 
+def num(value: float) -> str:
+    """A score as shown: 3 decimals, or 3 significant digits when that would print 0.000 for a non-zero value."""
+    if value != value:
+        return "n/a"
+    return f"{value:.3f}" if value == 0 or abs(value) >= 0.0005 else f"{value:.2e}"
+
+
 def wbr(name: str) -> Markup:
     """A long metric name that may break after its underscores (escaped)."""
     return Markup(str(escape(name)).replace("_", "_<wbr>"))
@@ -51,7 +58,7 @@ def render(db: str | Path, run_id: str | list[str] | None = None, out: str | Pat
         for section in run["sections"]:
             section["template"] = _section_template(env, section["kind"])
             section["payload"] = section_of(section["kind"]).view(section["payload"])
-    html = env.get_template("template.html").render(runs=runs, wbr=wbr, legend=Markup(legend()),
+    html = env.get_template("template.html").render(runs=runs, wbr=wbr, num=num, legend=Markup(legend()),
                                                     legend_plain=Markup(legend(rationale=False)))
     path = Path(out) if out is not None else Path(db).parent / f"report-{'+'.join(ids) if len(ids) < 3 else ids[0] + '+more'}.html"
     path.write_text(html, encoding="utf-8")

@@ -48,11 +48,13 @@ def _degenerate(degenerate: dict[str, tuple[int, int]]) -> list[str]:
 
 
 def _firsts(faithful: list[MetricTable], model_name: str) -> list[str]:
-    """Which methods (not random) ranked first, ties included, on the most faithfulness metrics."""
+    """Which methods ranked first, ties included, on the most faithfulness metrics; a metric where random
+    attributions rank first too crowns no one (the other sentences say who could not be told from random)."""
     counts: dict[str, list[str]] = {}
     for t in faithful:
-        for m in t.first():
-            if m != RANDOM:
+        first = t.first()
+        for m in first:
+            if m != RANDOM and RANDOM not in first:
                 counts.setdefault(m, []).append(t.metric)
     if not counts:
         return []
@@ -121,8 +123,9 @@ def _disagreement(faithful: list[MetricTable], per_pair: dict) -> list[str]:
     """The method that most often disagreed with the two most often first (rank correlation below 0.5)."""
     counts: dict[str, int] = {}
     for t in faithful:
-        for m in t.first():
-            if m != RANDOM:
+        first = t.first()
+        for m in first:
+            if m != RANDOM and RANDOM not in first:
                 counts[m] = counts.get(m, 0) + 1
     best = sorted(counts, key=lambda m: (-counts[m], m))[:2]
     if len(best) < 2:

@@ -78,7 +78,7 @@ def bars_view(features: Sequence[str], scores: np.ndarray, top: int = 10, values
     numbers = [f"{scores[j]:+.3g}" for j in order]
     row, half = 20, 110
     label_w = int(CHAR_PX * max((len(s) for s in labels), default=4)) + 12
-    num_w = int(CHAR_PX * max((len(s) for s in numbers), default=4)) + 8
+    num_w = int(CHAR_PX * max(9, *(len(s) for s in numbers))) + 8  # room for "-4.44e-16": zero lines align
     mid = label_w + num_w + half  # the zero line; numbers sit outside the bar ends, on either side
     width, height = mid + half + num_w, row * len(order) + 4
     parts = [f'<svg class="bars" width="{width}" height="{height}" role="img" font-size="12" '
