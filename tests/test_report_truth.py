@@ -208,7 +208,7 @@ def test_bench_samples_both_classes_unless_asked_for_the_first_rows_and_names_tr
     assert store.frame("examples", first).label.tolist() == ["0"] * 8
     html = render(db, sampled, out=tmp_path / "r.html").read_text()
     assert "true label <b>yes</b>" in html and "true label <b>no</b>" in html  # names, as the predictions
-    assert "(8 drawn at random (seed 0, classes in proportion))" in html
+    assert "examples from split “test”, drawn at random with the classes in proportion (seed 0)" in html
 
 
 def test_bench_estimates_the_cost_from_a_probe_before_the_run(tmp_path):

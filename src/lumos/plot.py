@@ -143,7 +143,7 @@ def agreement(result: Any, measure: str = "spearman", ax: Any = None) -> Any:
     for i in range(n):
         for j in range(n):
             v = values[i, j]
-            label = "—" if i == j else ("n/a" if v != v else f"{v:.2f}")
+            label = "—" if i == j else ("n/a" if v != v else f"{v:.2f}".replace("-0.00", "0.00"))
             ax.text(j, i, label, ha="center", va="center", fontsize=9, color="#222")
     ax.set_xticks(range(n), names, rotation=40, ha="right")
     ax.set_yticks(range(n), names)

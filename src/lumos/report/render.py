@@ -108,8 +108,8 @@ def _sampling(spec: dict, n: int) -> str:
     if not n:
         return ""
     if spec.get("first", True):  # runs stored before sampling existed took the first n
-        return f"the first {n}"
-    return f"{n} drawn at random (seed {spec.get('seed', 0)}, classes in proportion)"
+        return "its first rows"
+    return f"drawn at random with the classes in proportion (seed {spec.get('seed', 0)})"
 
 
 def _glossary(methods: list[str], tables: list) -> dict[str, list[dict]]:
@@ -155,7 +155,8 @@ def _examples(examples, attributions, labels, modality: str, limit: int, degener
                 if isinstance(r.extras, dict) and r.extras.get("text") is not None:  # a natural-language one
                     html += f'<p class="nle">{escape(str(r.extras["text"]))}</p>'
             elif modality == "image":
-                html = image_view(value, r.attributions, r.method)
+                flag = " ⚠ all zero or constant" if (r.method, ex.example_id) in bad else ""
+                html = image_view(value, r.attributions, r.method + flag)
             else:
                 row = json.loads(value) if isinstance(value, str) else {}
                 html = bars_view(r.features, r.attributions, values=[row.get(f, "?") for f in r.features])

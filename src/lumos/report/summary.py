@@ -135,9 +135,10 @@ def _disagreement(faithful: list[MetricTable], per_pair: dict) -> list[str]:
     for m in others:
         pairs = [per_pair.get((m, b)) for b in best]
         if all(p is not None and len(p) for p in pairs) and len(pairs[0]) == len(pairs[1]):
-            low = np.all([np.nan_to_num(p, nan=0.0) < 0.5 for p in pairs], axis=0)
-            if low.mean() > share:
-                worst, share, n = m, float(low.mean()), len(low)
+            known = np.isfinite(pairs[0]) & np.isfinite(pairs[1])  # a constant map has no rank correlation
+            low = (pairs[0][known] < 0.5) & (pairs[1][known] < 0.5)
+            if known.any() and low.mean() > share:
+                worst, share, n = m, float(low.mean()), int(known.sum())
     if worst is None:
         return []
     return [f"{worst} disagreed with both {best[0]} and {best[1]} (rank correlation below 0.5) on "
