@@ -85,9 +85,11 @@ def _image_tables(results: list) -> tuple[list[dict], dict[str, list[list[float]
 
 
 def _slice_table(report, n: int = 8) -> dict[str, Any]:
-    rows = [[s.name, s.source, s.size, s.accuracy, f"[{s.accuracy_ci[0]:.3f}, {s.accuracy_ci[1]:.3f}]",
-             s.difference, f"[{s.difference_ci[0]:+.3f}, {s.difference_ci[1]:+.3f}]", s.ece,
-             f"[{s.ece_ci[0]:.3f}, {s.ece_ci[1]:.3f}]"] for s in report.worst(n)]
+    def interval(lo: float, hi: float, fmt: str = ".3f") -> str:
+        return "—" if lo != lo else f"[{lo:{fmt}}, {hi:{fmt}}]"  # an empty slice has none
+
+    rows = [[s.name, s.source, s.size, s.accuracy, interval(*s.accuracy_ci), s.difference,
+             interval(*s.difference_ci, "+.3f"), s.ece, interval(*s.ece_ci)] for s in report.worst(n)]
     return {"columns": ["slice", "found by", "size", "accuracy", "95% CI", "vs overall", "95% CI", "ECE",
                         "ECE 95% CI"],
             "rows": rows, "overall": f"overall accuracy {report.overall_accuracy:.3f}, ECE {report.overall_ece:.3f}"}
