@@ -49,7 +49,7 @@ def test_rerunning_the_same_spec_skips_finished_units(tmp_path):
     first = run(s)
     seen = []
     assert run(s, progress=lambda label, done, total: seen.append((label, done, total))) == first
-    assert seen == [("done", 18, 18)]  # nothing left to do
+    assert seen == [("done", 90, 90)]  # nothing left to do (30 examples x 3 methods)
 
 
 def test_kill_9_loses_at_most_the_unit_in_flight_and_a_rerun_completes(tmp_path):
@@ -57,7 +57,8 @@ def test_kill_9_loses_at_most_the_unit_in_flight_and_a_rerun_completes(tmp_path)
     code = ("import sys; sys.path.insert(0, %r); from lumos.bench import BenchSpec, run; "
             "run(BenchSpec(model='bench_loader:slow_word_model', n=30, methods=('occlusion', 'random'), "
             "metrics=('comprehensiveness',), unit_size=5, db=%r))" % (str(TESTS), str(db)))
-    proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(TESTS)})
+    proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(TESTS)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])})  # this checkout's code
     deadline = time.time() + 120
     while time.time() < deadline:
         if db.exists():
@@ -80,7 +81,7 @@ def test_kill_9_loses_at_most_the_unit_in_flight_and_a_rerun_completes(tmp_path)
                   metrics=("comprehensiveness",), unit_size=5, db=str(db))
     done = []
     run_id = run(s, progress=lambda label, d, t: done.append(d))
-    assert done[0] == finished  # resumed where it stopped
+    assert done[0] == 5 * finished  # resumed where it stopped (examples x methods)
     store = Store(db)
     assert len(store.frame("units", run_id)) == 12 and len(store.frame("attributions", run_id)) == 60
     assert store.frame("scores", run_id).value.notna().all()

@@ -61,4 +61,4 @@ def test_explain_prints_the_words(tmp_path, monkeypatch):
     result = runner.invoke(app, ["explain", "a gripping and beautifully shot film", "--model", "sentiment/tfidf",
                                  "--method", "occlusion"])
     assert result.exit_code == 0, result.output
-    assert "gripping" in result.output and "occlusion explaining" in result.output
+    assert "gripping" in result.output and "occlusion explains it" in result.output

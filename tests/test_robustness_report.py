@@ -10,14 +10,14 @@ import lumos
 from lumos.bench import add_section
 from lumos.report import render
 from lumos.robustness import RobustnessPlan, stress_test
-from lumos.viz import svg_curves
+from lumos import plot
 
 
-def test_svg_curves_place_points_by_value():
-    svg = svg_curves({"a <b>": [(0, 0.0), (10, 1.0)]}, "budget", "success")
-    assert svg.startswith("<svg") and "a &lt;b&gt;" in svg and "<script" not in svg
-    # x 0 -> left edge (44), x 10 -> right edge (420 - 130); y 0 -> bottom (220 - 34), y 1 -> top (10)
-    assert 'points="44.0,186.0 290.0,10.0"' in svg
+def test_curves_plot_the_points_and_escape_names_in_svg():
+    fig = plot.curves({"a <b>": [(0, 0.0), (10, 1.0)]}, "budget", "success")
+    np.testing.assert_array_equal(fig.axes[0].lines[0].get_xydata(), [[0, 0.0], [10, 1.0]])
+    svg = plot.svg(fig)
+    assert svg.startswith("<svg") and "a &lt;b&gt;" in svg and "<script" not in svg and "<?xml" not in svg
 
 
 def test_a_text_run_becomes_a_report_section_with_escaped_examples(tmp_path):
@@ -42,7 +42,7 @@ def test_a_text_run_becomes_a_report_section_with_escaped_examples(tmp_path):
     assert "<span" not in str(stored) and "<svg" not in str(stored)  # data, no markup, in the store
     html = render(db, "rb", out=tmp_path / "r.html").read_text()
     section = html[html.index('id="robustness"'):]
-    assert "<h3>Behavioural tests (failure rate per test)</h3>" in section and '<svg class="curve"' in section
+    assert "<h3>Behavioural tests (failure rate per test)</h3>" in section and '<figure class="curve"><svg' in section
     assert '<td style="text-align:left">name swap</td><td style="text-align:left">invariance</td>' in section
     assert "&lt;script&gt;" in section and "<script>alert" not in section
     assert "Examples side by side" in section and '<p class="words">' in section
@@ -96,4 +96,4 @@ def test_an_image_attack_becomes_tables_curves_and_explained_pairs(tmp_path):
                 model_name="m", modality="image", labels=["a", "b", "c"])
     section = render(db, "img", out=tmp_path / "r.html").read_text().split('id="robustness"')[1]
     assert "PGD linf (clean accuracy 1.000)" in section and section.count("<img") == 4 * len(pairs)
-    assert "<polyline" in section
+    assert '<figure class="curve"><svg' in section  # the accuracy curves, drawn by lumos.plot

@@ -63,3 +63,25 @@ def test_error_clusters_find_a_far_away_group_of_errors():
     found = [s for s in report.slices if s.source == "discovered"]
     group = min(found, key=lambda s: s.accuracy)
     assert group.size == 30 and group.accuracy == 0.0
+
+
+def test_wilson_and_bootstrap_come_from_scipy_and_match_the_formulas():
+    """The intervals are scipy.stats' (binomtest(...).proportion_ci, bootstrap); they agree with the Wilson
+    formula and a percentile bootstrap written out by hand over the same resamples."""
+    from scipy.stats import norm
+
+    from lumos.robustness.slices import ece, ece_interval, wilson
+
+    for k, n in [(0, 5), (3, 10), (7, 20), (20, 20), (1, 1)]:
+        z, p = norm.ppf(0.975), k / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        assert wilson(k, n) == pytest.approx((centre - half, centre + half), abs=1e-12)
+    assert all(np.isnan(wilson(0, 0)))
+    rng = np.random.default_rng(0)
+    probs, labels = rng.dirichlet([1, 1, 1], size=40), rng.integers(0, 3, 40)
+    draws = np.random.default_rng(7).integers(40, size=(200, 40))
+    boots = [ece(probs[i], labels[i]) for i in draws]
+    assert ece_interval(probs, labels, seed=7) == pytest.approx((np.quantile(boots, 0.025),
+                                                                np.quantile(boots, 0.975)), abs=1e-12)
+    assert ece_interval(probs[:1], labels[:1]) == (ece(probs[:1], labels[:1]),) * 2

@@ -2,13 +2,13 @@
 
 The public face: verbs at the top (``wrap``, ``explain``, ``evaluate``, ``agreement``, ``catalog``), and a
 namespace per analysis (``lumos.influence``, ``lumos.counterfactuals``, ``lumos.robustness``, ``lumos.nle``;
-``lumos.zoo``, ``lumos.bench`` and ``lumos.report`` import on first use). See docs/design.md.
+``lumos.zoo``, ``lumos.bench``, ``lumos.report`` and ``lumos.plot`` import on first use). See docs/design.md.
 """
 
 from . import counterfactuals, eraser, influence, metrics, robustness
 from .api import explain, methods
 from .comparison import Agreement, agreement
-from .errors import InputError, LumosError, ModelError, UnsupportedError
+from .errors import InputError, LumosError, LumosWarning, ModelError, UnsupportedError
 from .evaluation import Scores, evaluate
 from .explanation import Explanation, Explanations
 from .models import Model, wrap
@@ -18,13 +18,13 @@ from .version import __version__
 
 __all__ = ["wrap", "explain", "evaluate", "agreement", "catalog", "methods", "register", "influence",
            "counterfactuals", "robustness", "metrics", "eraser", "Model", "Explanation", "Explanations", "Scores",
-           "Agreement", "LumosError", "InputError", "ModelError", "UnsupportedError", "__version__"]
+           "Agreement", "LumosError", "LumosWarning", "InputError", "ModelError", "UnsupportedError", "__version__"]
 
 
 def __getattr__(name: str):
-    """``lumos.zoo``, ``lumos.bench``, ``lumos.report``, ``lumos.nle`` and ``lumos.testing`` import on first use
-    (they pull in more)."""
-    if name in ("zoo", "bench", "report", "nle", "testing", "viz"):
+    """``lumos.zoo``, ``lumos.bench``, ``lumos.report``, ``lumos.nle``, ``lumos.testing`` and ``lumos.plot``
+    import on first use (they pull in more)."""
+    if name in ("zoo", "bench", "report", "nle", "testing", "viz", "plot", "progress"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)

@@ -3,36 +3,51 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
 
 from . import registry
-from .errors import InputError, UnsupportedError
+from .errors import InputError, LumosWarning, UnsupportedError
 from .explainers.base import Explainer
 from .explanation import Explanation, Explanations
 from .models import Model, wrap
 from .params import SEED, AnyOf, Choice, Int, Optional, check_all
+from .progress import ProgressArg, run_chunked
 
 BATCH_SIZE = Optional(AnyOf(Choice("auto"), Int(low=1)))
 
 
 def explain(model: Any, inputs: Any, method: str = "integrated_gradients", target: Any = None, seed: int = 0,
-            granularity: str = "word", batch_size: int | str | None = None, **params: Any) -> Explanations:
+            granularity: str = "word", batch_size: int | str | None = None, progress: ProgressArg = None,
+            **params: Any) -> Explanations:
     """Explain the model's output for ``target`` (None: the predicted class) on each input.
 
     inputs: a list of strings, an array (B, C, H, W), or an array/DataFrame (B, F).
     params: the method's hyper-parameters (``lumos.methods()[method]["params"]`` lists them).
+    progress: None shows a bar only when the work turns out long, True always, False never, or a callable
+    ``f(done, total)`` (``lumos.progress``). Explanations that rank nothing (all zero or constant) raise a
+    ``LumosWarning``; ``Explanations.degenerate`` marks them and ``Scores.mean()`` leaves them out.
     """
     check_all("explain", [("seed", seed, SEED), ("granularity", granularity, Choice("word", "token")),
                           ("batch_size", batch_size, BATCH_SIZE)])
     model = wrap(model)
     explainer = _build(registry.get(method, "explainer"), params)
-    return run_explainer(model, explainer, inputs, target, seed, granularity, batch_size)
+    out = run_explainer(model, explainer, inputs, target, seed, granularity, batch_size, progress)
+    flat = np.flatnonzero(out.degenerate)
+    if len(flat):
+        shown = ", ".join(map(str, flat[:10])) + (", ..." if len(flat) > 10 else "")
+        warnings.warn(f"{method} returned all-zero or constant attributions for {len(flat)} of {len(out)} inputs "
+                      f"({shown}): they rank nothing, so metrics on them are meaningless. "
+                      "Explanations.degenerate marks them; Scores.mean() and the report leave them out.",
+                      LumosWarning, stacklevel=2)
+    return out
 
 
 def run_explainer(model: Model, explainer: Explainer, inputs: Any, target: Any = None, seed: int = 0,
-                  granularity: str = "word", batch_size: int | str | None = None) -> Explanations:
+                  granularity: str = "word", batch_size: int | str | None = None,
+                  progress: ProgressArg = False) -> Explanations:
     """``explain`` with a built explainer (metrics use it to re-explain perturbed inputs or models)."""
     cls = type(explainer)
     batch = model.prepare(inputs, granularity)  # type: ignore[arg-type]
@@ -44,12 +59,18 @@ def run_explainer(model: Model, explainer: Explainer, inputs: Any, target: Any =
         with model.session():
             probs = model.evaluate(batch.rows())
             targets = resolve_targets(target, probs, model.labels)
-            groups = model.gradient_groups(batch) if "gradients" in cls.requires else [np.arange(len(batch))]
             results: list = [None] * len(batch)
-            for idx in groups:
-                part = batch if len(idx) == len(batch) else batch.subset(idx)
-                for i, res in zip(idx, explainer.attribute(model, part, targets[idx], probs[idx], int(seed))):
-                    results[i] = res
+
+            def work(lo: int, hi: int) -> None:  # examples lo..hi-1 (results do not depend on the batch)
+                piece = batch if (lo, hi) == (0, len(batch)) else batch.subset(range(lo, hi))
+                groups = model.gradient_groups(piece) if "gradients" in cls.requires else [np.arange(len(piece))]
+                for idx in groups:
+                    part = piece if len(idx) == len(piece) else piece.subset(idx)
+                    for i, res in zip(idx, explainer.attribute(model, part, targets[lo + idx], probs[lo + idx],
+                                                               int(seed))):
+                        results[lo + i] = res
+
+            run_chunked(len(batch), work, progress, f"explain {cls.name}")
     finally:
         model.sizer.batch_size = saved_batch_size
     resolved = {f.name: recordable(getattr(explainer, f.name)) for f in dataclasses.fields(explainer)}
@@ -65,10 +86,12 @@ def run_explainer(model: Model, explainer: Explainer, inputs: Any, target: Any =
                                    f"the last {doc.truncated_words} words were cut and get no attribution")
         features = doc.features if doc is not None else batch.feature_names
         t = int(targets[i])
+        base = extras.get("base_value", extras.get("f_baseline"))
         items.append(Explanation(
             attributions=np.asarray(res.values, dtype=np.float32), features=list(features) if features else None,
             target=t, probs=probs[i].astype(np.float32), method=cls.name, params=resolved, extras=extras,
-            label=model.labels[t] if model.labels else None))
+            label=model.labels[t] if model.labels else None, data=batch.x[i] if batch.x is not None else None,
+            base_value=float(base) if base is not None else None))
     return Explanations(items, explainer=explainer, granularity=granularity, seed=int(seed))
 
 

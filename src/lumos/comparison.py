@@ -47,6 +47,18 @@ class Agreement(Result):
     methods: list[str]
     per_example: dict[tuple[str, str], dict[str, np.ndarray]]
     params: dict = field(default_factory=dict)
+    explanations: dict[str, Explanations] | None = field(default=None, repr=False, compare=False)
+
+    def _repr_html_(self) -> str:
+        """Notebook view: the heatmap of mean agreement with its colour scale, then the methods side by side
+        on the first examples (one figure)."""
+        from . import plot
+
+        html = plot.svg(plot.agreement(self))
+        if self.explanations:
+            n = min(3, min(len(e) for e in self.explanations.values()))
+            html += plot.svg(plot.compare(self.explanations, examples=list(range(n))))
+        return f"<div>{html}</div>"
 
     def to_frame(self):
         """One row per pair of methods: the mean of each measure over the examples."""
@@ -80,4 +92,4 @@ def agreement(explanations_by_method: Mapping[str, Explanations], k: int = 5, ab
         raise InputError(f"agreement needs at least two methods; got {names}.")
     pairs = {(a, b): per_example(explanations_by_method[a], explanations_by_method[b], k, absolute)
              for a, b in combinations(names, 2)}
-    return Agreement(names, pairs, {"k": k, "absolute": absolute})
+    return Agreement(names, pairs, {"k": k, "absolute": absolute}, dict(explanations_by_method))

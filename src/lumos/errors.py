@@ -20,4 +20,5 @@ class UnsupportedError(LumosError):
 
 
 class LumosWarning(UserWarning):
-    """Something the user should know before waiting: a very large amount of work ahead, a fallback taken."""
+    """Something the user should know: a very large amount of work ahead, a fallback taken, or results that are
+    computed but should not be trusted as they are (e.g. all-zero explanations)."""

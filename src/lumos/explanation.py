@@ -7,6 +7,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from .errors import UnsupportedError
+
 
 def feature_vector(attributions: np.ndarray) -> np.ndarray:
     """Attributions of any method's shape -> one float64 score per feature (images: channels summed, flattened)."""
@@ -14,13 +16,27 @@ def feature_vector(attributions: np.ndarray) -> np.ndarray:
     return a.sum(axis=0).ravel() if a.ndim == 3 else a.ravel()
 
 
+def is_degenerate(attributions: np.ndarray) -> bool:
+    """True for a map that ranks nothing: a non-finite value, all zero, or (two features or more) constant.
+    Metrics on such a map measure its tie-breaking, not the method, and ratios by its norm explode."""
+    f = feature_vector(attributions)
+    if f.size == 0 or not np.isfinite(f).all():
+        return True
+    return bool(not f.any() or (f.size > 1 and np.ptp(f) == 0))
+
+
 @dataclass
 class Explanation:
-    """Attributions for one example.
+    """Attributions for one example, with what it takes to draw them.
 
-    ``attributions``: float32; text and tables (F,) one score per feature; images (C, H, W) or (1, H, W).
-    ``features``: the words/tokens (text), column names (tables) or None (images).
-    ``probs``: (K,) the model's probabilities on the unperturbed input.
+    ``attributions``: float32; text and tables (F,) one score per feature; images (C, H, W) for the methods
+    that attribute each channel (integrated_gradients, input_x_gradient, gradient_shap with ``absolute=False``
+    ...) or (1, H, W) for those that give one value per pixel (saliency, occlusion, gradcam, lime ...).
+    ``heatmap()`` gives (H, W) whatever the method. ``features``: the words/tokens (text), column names
+    (tables) or None (images). ``probs``: (K,) the model's probabilities on the unperturbed input.
+    ``data``: what was explained, for drawing: images the (C, H, W) input, tables the row's (F,) values, text
+    None (the words are ``features``). ``base_value``: the explained output with every feature removed, where
+    the method computes it (kernel_shap, exact_shapley; integrated_gradients: the output at its baseline).
     """
 
     attributions: np.ndarray
@@ -31,6 +47,27 @@ class Explanation:
     params: dict[str, Any]
     extras: dict[str, Any] = field(default_factory=dict)
     label: str | None = None
+    data: Any = None
+    base_value: float | None = None
+
+    @property
+    def modality(self) -> str:
+        """"image" for (C, H, W) maps, "text" when the features are words, else "tabular"."""
+        if self.attributions.ndim == 3:
+            return "image"
+        return "text" if self.params.get("granularity") is not None else "tabular"
+
+    @property
+    def degenerate(self) -> bool:
+        """All zero, constant or not finite: the map ranks nothing (see ``is_degenerate``)."""
+        return is_degenerate(self.attributions)
+
+    def heatmap(self) -> np.ndarray:
+        """(H, W) float64 map of an image explanation, whatever the method's shape: channels summed (signed)."""
+        if self.attributions.ndim != 3:
+            raise UnsupportedError(f"heatmap() is for image explanations; this one has shape "
+                                   f"{self.attributions.shape} (text and tables: use .attributions, one per feature).")
+        return self.attributions.astype(np.float64).sum(axis=0)
 
     def feature_scores(self) -> np.ndarray:
         """One float64 score per feature: text and tables (F,) the attributions; images the map summed over
@@ -45,19 +82,32 @@ class Explanation:
         return [(names[i], float(flat[i])) for i in order]
 
     def _repr_html_(self) -> str:
-        """Notebook view: shaded words (text), signed bars (tables) or the signed map (images)."""
+        """Notebook view: shaded words (text), signed bars with the feature values (tables), or the map over
+        the photo (images), under a line naming the method, the explained class and its probability; then
+        what the colours mean."""
+        from .viz import legend
+
+        return self._view() + legend(rationale=self.modality == "text")
+
+    def _view(self) -> str:
         from html import escape
 
-        from .viz import bars_view, image_view, legend, text_view
+        from .viz import bars_view, image_view, text_view
 
         label = escape(self.label if self.label is not None else str(self.target))
-        head = f"<p><b>{escape(self.method)}</b> · explaining {label} (p = {self.probs[self.target]:.2f})</p>"
-        if self.attributions.ndim == 3:
-            blank = np.zeros((1,) + self.attributions.shape[1:], dtype=np.float32)
-            return head + image_view(blank, self.attributions, self.method)
-        if self.features is not None and self.params.get("granularity") is not None:
-            return head + text_view(self.features, self.attributions) + legend()
-        return head + bars_view(self.features or [str(i) for i in range(self.attributions.size)], self.attributions)
+        head = f"<p><b>{escape(self.method)}</b> · explaining {label} (p = {self.probs[self.target]:.2f})"
+        if self.base_value is not None:
+            head += f" · with every feature removed: {self.base_value:.2f}"
+        head += "</p>"
+        if self.degenerate:
+            head += ('<p class="lumos-warning">This map is all zero or constant: it ranks nothing, and metrics '
+                     "on it are meaningless.</p>")
+        if self.modality == "image":
+            return head + image_view(self.data, self.heatmap(), self.method)
+        if self.modality == "text":
+            return head + text_view(self.features or [], self.attributions)
+        names = self.features or [str(i) for i in range(self.attributions.size)]
+        return head + bars_view(names, self.attributions, values=self.data)
 
     def __repr__(self) -> str:
         head = f"Explanation(method={self.method!r}, target={self.target}"
@@ -113,9 +163,13 @@ class Explanations(Sequence[Explanation]):
         return pd.DataFrame(rows)
 
     def summary(self) -> dict[str, Any]:
-        """The method, how many examples, and how many explanations are all zero or constant."""
-        flat = [e.feature_scores() for e in self._items]
-        return {"method": self.method, "n": len(self), "degenerate": int(sum(np.ptp(f) == 0 for f in flat if f.size))}
+        """The method, how many examples, and how many explanations are degenerate (all zero or constant)."""
+        return {"method": self.method, "n": len(self), "degenerate": int(self.degenerate.sum())}
+
+    @property
+    def degenerate(self) -> np.ndarray:
+        """(B,) bool: the explanations that rank nothing (all zero, constant or not finite)."""
+        return np.array([e.degenerate for e in self._items], dtype=bool)
 
     @property
     def targets(self) -> np.ndarray:
@@ -129,7 +183,12 @@ class Explanations(Sequence[Explanation]):
         return arrays
 
     def _repr_html_(self) -> str:
-        return "".join(e._repr_html_() for e in self._items[:10])
+        """The first ten explanations, one under the other (``lumos.plot.compare`` draws several methods)."""
+        from .viz import legend
+
+        more = f"<p>... and {len(self) - 10} more</p>" if len(self) > 10 else ""
+        text = bool(self._items) and self._items[0].modality == "text"
+        return "".join(e._view() for e in self._items[:10]) + more + legend(rationale=text)
 
     def __repr__(self) -> str:
         return f"Explanations(method={self.method!r}, n={len(self)})"

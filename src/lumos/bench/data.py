@@ -29,8 +29,9 @@ class BenchData:
     zoo_meta: dict | None = None  # zoo models: the cache entry's metadata (recipe version, settings, weights hash)
 
 
-def load(model_name: str, split: str, n: int) -> BenchData:
-    """The model and the first ``n`` examples of ``split``."""
+def load(model_name: str, split: str, n: int, seed: int = 0, first: bool = False) -> BenchData:
+    """The model and ``n`` examples of ``split``: a seeded sample with the classes in proportion (``sample``),
+    or the first ``n`` rows with ``first=True``."""
     meta = None
     if ":" in model_name:
         model, splits = _user_loader(model_name)
@@ -42,7 +43,8 @@ def load(model_name: str, split: str, n: int) -> BenchData:
         model, splits, meta = load_with_meta(model_name)
     if split not in splits:
         raise InputError(f"{model_name} has no split {split!r}; it has {', '.join(splits)}.")
-    data = from_frame(wrap(model), splits[split].iloc[:n].reset_index(drop=True))
+    rows = splits[split].iloc[:n] if first else sample(splits[split], n, seed)
+    data = from_frame(wrap(model), rows.reset_index(drop=True))
     data.zoo_meta = meta
     if isinstance(data.inputs, pd.DataFrame):
         pool = splits.get("train", splits[split])
@@ -52,6 +54,25 @@ def load(model_name: str, split: str, n: int) -> BenchData:
 
 
 BACKGROUND_ROWS = 50
+
+
+def sample(frame: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
+    """``n`` rows drawn without replacement from ``seed``, each class (the ``label`` column) in proportion to
+    its share of ``frame`` (largest remainders; a class too rare for a row of its own may get none), kept in
+    the frame's order. All rows when ``n`` covers them; a plain seeded sample without labels."""
+    if n >= len(frame):
+        return frame
+    rng = np.random.default_rng(seed)
+    if "label" not in frame:
+        return frame.iloc[np.sort(rng.choice(len(frame), n, replace=False))]
+    labels = frame["label"].astype(str).to_numpy()
+    classes, counts = np.unique(labels, return_counts=True)
+    exact = n * counts / len(frame)
+    quota = np.floor(exact).astype(int)
+    order = np.lexsort((classes, -(exact - quota)))  # largest remainder first, then by class name
+    quota[order[:n - quota.sum()]] += 1
+    picked = [rng.choice(np.flatnonzero(labels == c), q, replace=False) for c, q in zip(classes, quota) if q]
+    return frame.iloc[np.sort(np.concatenate(picked))]
 
 
 def from_frame(model: Model, df: pd.DataFrame) -> BenchData:

@@ -12,7 +12,7 @@ import json
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -89,13 +89,42 @@ class RunIncomplete(LumosError):
         super().__init__(f"{len(failures)} of {total} units of run {run_id} failed: {shown}")
 
 
-def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None) -> str:
-    """Run (or resume) ``spec``; returns the run id. ``progress(label, done, total)`` is called per unit.
+@dataclass(frozen=True)
+class Estimate:
+    """What a short probe (one example per method, explained and scored, not stored) says the rest will cost:
+    ``seconds_per_example`` per method, and the examples each still has to do."""
+
+    seconds_per_example: dict[str, float]
+    todo: dict[str, int]
+    probe_seconds: float
+
+    @property
+    def seconds(self) -> float:
+        """The whole remaining run, at the probe's pace."""
+        return sum(t * self.todo.get(m, 0) for m, t in self.seconds_per_example.items())
+
+    def seconds_for(self, n: int) -> float:
+        """The same run with ``n`` examples."""
+        return sum(self.seconds_per_example.values()) * n
+
+    def n_within(self, seconds: float) -> int:
+        """The most examples that fit in ``seconds`` (at least 1)."""
+        per = sum(self.seconds_per_example.values())
+        return max(1, int(seconds // per)) if per > 0 else 1
+
+
+def run(spec: BenchSpec, progress: Callable[[str, float, float], None] | None = None,
+        estimate: Callable[[Estimate], None] | None = None) -> str:
+    """Run (or resume) ``spec``; returns the run id.
 
     The whole spec is checked before the run is created (every method and metric applies to the model, every
     parameter is valid); resuming a run made with another model or other examples is refused, with what
-    differs. A unit that fails does not stop the others: at the end ``RunIncomplete`` names the failures."""
-    data = load(spec.model, spec.split, spec.n)
+    differs. A unit that fails does not stop the others: at the end ``RunIncomplete`` names the failures.
+
+    ``progress(label, done, total)``: called as work advances, in examples x methods (fractions while a unit
+    is explained and scored). ``estimate(Estimate)``: when given and more than two examples per method are
+    left, one example per method is run first as a probe and its pace reported before the rest starts."""
+    data = load(spec.model, spec.split, spec.n, seed=spec.seed, first=spec.first)
     model = data.model
     batch = model.prepare(data.inputs)
     modality = batch.modality
@@ -116,27 +145,39 @@ def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None
                  for m in methods for k, lo in enumerate(range(0, len(batch), spec.unit_size))]
         done = store.done_units(run_id)
         todo = [u for u in units if (u.method, u.index) not in done]
+        total = float(sum(u.stop - u.first for u in units))
+        finished = total - sum(u.stop - u.first for u in todo)
+        if estimate is not None and total - finished > 2 * len(methods):
+            estimate(probe(spec, data, metrics, todo))
         shared: dict[int, dict] = {}  # per slice of examples: work every method's metrics reuse (leave-one-out)
         failures: list[str] = []
-        for count, unit in enumerate(todo):
-            if progress:
-                progress(unit.method, len(units) - len(todo) + count, len(units))
+        for unit in todo:
+            size = unit.stop - unit.first
+
+            def advance(phase: int, d: float, t: float, unit: Unit = unit, size: int = size) -> None:
+                if progress:  # explain is the first half of a unit's work, scoring the second
+                    progress(unit.method, finished + size * (phase + (d / t if t else 1.0)) / 2, total)
+
+            advance(0, 0, 1)
             where = f"{unit.method} on examples {unit.first}..{unit.stop - 1}"
             try:
-                result = run_unit(spec, data, unit, metrics, shared.setdefault(unit.first, {}))
+                result = run_unit(spec, data, unit, metrics, shared.setdefault(unit.first, {}),
+                                  progress=advance if progress else None)
             except Exception as e:  # noqa: BLE001 - a failing unit is reported, the others still run
                 failures.append(f"{where}: {type(e).__name__}: {str(e).splitlines()[0].rstrip('.') if str(e) else ''}")
+                finished += size
                 continue
             store.write_unit(run_id, unit.method, unit.index, unit.first, *result[:3])
             failures += [f"{where}: {problem}" for problem in result[3]]
+            finished += size
         for kind, settings in spec.sections().items():
             if progress:
-                progress(kind, len(units), len(units))
+                progress(kind, total, total)
             section = section_of(kind)
             result = section.run(model, data, settings, spec.seed)
             store.add_section(run_id, kind, section.title, section.payload(result, settings=settings))
         if progress:
-            progress("done", len(units), len(units))
+            progress("done", total, total)
         if failures:
             raise RunIncomplete(run_id, failures, len(units))
         return run_id
@@ -220,10 +261,28 @@ def _check_same_run(store: Store, run_id: str, made_with: dict, spec: BenchSpec)
                          "Write to another file with --db, or delete the run to start it again.")
 
 
-def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str], cache: dict | None = None):
-    """Explain and score one unit; returns (explanations, scores, timing, problems) ready for the store;
-    ``problems``: the metrics that could not score it (their scores are NaN)."""
+def probe(spec: BenchSpec, data: BenchData, metrics: list[str], todo: Sequence[Unit]) -> Estimate:
+    """Explain and score the first example once per method still to do (nothing stored): seconds per example."""
+    pace, left = {}, {}
+    started = time.perf_counter()
+    for unit in todo:
+        left[unit.method] = left.get(unit.method, 0) + unit.stop - unit.first
+    for method in left:
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the real run warns
+            run_unit(spec, data, Unit(method, -1, 0, 1), metrics, {})
+        pace[method] = time.perf_counter() - t0
+    return Estimate(pace, left, time.perf_counter() - started)
 
+
+def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str], cache: dict | None = None,
+             progress: Callable[[int, float, float], None] | None = None):
+    """Explain and score one unit; returns (explanations, scores, timing, problems) ready for the store;
+    ``problems``: the metrics that could not score it (their scores are NaN).
+    ``progress(phase, done, total)``: phase 0 while explaining, 1 while scoring (examples of the unit)."""
+    explaining = (lambda d, t: progress(0, d, t)) if progress else False
+    scoring = (lambda d, t: progress(1, d, t)) if progress else False
     model = data.model
     inputs = _rows(data.inputs, unit.first, unit.stop)
     model.reset_counts()
@@ -233,7 +292,7 @@ def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str], c
     else:
         params = _with_background(registry.get(unit.method), data,
                                   {**DEFAULT_PARAMS.get(unit.method, {}), **spec.params.get(unit.method, {})})
-        expl = explain(model, inputs, method=unit.method, seed=spec.seed, **params)
+        expl = explain(model, inputs, method=unit.method, seed=spec.seed, progress=explaining, **params)
     explain_seconds = time.perf_counter() - t0
     rows, calls = model.counts.rows, model.counts.forwards
     rationales = data.rationales[unit.first:unit.stop] if data.rationales is not None else None
@@ -243,13 +302,14 @@ def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str], c
                                   {**DEFAULT_METRIC_PARAMS.get(m, {}), **spec.metric_params.get(m, {})}))
              for m in metrics]
     try:  # one call, so what metrics share (leave-one-out) is computed once
-        result = evaluate(model, inputs, expl, metrics=specs, rationales=rationales, seed=spec.seed, cache=cache)
+        result = evaluate(model, inputs, expl, metrics=specs, rationales=rationales, seed=spec.seed, cache=cache,
+                          progress=scoring)
     except LumosError:
         result = {}
         for metric, mparams in specs:  # find which metric cannot score this method, keep the others
             try:
                 result.update(evaluate(model, inputs, expl, metrics=[(metric, mparams)], rationales=rationales,
-                                       seed=spec.seed))
+                                       seed=spec.seed, progress=False))
             except LumosError as e:
                 problems.append(f"{metric} could not score it: {str(e).rstrip('.')}")
                 result[metric] = np.full(len(expl), np.nan)

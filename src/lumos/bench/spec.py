@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..params import CONSTRAINT, SEED, Constraint, Int, Str, param, validate
+from ..params import CONSTRAINT, SEED, Bool, Constraint, Int, Str, param, validate
 
 DEFAULT_DB = "lumos-runs/lumos.sqlite"
 
@@ -50,6 +50,8 @@ OPTIONAL = ("counterfactuals", "nle")  # spec parts added after the first releas
 @dataclass(frozen=True)
 class BenchSpec:
     """``model``: a zoo name or "package.module:function" returning (lumos Model, splits dict).
+    ``n``: examples, drawn from ``seed`` with the classes in proportion; ``first=True`` takes the first ``n``
+    rows of the split instead. ``seed`` also seeds every random method and metric.
     ``methods``/``metrics``: names or ["all"] (every one that applies to the model's modality).
     ``params``/``metric_params``: per-name keyword arguments. ``unit_size``: examples per unit of work.
     ``counterfactuals`` (tables only): when not empty, the report gains a counterfactual section for the first
@@ -62,6 +64,7 @@ class BenchSpec:
     model: str = field(metadata={CONSTRAINT: Str()})
     split: str = param("test", Str())
     n: int = param(50, Int(low=1))
+    first: bool = param(False, Bool())
     methods: tuple[str, ...] = param(("all",), Names())
     metrics: tuple[str, ...] = param(("all",), Names())
     seed: int = param(0, SEED)

@@ -32,18 +32,40 @@ def catalog(kind: str = typer.Argument("explainer", help="explainer, metric, att
     show(kind)
 
 
+WIDE = 110  # narrower terminals get one entry per paragraph instead of a table
+
+
 def show(kind: str) -> None:
+    """The registered plug-ins of ``kind``: a table on a wide terminal; on a narrow one (or piped at 80 columns)
+    a line per plug-in with its family, direction and modalities, then its summary wrapped underneath."""
+    import textwrap
+
     from rich.console import Console
     from rich.table import Table
 
     from .. import registry
 
     columns = COLUMNS.get(kind, ["modalities", "requires", "summary"])
-    table = Table()
-    table.add_column(kind, no_wrap=True)
-    for column in columns:
-        table.add_column(column)
-    for name, info in registry.describe(kind).items():
-        table.add_row(name, *[", ".join(map(str, v)) if isinstance(v, (tuple, list)) else str(v)
-                              for v in (info.get(c, "") for c in columns)])
-    Console().print(table)
+    console = Console(highlight=False)
+
+    def text(value) -> str:
+        if isinstance(value, bool) and value in (True, False) and kind == "metric":
+            return "higher is better" if value else "lower is better"
+        return ", ".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+
+    entries = registry.describe(kind).items()
+    if console.width >= WIDE:
+        table = Table()
+        table.add_column(kind, no_wrap=True)
+        for column in columns:
+            table.add_column(column)
+        for name, info in entries:
+            table.add_row(name, *[text(info.get(c, "")) for c in columns])
+        console.print(table)
+        return
+    for name, info in entries:
+        facts = "; ".join(("needs " + t if c == "requires" else t) for c, t in
+                          ((c, text(info.get(c, ""))) for c in columns if c != "summary") if t)
+        console.print(f"[bold]{name}[/bold]" + (f" ({facts})" if facts else ""), soft_wrap=True)
+        for line in textwrap.wrap(str(info.get("summary", "")), max(40, console.width - 4)):
+            console.print("    " + line, markup=False, soft_wrap=True)

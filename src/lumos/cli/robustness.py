@@ -21,12 +21,13 @@ def robustness(model: str = typer.Option("sentiment/minilm", help="A zoo name (t
     from .. import zoo
     from ..bench import add_section
     from ..report import render
+    from ..progress import duration
     from ..robustness import RobustnessPlan, stress_test
 
     wrapped, splits = zoo.load(model)
     result = stress_test(wrapped, splits["test"], RobustnessPlan(budget=budget, seed=seed), typer.echo)
     result.headline.append(f"{model}, test split, seed {seed}; {result.model_rows} model rows, "
-                           f"{result.seconds:.0f} s.")
+                           f"{duration(result.seconds)}.")
     run_id = run or f"robustness-{model.replace('/', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
     add_section(db, run_id, "robustness", result, model_name=model, split="test", modality=result.modality,
                 labels=list(wrapped.labels or []), seed=seed)

@@ -17,7 +17,7 @@ from sklearn.neighbors import KDTree
 
 from .. import registry
 from ..deprecation import renamed_keywords
-from ..errors import InputError
+from ..errors import InputError, UnsupportedError
 from .constraints import Bounds, Constraints, describe
 from .metrics import Plausibility, score_set
 from .query import Query
@@ -67,6 +67,11 @@ class CounterfactualExplainer:
     def __init__(self, model: Any, data: pd.DataFrame):
         if not isinstance(data, pd.DataFrame):
             raise InputError(f"data= must be the training rows as a DataFrame; got {type(data).__name__}.")
+        modalities = getattr(model, "modalities", ("tabular",))
+        if "tabular" not in modalities:
+            raise UnsupportedError(f"counterfactuals change the columns of a table row, and this "
+                                   f"{type(model).__name__} takes {' or '.join(modalities)} inputs: use a table "
+                                   "model (e.g. the zoo's tabular/adult/gbm).")
         features, schema = _features(model, data)
         self.space = build_space(features, data, schema)
         self.predictor = Predictor(model, self.space)
@@ -87,6 +92,11 @@ class CounterfactualExplainer:
         ``params``: the method's own settings (see its dataclass). ``metrics``: compute the quality metrics.
         """
         start = time.perf_counter()
+        misplaced = [k for k in params if k in {f.name for f in fields(Constraints)}]
+        if misplaced:
+            given = ", ".join(f"{k!r}: {params[k]!r}" for k in misplaced)
+            raise InputError(f"{', '.join(misplaced)} {'is a constraint' if len(misplaced) == 1 else 'are constraints'}"
+                             f", not a setting of the {method} search: pass constraints={{{given}}}.")
         search = registry.get(method, "counterfactual")
         registry.check_params(f"counterfactual method {method!r}", params, [f.name for f in fields(search)])
         check_all("counterfactuals", [("n", n, Int(low=1)), ("budget", budget, Int(low=1)), ("seed", seed, SEED),

@@ -60,6 +60,30 @@ class CounterfactualSet(Result):
         frame.index = ["original"] + [f"cf {i + 1}" for i in range(len(self))]
         return frame.T
 
+    def _repr_html_(self) -> str:
+        """Notebook view: one row per feature, the original and each counterfactual, changed cells marked, and
+        the probability of the desired outcome underneath (or why none was found)."""
+        from ..viz import table_html
+
+        frame = pd.concat([self.original, self.counterfactuals], ignore_index=True)
+        marks = np.vstack([np.zeros((1, self.changed.shape[1]), dtype=bool), self.changed.to_numpy(dtype=bool)])
+        columns = ["feature", "original"] + [f"counterfactual {i + 1}" for i in range(len(self))]
+        rows = [[f] + [_cell(v) for v in frame[f]] for f in frame.columns]
+        marked = [[False] + list(marks[:, j]) for j in range(len(frame.columns))]
+        index = self.params.get("desired_index")
+        if index is not None and len(self):
+            p = np.vstack([np.asarray(self.original_prediction)[None], np.asarray(self.predictions)])[:, index]
+            rows.append([f"p({self.desired})"] + [float(v) for v in p])
+            marked.append([False] * len(columns))
+        head = f"{len(self)} counterfactual(s) to {self.desired} by {self.method}"
+        note = f"No counterfactual: {self.reason}" if self.reason else "Highlighted: the cells that change."
+        return table_html(columns, rows, caption=head, marked=marked, note=note)
+
     def __repr__(self) -> str:
         head = f"CounterfactualSet({len(self)} counterfactuals to {self.desired!r} by {self.method}"
         return head + (f"; {self.reason})" if self.reason else ")")
+
+
+def _cell(value: Any) -> Any:
+    """A cell as shown: numbers stay numbers (3 significant digits in the table), the rest as text."""
+    return value.item() if isinstance(value, np.generic) else value

@@ -63,8 +63,10 @@ class FeatureSpace:
                 codes = pd.Index(values).get_indexer(column.astype(type(values[0])) if values else column)
                 if strict and (codes < 0).any():
                     bad = column.iloc[int(np.flatnonzero(codes < 0)[0])]
-                    raise InputError(f"{what}: {f!r} = {bad!r} never occurs in the training data; known values: "
-                                     f"{list(values)}.")
+                    shown = ", ".join(repr(v) for v in list(values)[:10])
+                    more = f", ... ({len(values)} in all)" if len(values) > 10 else ""
+                    raise InputError(f"{what}: {f!r} = {str(bad)[:80]!r} never occurs in the training data; known "
+                                     f"values: {shown}{more}.")
                 z[:, j] = codes
             else:
                 num = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)

@@ -23,6 +23,9 @@ class Attention(Explainer):
     """``mode``: "rollout" or "last_layer"; ``head_fusion``: "mean" or "max" over heads."""
 
     summary = "How much the classification token attends to each word (rollout across layers by default)."
+    plain = "How much the model's classification token attends to each word."
+    misleads = ("Attention shows where information flows, not how much each word changes the prediction; it often "
+                "disagrees with removal-based methods.")
     modalities: ClassVar[tuple[str, ...]] = ("text",)
     requires: ClassVar[tuple[str, ...]] = ("attention",)
     mode: str = param("rollout", Choice("rollout", "last_layer"))

@@ -33,6 +33,9 @@ class Explainer:
     requires: ClassVar[tuple[str, ...]] = ()  # model capabilities the method needs (lumos.models.CAPABILITIES)
     random: ClassVar[bool] = False
     summary: ClassVar[str] = ""
+    # for readers who are not ML experts (the report shows both): what it computes, and when it misleads
+    plain: ClassVar[str] = ""
+    misleads: ClassVar[str] = ""
 
     def __post_init__(self) -> None:
         validate(self)
@@ -66,6 +69,8 @@ class Explainer:
             "needs_gradients": "gradients" in cls.requires,
             "random": cls.random,
             "constraints": {k: c.describe() for k, c in constraints(cls).items() if c is not None},
+            "plain": cls.plain,
+            "misleads": cls.misleads,
         }
 
     @classmethod

@@ -38,6 +38,10 @@ class ExactShapley(PerturbationExplainer):
     """Images are split by ``segmentation`` (default a 4 x 4 grid) to stay within ``max_features``."""
 
     summary = "Shapley values by full enumeration of feature coalitions; exact, for up to 16 features."
+    plain = ("Each feature's fair share of the prediction over every combination of features (Shapley values), "
+             "computed exactly.")
+    misleads = ("Only feasible for a handful of features; removed features take a baseline, and the values depend on "
+                "that choice.")
     segmentation: str = param("grid", SEGMENTATION)
     n_segments: int = param(16, Int(low=1, high=100_000))
     max_features: int = param(16, Int(low=1, high=20))  # 2^20 coalitions: about a million model rows

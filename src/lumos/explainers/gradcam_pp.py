@@ -20,6 +20,8 @@ from .cam_base import CamExplainer
 @dataclass(frozen=True)
 class GradCamPlusPlus(CamExplainer):
     summary = "Grad-CAM with pixel-wise weights on positive gradients; better with several objects."
+    plain = "Like Grad-CAM, with weights that favour regions that raise the class score; better with several objects."
+    misleads = "Coarse, and all zero or constant when the gradients are zero or negative (the report flags those maps)."
 
     def channel_weights(self, acts: torch.Tensor, grads: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         """(N, K, h, w) activations and gradients -> (N, K) weights."""

@@ -27,6 +27,9 @@ class GradientShap(GradientExplainer):
     each path point, as a fraction of the input's range (0 = none)."""
 
     summary = "Expected gradients over a background set: a sampled, multi-baseline Integrated Gradients."
+    plain = "Gradients averaged along paths from background examples to the input (expected gradients)."
+    misleads = ("Random: values vary with the background and the samples drawn; like all gradient methods, sensitive "
+                "to saturation.")
     random = True
     n_samples: int = param(50, Int(low=1))
     background: object = param(None, BACKGROUND)

@@ -13,6 +13,9 @@ from .gradient_base import GradientExplainer
 @dataclass(frozen=True)
 class InputXGradient(GradientExplainer):
     summary = "Gradient times input: a first-order estimate of each feature's contribution."
+    plain = "Each feature's value times the output's gradient: a first-order estimate of its contribution."
+    misleads = ("A local linear approximation: wrong where the model is far from linear, and a feature at zero always "
+                "gets zero.")
 
     def attribute(self, model, batch, targets, probs, seed):
         space, t = self.space(model, batch, targets)

@@ -47,6 +47,9 @@ class IntegratedGradients(GradientExplainer):
     """
 
     summary = "Path integral of gradients from a baseline to the input; attributions sum to f(x) - f(baseline)."
+    plain = ("Gradients summed along a path from a baseline (a blank input) to the input; the scores add up to the "
+             "change in output.")
+    misleads = "The answer depends on the baseline chosen; too few steps leave a completeness error (extras['delta'])."
     steps: int = param(50, Int(low=1))
     rule: str = param("gausslegendre", Choice(*RULES))
     baseline: object = param(None, BASELINE)

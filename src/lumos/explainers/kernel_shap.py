@@ -105,6 +105,10 @@ class KernelShap(PerturbationExplainer):
     """``n_samples``: model evaluations per example (the empty coalition included)."""
 
     summary = "Shapley values estimated by kernel-weighted regression; exact when the budget covers 2^F."
+    plain = ("Shapley values (each feature's fair share of the prediction) estimated from the model's outputs on "
+             "random subsets of features.")
+    misleads = ("An estimate: few samples on many features give noisy values; removed features take a background, and "
+                "the values depend on it.")
     random = True
     n_samples: int = param(1000, Int(low=2))
 

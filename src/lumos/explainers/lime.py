@@ -41,6 +41,10 @@ class Lime(PerturbationExplainer):
     text); ``alpha`` the ridge penalty."""
 
     summary = "Weighted linear surrogate fitted to the model's outputs on random feature removals."
+    plain = ("A simple linear model fitted to the model's outputs on random variants of the input; its weights are "
+             "the scores.")
+    misleads = ("Results vary with the random variants; a poor fit (low R^2 in extras) means the linear model does "
+                "not describe the model.")
     random = True
     n_samples: int = param(1000, Int(low=2))
     kernel_width: float = param(0.25, Float(low=0, low_open=True))

@@ -24,6 +24,9 @@ class Occlusion(PerturbationExplainer):
     """Images: ``window`` and ``stride`` in pixels (default: an eighth of the shorter side, half of it)."""
 
     summary = "Drop in the target probability when each word, column or image window is removed."
+    plain = "How much the prediction falls when each word, column or image window is removed."
+    misleads = ("Misses features that matter only together (redundant evidence); inputs with a part removed are "
+                "unlike the training data.")
     window: int | tuple[int, int] | None = param(None, Optional(AnyOf(Int(low=1), Numbers(low=1, length=2,
                                                                                            integers=True))))
     stride: int | tuple[int, int] | None = param(None, Optional(AnyOf(Int(low=1), Numbers(low=1, length=2,

@@ -18,6 +18,8 @@ class RandomBaseline(Explainer):
     own content, so the result does not depend on the batch. No model calls."""
 
     summary = "Random scores: a baseline that real methods must beat."
+    plain = "Random scores, drawn without looking at the model: the floor any method must clear."
+    misleads = "A method that does not beat it on a metric cannot be told from chance by that metric."
     random = True
 
     def attribute(self, model, batch, targets, probs, seed):

@@ -16,6 +16,8 @@ class Saliency(GradientExplainer):
     """``absolute``: magnitudes (|g| per pixel/value, the L2 norm per token embedding); else signed sums."""
 
     summary = "Gradient of the output with respect to the input (magnitude by default)."
+    plain = "How sensitive the output is to each input feature (the size of the gradient)."
+    misleads = "Sensitivity is not contribution: gradients are noisy and vanish where the model saturates."
     absolute: bool = param(True, Bool())
 
     def attribute(self, model, batch, targets, probs, seed):

@@ -21,6 +21,8 @@ class SmoothGrad(GradientExplainer):
     """
 
     summary = "Gradient averaged over noisy copies of the input; less noisy than plain saliency."
+    plain = "Gradients averaged over noisy copies of the input: a smoother saliency map."
+    misleads = "The noise level changes the result, and it still measures sensitivity, not contribution."
     random = True
     n_samples: int = param(50, Int(low=1))
     noise: float = param(0.15, Float(low=0, high=10))  # std in units of the input's range

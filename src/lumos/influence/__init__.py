@@ -19,6 +19,7 @@ from .. import registry
 from ..deprecation import callable_module, warn
 from ..models import wrap
 from ..models.torch_module import eval_mode
+from ..progress import Bar, ProgressArg
 from .checkpoints import train_with_checkpoints
 from .data import network_of, problem_at, setup
 from .lds import LDSResult, lds, random_subsets
@@ -36,7 +37,7 @@ def methods() -> list[str]:
 
 def explain(model: Any, train: tuple[Any, Any], test: tuple[Any, Any], method: str = "exact",
             layers: ParamSpec = "last_layer", damping: float = 1e-3, batch_size: int | None = None,
-            self_influence: bool = True, seed: int = 0, **params: Any) -> Influence:
+            self_influence: bool = True, seed: int = 0, progress: ProgressArg = None, **params: Any) -> Influence:
     """Influence of every training example on every test example's loss.
 
     model: anything ``lumos.wrap`` takes with a torch network (nn.Module, (HF model, tokenizer), a zoo MLP), or a
@@ -48,6 +49,7 @@ def explain(model: Any, train: tuple[Any, Any], test: tuple[Any, Any], method: s
     (default: about 16M gradient values). params: the method's own hyper-parameters (``lissa``: depth, repeats,
     hessian_batch, scale; ``arnoldi``: rank, hessian_samples; ``exact``: max_params; ``tracin``: checkpoints,
     learning_rates; default: the checkpoints a zoo model recorded while training, else its current weights).
+    progress: as in ``lumos.explain``, per batch of training rows scored (each checkpoint for tracin).
     """
     if "params" in params:  # the old name of ``layers``
         warn("lumos.influence(..., params=...)", "layers=...")
@@ -60,11 +62,18 @@ def explain(model: Any, train: tuple[Any, Any], test: tuple[Any, Any], method: s
         task = setup(model, network, train, test, layers, batch_size)
         if cls.uses_checkpoints:
             algo = with_recorded_checkpoints(algo, model)
-            states = list(algo.checkpoints) or [None]  # type: ignore[attr-defined]
-            problems = (problem_at(task, state) for state in states)
-            scores, own = algo.run_all(problems, self_influence)  # type: ignore[attr-defined]
-        else:
-            scores, own = algo.run(problem_at(task), self_influence)
+        states = (list(algo.checkpoints) or [None]) if cls.uses_checkpoints else [None]  # type: ignore[attr-defined]
+        with Bar(len(task.y_train) * len(states), f"influence {method}", progress, unit="training rows") as bar:
+
+            def at(state: Any) -> Any:
+                problem = problem_at(task, state)
+                problem.progress = bar.update  # preconditioned_scores reports each batch of training rows
+                return problem
+
+            if cls.uses_checkpoints:
+                scores, own = algo.run_all((at(state) for state in states), self_influence)  # type: ignore[attr-defined]
+            else:
+                scores, own = algo.run(at(None), self_influence)
     resolved = {f.name: getattr(algo, f.name) for f in dataclasses.fields(algo) if f.name != "checkpoints"}
     resolved.update(layers=layers, batch_size=batch_size or "auto")
     if cls.uses_checkpoints:

@@ -79,8 +79,10 @@ def identity(g: Tensor) -> Tensor:
 
 def preconditioned_scores(problem: Problem, precondition: Preconditioner, train_side: Preconditioner,
                           scale: float, self_influence: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Stream the training gradients once: scores = scale * P(g_test) . T(g_train); self = scale * P(g) . T(g)."""
+    """Stream the training gradients once: scores = scale * P(g_test) . T(g_train); self = scale * P(g) . T(g).
+    ``problem.progress(k)``, when the caller set it, is told as each batch of k training rows is scored."""
     n = len(problem.train)
+    tick = getattr(problem, "progress", None)
     left = precondition(problem.all_grads(problem.test))  # float64 for the inverse-Hessian methods
     scores = np.zeros((len(problem.test), n))
     own = np.zeros(n) if self_influence else None
@@ -89,6 +91,8 @@ def preconditioned_scores(problem: Problem, precondition: Preconditioner, train_
         scores[:, lo:hi] = (left @ right.T).numpy()
         if own is not None:
             own[lo:hi] = (precondition(g).to(left.dtype) * right).sum(1).numpy()
+        if tick is not None:
+            tick(hi - lo)
     scores *= scale
     if own is not None:
         own *= scale

@@ -78,8 +78,37 @@ class Influence(Result):
         row = self.scores[test_index]
         return self._examples(np.argsort(row, kind="stable")[:k], row)
 
+    def _repr_html_(self, examples: int = 3, k: int = 3) -> str:
+        """Notebook view: for the first test examples, the top proponents and opponents with their inputs."""
+        from ..viz import table_html
+
+        rows = []
+        for i in range(min(examples, len(self.scores))):  # a proponent has a positive score, an opponent negative
+            rows += [[i, "proponent", e.index, e.score, _short(e.input), str(e.label)]
+                     for e in self.proponents(i, k) if e.score > 0]
+            rows += [[i, "opponent", e.index, e.score, _short(e.input), str(e.label)]
+                     for e in self.opponents(i, k) if e.score < 0]
+        n_test, n_train = self.scores.shape
+        note = (f"{self.method} on {n_test} test x {n_train} training examples. A proponent's removal would raise "
+                "the test loss (it helped); an opponent's would lower it."
+                + (" Similarity scores, not in loss units." if self.method in ("grad_dot", "grad_cos", "tracin")
+                   else ""))
+        return table_html(["test example", "kind", "training example", "score", "input", "label"], rows,
+                          caption=f"Influence ({self.method})", note=note)
+
     def most_self_influential(self, k: int = 10) -> list[Example]:
         """The k training examples with the highest self-influence (candidates for label errors)."""
         if self.self_influence is None:
             raise InputError(f"{self.method} gives no self-influence; use method='exact', 'ekfac' or 'tracin'.")
         return self._examples(np.argsort(-self.self_influence, kind="stable")[:k], self.self_influence)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """An input as a short line: text cut to ``limit`` characters, arrays by their shape."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[:limit - 1] + "…"
+    shape = getattr(value, "shape", None)
+    if shape is not None and len(shape) > 1:
+        return f"array {tuple(shape)}"
+    text = ", ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in list(np.asarray(value).ravel())[:8])
+    return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -21,11 +21,20 @@ class AgreementMetric(Metric):
     higher_is_better = True
     bounds = (-1.0, 1.0)
     summary = "Rank agreement with another method's explanation of the same inputs."
+    plain = ("How similarly this method orders the features as a reference method does (1: the same order, 0: "
+             "unrelated).")
+    misleads = ("Agreement is not correctness: two methods can agree and both be wrong, and a method compared with "
+                "itself scores 1.")
     undefined = "either explanation is constant"
     needs_reference = True
     reference: object = param(None, Optional(Instance("Explanations of the same inputs", "targets", "__len__")))
     k: int = param(5, Int(low=1))
     absolute: bool = param(True, Bool())
+
+    def favoured(self) -> dict[str, str]:
+        """The reference's own method: a method agrees with itself by construction."""
+        method = getattr(self.reference, "method", None)
+        return {method: "a method agrees with itself by construction"} if method else {}
 
     def compute(self, ctx):
         if self.reference is None:

@@ -22,6 +22,11 @@ class AopcComprehensiveness(Metric):
     bounds = (-1.0, 1.0)
     modalities = ("text", "tabular")
     summary = "Comprehensiveness averaged over increasing rationale sizes."
+    plain = ("How much the model's confidence falls when the features the method ranks highest are removed, averaged "
+             "over several amounts removed.")
+    misleads = ("Inputs with words or columns removed are unlike the training data, so part of a drop can come from "
+                "the broken input rather than from lost evidence.")
+    shared_details = ("bins",)
     bins: object = param("eraser", AnyOf(Choice("eraser", "ferret"), Numbers(low=0, high=1, low_open=True)))
     baseline: object = param(None, BASELINE)
     background: object = param(None, BACKGROUND)

@@ -21,6 +21,11 @@ class AopcSufficiency(Metric):
     bounds = (-1.0, 1.0)
     modalities = ("text", "tabular")
     summary = "Sufficiency averaged over increasing rationale sizes."
+    plain = ("How much the model's confidence falls when only the top-ranked features are kept, averaged over several "
+             "amounts kept; a small fall means they carry the decision.")
+    misleads = ("Inputs cut down to a few words or columns are unlike the training data; the model can stay confident "
+                "for reasons unrelated to what was kept.")
+    shared_details = ("bins",)
     bins: object = param("eraser", AnyOf(Choice("eraser", "ferret"), Numbers(low=0, high=1, low_open=True)))
     baseline: object = param(None, BASELINE)
     background: object = param(None, BACKGROUND)

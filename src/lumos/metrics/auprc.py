@@ -23,6 +23,10 @@ class Auprc(Metric):
     bounds = (0.0, 1.0)
     needs_rationales = True
     summary = "Area under the precision-recall curve of the scores against the human rationale."
+    plain = ("How well the method's scores pick out the words a person (or the task's construction) marked as the "
+             "reason, over every threshold.")
+    misleads = ("It measures agreement with people, not with the model: a model that relies on other cues can be "
+                "explained faithfully and still score low.")
     undefined = "the human rationale is empty (no positive to rank)"
 
     def compute(self, ctx):

@@ -109,6 +109,14 @@ class Metric:
     summary: ClassVar[str] = ""
     # when a score is NaN by definition ("" = never: every score is a finite number)
     undefined: ClassVar[str] = ""
+    # for readers who are not ML experts (the report shows both): what it measures, and when it misleads
+    plain: ClassVar[str] = ""
+    misleads: ClassVar[str] = ""
+    # methods that score well on it by construction (method -> why): left out of that method's ranking
+    favours: ClassVar[dict[str, str]] = {}
+    # keys of the details that describe the metric, not the examples (bins, levels, layer names): the rest are
+    # per example, first axis B, and are joined when the examples are scored in pieces
+    shared_details: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
         validate(self)
@@ -122,6 +130,10 @@ class Metric:
         """(B,) one score per example, or that and a dict of details."""
         raise NotImplementedError
 
+    def favoured(self) -> dict[str, str]:
+        """Methods this configured metric favours by construction (default: the class's ``favours``)."""
+        return dict(self.favours)
+
     @classmethod
     def applies_to(cls, model: Model, modality: str) -> bool:
         return modality in cls.modalities and model.can(*cls.requires)
@@ -134,6 +146,7 @@ class Metric:
                 "needs_rationales": cls.needs_rationales, "needs_reference": cls.needs_reference,
                 "batch_invariant": cls.batch_invariant, "reexplains": cls.reexplains,
                 "for_generated": cls.for_generated, "undefined": cls.undefined,
+                "plain": cls.plain, "misleads": cls.misleads, "favours": dict(cls.favours),
                 "constraints": {k: c.describe() for k, c in constraints(cls).items() if c is not None}}
 
     @classmethod

@@ -23,6 +23,10 @@ class Comprehensiveness(Metric):
     bounds = (-1.0, 1.0)
     modalities = ("text", "tabular")
     summary = "Drop in the predicted probability when the top features are removed."
+    plain = ("How much the model's confidence falls when the features the method ranks highest (the top 20%) are "
+             "removed.")
+    misleads = ("Inputs with words or columns removed are unlike the training data, so part of a drop can come from "
+                "the broken input rather than from lost evidence.")
     rule: str = param("top_fraction", Choice(*RULES))
     value: float = param(0.2, Float())
     baseline: object = param(None, BASELINE)

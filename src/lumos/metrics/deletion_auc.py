@@ -21,6 +21,11 @@ class DeletionAuc(Metric):
     bounds = (0.0, 1.0)
     modalities = ("image",)
     summary = "Area under the probability curve while deleting the most relevant pixels first."
+    plain = ("How fast the model's confidence falls as the pixels the method ranks highest are deleted first (area "
+             "under that curve).")
+    misleads = ("Deleted pixels make images the model never saw: a method can score well by finding pixels whose "
+                "removal creates odd artefacts.")
+    shared_details = ("fractions",)
     steps: int = param(20, Int(low=1, high=10_000))
     baseline: object = param("zeros", AnyOf(Choice("zeros", "mean", "blur"), Float(), Array()))
     order: str = param("most", Choice("most", "least"))

@@ -31,8 +31,10 @@ class EffectiveSize(Metric):
     higher_is_better = False
     bounds = (0.0, np.inf)  # >= 1 features; relative=True: in (0, 1]
     summary = "How many features effectively carry the attribution (exp of its entropy)."
-    undefined = "every attribution is zero"
+    plain = "How many features effectively carry the explanation; fewer is easier to read."
+    misleads = "Compact is easier to read, not more correct: a method that misses relevant features also looks compact."
     relative: bool = param(False, Bool())
+    undefined = "every attribution is zero"
 
     def compute(self, ctx):
         return np.array([effective_number(s) / (len(s) if self.relative else 1) for s in ctx.scores()])

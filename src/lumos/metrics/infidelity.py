@@ -28,6 +28,10 @@ class Infidelity(Metric):
     higher_is_better = False
     bounds = (0.0, np.inf)
     summary = "Mean squared error between attribution-predicted and actual output changes under perturbation."
+    plain = ("How far the output changes predicted by the attributions are from the model's real changes under random "
+             "perturbations.")
+    misleads = ("The answer depends on the perturbations chosen, and on the attributions' scale: methods in different "
+                "units compare unfairly.")
     n_samples: int = param(50, Int(low=1))
     perturbation: str = param("auto", Choice("auto", "subset", "gaussian"))
     noise: float = param(0.1, Float(low=0, low_open=True))

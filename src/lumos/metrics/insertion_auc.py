@@ -21,6 +21,11 @@ class InsertionAuc(Metric):
     bounds = (0.0, 1.0)
     modalities = ("image",)
     summary = "Area under the probability curve while inserting the most relevant pixels first."
+    plain = ("How fast the model's confidence rises as the pixels the method ranks highest are put back first into a "
+             "blank image (area under that curve).")
+    misleads = ("Half-restored images are unlike real photos; a blank or constant map orders pixels by position and "
+                "can score by chance.")
+    shared_details = ("fractions",)
     steps: int = param(20, Int(low=1, high=10_000))
     baseline: object = param("blur", AnyOf(Choice("zeros", "mean", "blur"), Float(), Array()))
     order: str = param("most", Choice("most", "least"))

@@ -66,6 +66,9 @@ class IouF1(Metric):
     bounds = (0.0, 1.0)
     needs_rationales = True
     summary = "F1 of predicted rationale spans matching human spans at IOU >= 0.5."
+    plain = "How often the spans the method highlights overlap the spans people marked (by at least half)."
+    misleads = ("It measures agreement with people, not with the model: a model that relies on other cues can be "
+                "explained faithfully and still score low.")
     batch_invariant = False  # the default hard rationale takes k = the batch's mean human rationale length (ERASER)
     rule: str = param("top_k", Choice(*RULES))
     value: float | None = param(None, Optional(Float()))

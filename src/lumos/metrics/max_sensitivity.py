@@ -23,6 +23,9 @@ class MaxSensitivity(Metric):
     bounds = (0.0, np.inf)
     modalities = ("image", "tabular")
     summary = "Largest relative change of the explanation under small uniform input noise."
+    plain = "How much the explanation changes when the input is nudged by tiny noise; small means stable."
+    misleads = ("A method that returns the same map for everything is perfectly stable and useless; all-zero maps "
+                "give huge ratios (the report flags and leaves them out).")
     reexplains = True
     n_samples: int = param(10, Int(low=1))
     radius: float = param(0.02, Float(low=0, low_open=True))

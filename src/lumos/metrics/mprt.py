@@ -67,6 +67,11 @@ class Mprt(Metric):
     higher_is_better = False
     bounds = (-1.0, 1.0)
     summary = "Rank correlation of explanations before and after cascading randomisation of the model."
+    plain = ("Whether the explanation changes when the model's weights are randomised layer by layer; it should, so a "
+             "low correlation is good.")
+    misleads = ("Passing shows that the explanation depends on the weights, not that it is right; image structure "
+                "alone (edges) keeps some correlation.")
+    shared_details = ("layers",)
     undefined = "the explanation is constant before or after every randomisation"
     requires = ("network", "randomisable")
     reexplains = True

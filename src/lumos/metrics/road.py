@@ -69,6 +69,10 @@ class Road(Metric):
     bounds = (0.0, 1.0)
     modalities = ("image",)
     summary = "Probability after removing top pixels with debiased (noisy linear) imputation."
+    plain = ("The model's confidence after the top pixels are removed with an imputation that hides the removed "
+             "region's shape.")
+    misleads = "The result depends on the fraction removed, and the imputation can still leak what was there."
+    shared_details = ("levels",)
     levels: tuple = param((0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
                           Numbers(low=0, high=1, low_open=True, high_open=True))
     order: str = param("most", Choice("most", "least"))

@@ -26,6 +26,9 @@ class Sparseness(Metric):
     higher_is_better = True
     bounds = (0.0, 1.0)
     summary = "Gini index of |attributions|: how concentrated the explanation is."
+    plain = "How concentrated the explanation is on a few features (Gini index, 0 to 1)."
+    misleads = ("Concentrated is easier to read, not more correct: a method that ignores relevant features also looks "
+                "concentrated.")
 
     def compute(self, ctx):
         return np.array([gini(s) for s in ctx.scores()])

@@ -22,6 +22,10 @@ class Sufficiency(Metric):
     bounds = (-1.0, 1.0)
     modalities = ("text", "tabular")
     summary = "Drop in the predicted probability when only the top features are kept."
+    plain = ("How much the model's confidence falls when only the features the method ranks highest (the top 20%) are "
+             "kept; a small fall means they carry the decision.")
+    misleads = ("Inputs cut down to a few words or columns are unlike the training data; the model can stay confident "
+                "for reasons unrelated to what was kept.")
     rule: str = param("top_fraction", Choice(*RULES))
     value: float = param(0.2, Float())
     baseline: object = param(None, BASELINE)

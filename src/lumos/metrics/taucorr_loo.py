@@ -24,9 +24,13 @@ class TaucorrLoo(Metric):
     bounds = (-1.0, 1.0)
     modalities = ("text", "tabular")
     summary = "Rank agreement between the explanation and leave-one-out drops."
-    undefined = "one feature, or all scores (or all leave-one-out drops) equal"
+    plain = "Whether the method orders the features as removing each one alone does (Kendall's tau with leave-one-out)."
+    misleads = ("Occlusion is leave-one-out itself and scores 1 by construction; features that matter only together "
+                "are invisible to it.")
+    favours = {"occlusion": "occlusion is leave-one-out itself and scores 1"}
     baseline: object = param(None, BASELINE)
     background: object = param(None, BACKGROUND)
+    undefined = "one feature, or all scores (or all leave-one-out drops) equal"
 
     def compute(self, ctx):
         loo = ctx.leave_one_out(self.baseline, self.background)

@@ -24,6 +24,9 @@ class TokenF1(Metric):
     bounds = (0.0, 1.0)
     needs_rationales = True
     summary = "F1 overlap between the top features and the human rationale."
+    plain = "How much the method's top features overlap the words people marked as the reason."
+    misleads = ("It measures agreement with people, not with the model: a model that relies on other cues can be "
+                "explained faithfully and still score low.")
     batch_invariant = False  # the default hard rationale takes k = the batch's mean human rationale length (ERASER)
     rule: str = param("top_k", Choice(*RULES))
     value: float | None = param(None, Optional(Float()))

@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..errors import InputError, ModelError
 from .generator import Completion, Messages
@@ -57,11 +57,19 @@ class EndpointGenerator:
         return math.ceil(sum(len(m["content"]) + 8 for m in messages) / 3)
 
     def generate(self, conversations: Sequence[Messages], max_new_tokens: int = 60, temperature: float = 0.0,
-                 seed: int = 0) -> list[Completion]:
+                 seed: int = 0, done: Callable[[int], Any] | None = None) -> list[Completion]:
+        """One completion per conversation, ``concurrency`` requests at a time; ``done(1)`` as each returns."""
         body = {"model": self.model, "max_tokens": int(max_new_tokens), "temperature": float(temperature),
                 "seed": int(seed)}
+
+        def one(messages: Messages) -> Completion:
+            out = self._one({**body, "messages": messages})
+            if done is not None:
+                done(1)
+            return out
+
         with ThreadPoolExecutor(min(self.concurrency, max(1, len(conversations)))) as pool:
-            return list(pool.map(lambda m: self._one({**body, "messages": m}), conversations))
+            return list(pool.map(one, conversations))
 
     def _one(self, body: dict[str, Any]) -> Completion:
         data = json.dumps(body).encode()

@@ -8,6 +8,7 @@ beside them.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import Any, Sequence
 
@@ -20,6 +21,7 @@ from ..errors import InputError
 from ..explanation import Explanation, Explanations
 from ..models import Model, wrap
 from ..params import SEED, Float, Int, check_all
+from ..progress import Bar, ProgressArg
 from .citations import cite
 from .generator import Completion, Generator, generate_checked
 from .labels import find_label
@@ -30,7 +32,7 @@ from .prompts import STYLES, Prompt, fit, join_labels, load_template, needs
 def explain(model: Any, inputs: Sequence[str], generator: Generator | None = None, method: str = "free", *,
             target: Any = None, attribution: str | Explanations = "occlusion", k: int = 5,
             template: str | None = None, max_new_tokens: int = 60, temperature: float = 0.0,
-            seed: int = 0) -> Explanations:
+            seed: int = 0, progress: ProgressArg = None) -> Explanations:
     """One natural-language explanation per input, as ``Explanations`` (method ``"nle:<method>"``).
 
     model: anything ``lumos.wrap`` takes (text). generator: a ``LocalGenerator`` (default: SmolLM2) or an
@@ -40,7 +42,8 @@ def explain(model: Any, inputs: Sequence[str], generator: Generator | None = Non
     (default: the method's file). Decoding is greedy unless ``temperature`` > 0.
 
     Each ``extras`` holds "text", "prompt", "generator", "cited" (the words), "flags" ("empty",
-    "no_citation", "prompt_truncated") and, for self_rationalise, "generator_label".
+    "no_citation", "prompt_truncated") and, for self_rationalise, "generator_label". ``progress``: as in
+    ``lumos.explain`` (per finished generation, for generators that report it).
     """
     if method not in STYLES:
         raise InputError(f"unknown natural-language method {method!r}; use one of {', '.join(STYLES)}.")
@@ -66,7 +69,13 @@ def explain(model: Any, inputs: Sequence[str], generator: Generator | None = Non
         warnings.warn(f"inputs {cut} are longer than the generator's context of {generator.context_length} tokens; "
                       f"only their first words went into the prompt (extras['flags'] has 'prompt_truncated').",
                       stacklevel=2)
-    completions = generate_checked(generator, [p.messages for p in prompts], max_new_tokens, temperature, seed)
+    conversations = [p.messages for p in prompts]
+    if "done" in inspect.signature(generator.generate).parameters:
+        with Bar(len(prompts), f"nle {method}", progress, unit="explanations") as bar:
+            completions = generate_checked(generator, conversations, max_new_tokens, temperature, seed,
+                                           done=bar.update)
+    else:
+        completions = generate_checked(generator, conversations, max_new_tokens, temperature, seed)
     params = {"method": method, "generator": generator.name, "k": k, "template": str(template or method),
               "max_new_tokens": max_new_tokens, "temperature": temperature, "seed": int(seed), "granularity": "word"}
     if words is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 Messages = list[dict[str, str]]
 
@@ -18,12 +18,13 @@ class Completion:
 
 
 def generate_checked(generator: "Generator", conversations: Sequence[Messages], max_new_tokens: int,
-                     temperature: float, seed: int) -> list[Completion]:
+                     temperature: float, seed: int, **options: Any) -> list[Completion]:
     """``generator.generate`` with its answer checked: exactly one Completion (or string) per conversation,
-    else a ModelError that says how many came back (never fewer explanations than inputs)."""
+    else a ModelError that says how many came back (never fewer explanations than inputs). ``options`` (e.g.
+    ``done=`` for progress) go to ``generate`` as they are."""
     from ..errors import ModelError
 
-    out = generator.generate(list(conversations), max_new_tokens, temperature, seed)
+    out = generator.generate(list(conversations), max_new_tokens, temperature, seed, **options)
     try:
         if isinstance(out, (str, bytes, dict)):
             raise TypeError
@@ -54,3 +55,5 @@ class Generator(Protocol):
 
     def generate(self, conversations: Sequence[Messages], max_new_tokens: int = 60, temperature: float = 0.0,
                  seed: int = 0) -> list[Completion]: ...
+    # optional: ``generate(..., done=f)`` calling f(k) as k more completions finish (``lumos.nle.explain``
+    # shows progress with it; generators without the keyword are run without progress)

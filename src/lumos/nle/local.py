@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..errors import InputError, ModelError
 from .generator import Completion, Messages
@@ -90,9 +90,9 @@ class LocalGenerator:
         return len(self.tokenizer(self.render(messages), add_special_tokens=False)["input_ids"])
 
     def generate(self, conversations: Sequence[Messages], max_new_tokens: int = 60, temperature: float = 0.0,
-                 seed: int = 0) -> list[Completion]:
+                 seed: int = 0, done: Callable[[int], Any] | None = None) -> list[Completion]:
         """One completion per conversation; greedy when ``temperature`` is 0, else sampled with ``seed``
-        (the global torch RNG is restored afterwards)."""
+        (the global torch RNG is restored afterwards). ``done(k)``: called as each batch of k finishes."""
         import torch
 
         texts = [self.render(m) for m in conversations]
@@ -119,6 +119,8 @@ class LocalGenerator:
                         n = int((ids != pad).sum()) if pad is not None else len(ids)
                         text = self.tokenizer.decode(ids, skip_special_tokens=True).strip()
                         out[i] = Completion(text, lengths[i], n)
+                    if done is not None:
+                        done(len(idx))
         finally:
             self.model.train(was_training)
         return out  # type: ignore[return-value]

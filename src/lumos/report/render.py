@@ -10,17 +10,21 @@ from html import escape
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from markupsafe import Markup
 
+from .. import plot, registry
 from ..bench.sections import section_of
 from ..bench.store import Store, from_blob
 from ..errors import InputError
-from ..viz import bars_view, image_view, legend, original_view, rgba, text_view
-from .tables import agreement, costs, metric_tables, plain_summary
+from ..viz import bars_view, image_view, legend, original_view, text_view
+from .summary import plain_summary
+from .tables import agreement, costs, degenerate_explanations, metric_tables
 
 FAMILY_ORDER = ["faithfulness", "plausibility", "robustness", "randomization", "complexity", "agreement", "other"]
+NLE_PREFIX = "nle:"
 
 
 def decode_input(value: str):
@@ -29,8 +33,16 @@ def decode_input(value: str):
     return value
 
 
-def heat(v: float) -> str:
-    return rgba(v, 1.0) if v == v else "#fafafa"
+def num(value: float) -> str:
+    """A score as shown: 3 decimals, or 3 significant digits when that would print 0.000 for a non-zero value."""
+    if value != value:
+        return "n/a"
+    return f"{value:.3f}" if value == 0 or abs(value) >= 0.0005 else f"{value:.2e}"
+
+
+def wbr(name: str) -> Markup:
+    """A long metric name that may break after its underscores (escaped)."""
+    return Markup(str(escape(name)).replace("_", "_<wbr>"))
 
 
 def render(db: str | Path, run_id: str | list[str] | None = None, out: str | Path | None = None,
@@ -48,7 +60,8 @@ def render(db: str | Path, run_id: str | list[str] | None = None, out: str | Pat
     for run in runs:
         for section in run["sections"]:
             section["html"] = _section_html(env, section)
-    html = env.get_template("template.html").render(runs=runs, heat=heat, legend=Markup(legend()))
+    html = env.get_template("template.html").render(runs=runs, wbr=wbr, num=num, legend=Markup(legend()),
+                                                    legend_plain=Markup(legend(rationale=False)))
     path = Path(out) if out is not None else Path(db).parent / report_name(ids)
     path.write_text(html, encoding="utf-8")
     return path
@@ -94,25 +107,65 @@ def _run_view(store: Store, run_id: str, max_examples: int) -> dict:
     examples = store.frame("examples", run_id).sort_values("example_id")
     attributions = store.frame("attributions", run_id)
     scores = store.frame("scores", run_id).dropna(subset=["value"])
-    tables = metric_tables(scores)
+    degenerate = degenerate_explanations(attributions)
+    tables = metric_tables(scores, degenerate)
     cost = costs(store.frame("units", run_id))
     matrix, per_pair = agreement(attributions)
     methods = sorted(attributions.method.unique())
+    flagged = {m: (int((degenerate.method == m).sum()), int((attributions.method == m).sum())) for m in methods}
+    families = [(f, [t for t in tables if t.family == f]) for f in FAMILY_ORDER if any(t.family == f for t in tables)]
     return {
         "run_id": run_id, "model": str(spec.get("model", "?")), "split": str(spec.get("split", "?")),
         "seed": spec.get("seed", "?"),
         "n_examples": len(examples), "modality": modality, "methods": methods,
-        "metrics": sorted(scores.metric.unique()), "version": version,
+        "metrics": sorted(scores.metric.unique()), "version": version, "sampling": _sampling(spec, len(examples)),
         "created": dt.datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M"),
-        "summary": plain_summary(tables, cost, per_pair, str(spec.get("model", "?"))),
-        "families": [(f, [t for t in tables if t.family == f]) for f in FAMILY_ORDER
-                     if any(t.family == f for t in tables)],
+        "summary": plain_summary(tables, cost, per_pair, str(spec.get("model", "?")), flagged),
+        "families": families, "favoured": [(t.metric, m, why) for t in tables for m, why in t.favours.items()],
+        "degenerate": {m: c for m, c in flagged.items() if c[0]},
+        "glossary": _glossary(methods, tables),
         "cost": cost, "agreement": matrix, "sections": store.sections(run_id),
-        "examples": _examples(examples, attributions, labels, modality, max_examples)}
+        "agreement_svg": Markup(plot.svg(plot.agreement(matrix))) if len(methods) > 1 else None,
+        "examples": _examples(examples, attributions, labels, modality, max_examples, degenerate)}
 
 
-def _examples(examples, attributions, labels, modality: str, limit: int) -> list[dict]:
+def _sampling(spec: dict, n: int) -> str:
+    """How the examples were picked, in words."""
+    if not n:
+        return ""
+    if spec.get("first", True):  # runs stored before sampling existed took the first n
+        return "its first rows"
+    return f"drawn at random with the classes in proportion (seed {spec.get('seed', 0)})"
+
+
+def _glossary(methods: list[str], tables: list) -> dict[str, list[dict]]:
+    """Plain-language lines for the run's methods and metrics, from their metadata."""
+    out_methods = []
+    for m in methods:
+        if m.startswith(NLE_PREFIX):
+            info = {"plain": "A language model's explanation in words; the words it cites are scored as an "
+                             "attribution.", "misleads": "A fluent explanation need not be the model's reason."}
+        else:
+            info = registry.EXPLAINERS.info(m) if m in registry.EXPLAINERS else {}
+        out_methods.append({"name": m, "plain": info.get("plain", ""), "misleads": info.get("misleads", "")})
+    out_metrics = [{"name": t.metric, "plain": t.plain, "misleads": t.misleads,
+                    "direction": "higher is better" if t.higher_is_better else "lower is better"} for t in tables]
+    return {"methods": out_methods, "metrics": out_metrics}
+
+
+def _label_name(value, labels: list[str]) -> str | None:
+    """A stored true label in the model's label names (a class index becomes its name)."""
+    if value is None:
+        return None
+    text = str(value)
+    if text.lstrip("-").isdigit() and 0 <= int(text) < len(labels):
+        return labels[int(text)]
+    return text
+
+
+def _examples(examples, attributions, labels, modality: str, limit: int, degenerate: pd.DataFrame) -> list[dict]:
     out = []
+    bad = set(zip(degenerate.method, degenerate.example_id))
     for _, ex in examples.head(limit).iterrows():
         rows = attributions[attributions.example_id == ex.example_id].sort_values("method")
         if rows.empty:
@@ -128,12 +181,16 @@ def _examples(examples, attributions, labels, modality: str, limit: int) -> list
                 if isinstance(r.extras, dict) and r.extras.get("text") is not None:  # a natural-language one
                     html += f'<p class="nle">{escape(str(r.extras["text"]))}</p>'
             elif modality == "image":
-                html = image_view(value, r.attributions, r.method)
+                flag = " ⚠ all zero or constant" if (r.method, ex.example_id) in bad else ""
+                html = image_view(value, r.attributions, r.method + flag)
             else:
-                html = bars_view(r.features, r.attributions)
-            views.append({"method": r.method, "html": Markup(html)})
-        out.append({"example_id": int(ex.example_id), "label": ex.label,
-                    "predicted": labels[target] if target < len(labels) else str(target),
+                row = json.loads(value) if isinstance(value, str) else {}
+                html = bars_view(r.features, r.attributions, values=[row.get(f, "?") for f in r.features])
+            views.append({"method": r.method, "html": Markup(html), "degenerate": (r.method, ex.example_id) in bad})
+        predicted = labels[target] if target < len(labels) else str(target)
+        true = _label_name(ex.label, labels)
+        out.append({"example_id": int(ex.example_id), "label": true, "predicted": predicted,
+                    "wrong": true is not None and true != predicted,
                     "probability": float(first.probs[target]), "views": views,
                     "original": Markup(original_view(value)) if modality == "image" else None})
     return out

@@ -1,36 +1,85 @@
-"""Numbers for the report, from a run in the store: per-metric method summaries, costs, agreement, and the
-plain-language summary."""
+"""Numbers for the report, from a run in the store: per-metric method tables with tie-aware ranks, degenerate
+explanations, costs and agreement. The sentences drawn from them are in ``summary.py``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from .. import registry
 from ..comparison import pair_scores
-from ..explanation import feature_vector
+from ..evaluation import mean_interval
+from ..explanation import feature_vector, is_degenerate
+from .ranking import Difference, difference, tie_ranks
 
 
 @dataclass
 class MetricTable:
+    """One metric over the run's methods. ``rows``: index method; columns mean, std, n (examples counted),
+    low and high (95% bootstrap interval of the mean), rank (1 + methods better beyond the interval; NaN for
+    a method the metric favours by construction) and tied (the rank is shared). ``values``: examples x
+    methods, the scores summarised (degenerate explanations left out). ``favours``: the run's methods that
+    the metric favours by construction, with why."""
+
     metric: str
     family: str
     higher_is_better: bool
-    rows: pd.DataFrame  # index method; columns mean, std, rank, n
+    rows: pd.DataFrame
+    values: pd.DataFrame
+    plain: str = ""
+    misleads: str = ""
+    favours: dict[str, str] = field(default_factory=dict)
+
+    def difference(self, a: str, b: str) -> Difference:
+        """a - b per example (positive: a is better), with its interval."""
+        return difference(self.values[a].to_numpy(), self.values[b].to_numpy(), self.higher_is_better)
+
+    def first(self) -> list[str]:
+        """The methods ranked first (ties included)."""
+        return [m for m in self.rows.index if self.rows.loc[m, "rank"] == 1]
+
+    def ranked(self) -> list[str]:
+        return [m for m in self.rows.index if self.rows.loc[m, "rank"] == self.rows.loc[m, "rank"]]
 
 
-def metric_tables(scores: pd.DataFrame) -> list[MetricTable]:
-    """One table per metric: mean, spread and rank of each method (rank 1 = best in the metric's direction)."""
+def metric_info(metric: str) -> dict:
+    """The registered metric's metadata; a metric lumos does not know gets neutral defaults."""
+    if metric in registry.names("metric"):
+        return registry.get(metric, "metric").info()
+    return {"family": "other", "higher_is_better": True, "plain": "", "misleads": "", "favours": {}}
+
+
+def metric_tables(scores: pd.DataFrame, degenerate: pd.DataFrame | None = None) -> list[MetricTable]:
+    """One table per metric (``scores``: example_id, method, metric, value rows). Scores of degenerate
+    explanations (``degenerate``: method, example_id rows) are left out of every mean and rank."""
+    if degenerate is not None and len(degenerate):
+        bad = pd.MultiIndex.from_frame(degenerate[["method", "example_id"]])
+        scores = scores[~pd.MultiIndex.from_frame(scores[["method", "example_id"]]).isin(bad)]
     out = []
     for metric, frame in scores.groupby("metric", sort=True):
-        info = registry.get(metric, "metric").info() if metric in registry.names("metric") else \
-            {"family": "other", "higher_is_better": True}
-        stats = frame.groupby("method").value.agg(["mean", "std", "count"]).rename(columns={"count": "n"})
-        stats["rank"] = stats["mean"].rank(ascending=not info["higher_is_better"], method="min")
-        out.append(MetricTable(metric, info["family"], info["higher_is_better"], stats.sort_values("rank")))
+        info = metric_info(metric)
+        values = frame.pivot_table(index="example_id", columns="method", values="value", aggfunc="first")
+        values.columns = [str(c) for c in values.columns]
+        favours = {m: why for m, why in (info.get("favours") or {}).items() if m in values.columns}
+        rows = pd.DataFrame({"mean": values.mean(), "std": values.std(), "n": values.notna().sum()})
+        rows[["low", "high"]] = [mean_interval(values[m].dropna().to_numpy()) for m in rows.index]
+        ranked = [m for m in values.columns if m not in favours and rows.loc[m, "n"] > 0]
+        rows["rank"] = tie_ranks(values[ranked], info["higher_is_better"]).reindex(rows.index)
+        counts = rows["rank"].value_counts()
+        rows["tied"] = rows["rank"].map(lambda r: r == r and counts.get(r, 0) > 1)
+        direction = -1.0 if info["higher_is_better"] else 1.0
+        rows = rows.assign(_key=direction * rows["mean"]).sort_values(["rank", "_key"], na_position="last")
+        out.append(MetricTable(metric, info["family"], info["higher_is_better"], rows.drop(columns="_key"), values,
+                               info.get("plain", ""), info.get("misleads", ""), favours))
     return out
+
+
+def degenerate_explanations(attributions: pd.DataFrame) -> pd.DataFrame:
+    """The (method, example_id) pairs whose stored map is all zero, constant or not finite."""
+    mask = attributions.attributions.map(is_degenerate) if len(attributions) else pd.Series([], dtype=bool)
+    return attributions.loc[mask, ["method", "example_id"]].reset_index(drop=True)
 
 
 def costs(units: pd.DataFrame) -> pd.DataFrame:
@@ -55,47 +104,3 @@ def agreement(attributions: pd.DataFrame, k: int = 5) -> tuple[pd.DataFrame, dic
             per_pair[(a, b)] = per_pair[(b, a)] = vals
             matrix.loc[a, b] = matrix.loc[b, a] = np.nanmean(vals) if np.isfinite(vals).any() else np.nan
     return matrix, per_pair
-
-
-def plain_summary(tables: list[MetricTable], cost: pd.DataFrame, per_pair: dict, model_name: str) -> list[str]:
-    """A few sentences for non-specialists."""
-    lines = []
-    faithful = [t for t in tables if t.family == "faithfulness"]
-    if faithful:
-        ranks = pd.concat([t.rows["rank"].rename(t.metric) for t in faithful], axis=1).mean(axis=1).sort_values()
-        best = [m for m in ranks.index if m != "random"][:2]
-        metrics = ", ".join(t.metric for t in faithful)
-        if "random" in ranks.index and ranks["random"] <= ranks[best[0]]:
-            lines.append(f"On {model_name}, no method was more faithful than random attributions (mean rank over "
-                         f"{metrics}): on this model and data these metrics cannot tell the methods apart, so "
-                         "do not pick a method by them.")
-        else:
-            lines.append(f"On {model_name}, {' and '.join(best)} {'were' if len(best) > 1 else 'was'} the most "
-                         f"faithful (mean rank over {metrics}): removing the words or pixels they point at changes "
-                         "the prediction the most.")
-            if "random" in ranks.index:
-                lines.append(f"Random attributions ranked {list(ranks.index).index('random') + 1} of {len(ranks)}: "
-                             "the metrics tell these methods from chance.")
-        others = [m for m in ranks.index if m not in best and m != "random"]
-        worst, share = None, -1.0
-        for m in others:
-            pairs = [per_pair.get((m, b)) for b in best]
-            if all(p is not None and len(p) for p in pairs):
-                disagree = np.mean(np.all([np.nan_to_num(p, nan=0.0) < 0.5 for p in pairs], axis=0))
-                if disagree > share:
-                    worst, share = m, float(disagree)
-        if worst is not None and share > 0:
-            lines.append(f"{worst} disagreed with both (rank correlation below 0.5) on {share:.0%} of examples.")
-    plaus = [t for t in tables if t.metric in ("token_f1", "auprc")]
-    if plaus:
-        t = plaus[0]
-        top = [m for m in t.rows.index if m != "random"][:1]
-        if top:
-            lines.append(f"{top[0]} matched the human or true rationale best ({t.metric} "
-                         f"{t.rows.loc[top[0], 'mean']:.2f}).")
-    real = cost.drop(index="random", errors="ignore")
-    if len(real) > 1:
-        cheap, dear = real.rows_per_example.idxmin(), real.rows_per_example.idxmax()
-        lines.append(f"{cheap} needed the fewest model evaluations ({real.rows_per_example[cheap]:.0f} per example), "
-                     f"{dear} the most ({real.rows_per_example[dear]:.0f}).")
-    return lines

@@ -14,6 +14,7 @@ from ..api import explain
 from ..errors import InputError
 from ..models import Model
 from ..registry import ATTACKS
+from ..progress import ProgressArg
 from .attacks import AttackResult, attack
 from .image_attacks import ImageAttackResult, image_attack
 from .slices import SliceReport, category, slices
@@ -65,6 +66,7 @@ class RobustnessReport:
     model_rows: int = 0
     seconds: float = 0.0
     params: dict[str, Any] = field(default_factory=dict)
+    steps: list[str] = field(default_factory=list)  # what was run, one line per step (as ``say`` printed it)
 
     def summary(self) -> dict[str, Any]:
         """The headline figures: suite failures, attack success, accuracy under attack, the worst slice."""
@@ -94,20 +96,31 @@ class RobustnessReport:
 
 
 def stress_test(model: Model, test: pd.DataFrame, plan: RobustnessPlan = RobustnessPlan(),
-                say: Callable[[str], None] = print) -> RobustnessReport:
+                say: Callable[[str], None] = print, progress: ProgressArg = None) -> RobustnessReport:
     """Run ``plan`` on ``model`` with its labelled ``test`` split (text: columns text, label; images: image,
-    label; tables: the feature columns and label). ``say`` prints each step as it starts."""
+    label; tables: the feature columns and label). ``say`` prints each step as it starts (the report keeps
+    them in ``steps``); ``progress`` (as in ``lumos.explain``) shows the attacks' progress per sentence."""
     modality = "text" if "text" in test else "image" if "image" in test else "tabular"
     started, rows_before = time.time(), model.counts.rows
-    run = {"text": _text, "image": _images, "tabular": _table}[modality]
-    report = run(model, test, plan, say)
+    steps: list[str] = []
+
+    def said(line: str) -> None:
+        steps.append(line)
+        say(line)
+
+    if modality == "text":
+        report = _text(model, test, plan, said, progress)
+    else:
+        report = {"image": _images, "tabular": _table}[modality](model, test, plan, said)
     report.model_rows = model.counts.rows - rows_before
     report.seconds = time.time() - started
     report.params = asdict(plan)
+    report.steps = steps
     return report
 
 
-def _text(model: Model, test: pd.DataFrame, plan: RobustnessPlan, say: Callable[[str], None]) -> RobustnessReport:
+def _text(model: Model, test: pd.DataFrame, plan: RobustnessPlan, say: Callable[[str], None],
+          progress: ProgressArg = None) -> RobustnessReport:
     labels = list(model.labels or [])
     texts, y = test.text.tolist(), test.label.to_numpy()
     say(f"suites: {len(default_tests())} tests on {min(plan.n_suite, len(texts))} sentences")
@@ -123,7 +136,7 @@ def _text(model: Model, test: pd.DataFrame, plan: RobustnessPlan, say: Callable[
                 f"({type(model).__name__} has none of its own)")
         say(f"attack: {method} on {min(plan.n_attack, len(texts))} sentences, at most {plan.budget} rows each")
         results.append(attack(model, texts[:plan.n_attack], method, labels=y[:plan.n_attack].tolist(),
-                              budget=plan.budget, seed=plan.seed))
+                              budget=plan.budget, seed=plan.seed, progress=progress))
     say(f"slices: {min(plan.n_slices, len(texts))} sentences")
     sliced = slices(model, texts[:plan.n_slices], y[:plan.n_slices], seed=plan.seed)  # TF-IDF without embeddings
     found = [dict(e, source=t.name) for t in suite.tests for e in t.examples[:1] if e["failed"]][:plan.n_examples // 2]

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm as normal
+from scipy.stats import binomtest, bootstrap
 
 from ..errors import InputError
 from ..api import resolve_targets
@@ -92,14 +92,26 @@ def default_text_rules() -> list[Rule]:
 
 # ----- statistics ------------------------------------------------------------------------------------------
 def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion."""
+    """Wilson score interval of a proportion (``scipy.stats.binomtest(...).proportion_ci``)."""
     if n == 0:
         return float("nan"), float("nan")
-    z = normal.ppf(0.5 + confidence / 2)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(centre - half), float(centre + half)
+    ci = binomtest(int(successes), int(n)).proportion_ci(confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def ece_interval(probs: np.ndarray, labels: np.ndarray, seed: int = 0, n_boot: int = 200,
+                 confidence: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the ECE over the examples (``scipy.stats.bootstrap``, resampling
+    example indices from ``seed``); one example gives its own ECE twice, none gives NaNs."""
+    if len(labels) == 0:
+        return float("nan"), float("nan")
+    if len(labels) == 1:
+        value = ece(probs, labels)
+        return value, value
+    ci = bootstrap((np.arange(len(labels)),), lambda i: ece(probs[i], labels[i]), vectorized=False,
+                   n_resamples=n_boot, confidence_level=confidence, method="percentile",
+                   random_state=np.random.default_rng(seed)).confidence_interval
+    return float(ci.low), float(ci.high)
 
 
 def ece(probs: np.ndarray, labels: np.ndarray, n_bins: int = 10) -> float:
@@ -141,10 +153,8 @@ def slice_stats(name: str, source: str, probs: np.ndarray, labels: np.ndarray, m
     p, y = probs[mask], labels[mask]
     hits = int((p.argmax(1) == y).sum())
     acc = hits / len(y) if len(y) else float("nan")
-    rng = np.random.default_rng(seed)
-    boots = [ece(p[i], y[i]) for i in (rng.integers(len(y), size=len(y)) for _ in range(n_boot))] if len(y) else []
-    ci = (float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))) if boots else (np.nan, np.nan)
-    return SliceStats(name, source, int(mask.sum()), acc, wilson(hits, len(y)), ece(p, y), ci, acc - overall)
+    return SliceStats(name, source, int(mask.sum()), acc, wilson(hits, len(y)), ece(p, y),
+                      ece_interval(p, y, seed, n_boot), acc - overall)
 
 
 # ----- discovery -------------------------------------------------------------------------------------------
@@ -209,6 +219,17 @@ class SliceReport(Result):
 
     def worst(self, n: int = 5) -> list[SliceStats]:
         return sorted(self.slices, key=lambda s: s.difference)[:n]
+
+    def _repr_html_(self, n: int = 10) -> str:
+        """Notebook view: the ``n`` worst slices with their size, accuracy and ECE and 95% intervals."""
+        from ..viz import table_html
+
+        rows = [[s.name, s.source, s.size, s.accuracy, f"[{s.accuracy_ci[0]:.3f}, {s.accuracy_ci[1]:.3f}]",
+                 f"{s.difference:+.3f}", s.ece, f"[{s.ece_ci[0]:.3f}, {s.ece_ci[1]:.3f}]"] for s in self.worst(n)]
+        return table_html(["slice", "found by", "size", "accuracy", "95% interval", "vs overall", "ECE",
+                           "ECE 95% interval"], rows, caption="Worst slices",
+                          note=f"Overall accuracy {self.overall_accuracy:.3f}, ECE {self.overall_ece:.3f}; "
+                               f"{len(self.slices)} slices in all.")
 
 
 def slices(model: Any, data: Any, labels: Sequence[int], rules: Sequence[Rule] | None = None,

@@ -3,12 +3,13 @@ asks for it with a ``[counterfactuals]`` table: ``rows`` plus keywords of ``lumo
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ...counterfactuals import CounterfactualExplainer, CounterfactualSet
+from ...counterfactuals import CounterfactualExplainer, Constraints, CounterfactualSet
 from ...errors import InputError
 from ...registry import register
 from .base import Section
@@ -30,6 +31,12 @@ class CounterfactualSection(Section):
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise InputError(f"counterfactuals.rows must be a positive integer; got {count!r}.")
         settings.setdefault("n", 3)
+        misplaced = [k for k in settings if k in {f.name for f in fields(Constraints)}]
+        if misplaced:
+            given = ", ".join(f"{k} = {settings[k]!r}" for k in misplaced)
+            raise InputError(f"{', '.join(misplaced)} in the spec's [counterfactuals] table "
+                             f"{'is a constraint' if len(misplaced) == 1 else 'are constraints'}: write it inside "
+                             f"constraints, e.g. [counterfactuals] constraints = {{ {given} }}.")
         explainer = CounterfactualExplainer(model, data.train)
         rows = data.inputs
         return [explainer.explain(rows.iloc[[i]], seed=seed, **settings) for i in range(min(count, len(rows)))]

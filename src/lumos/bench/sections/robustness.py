@@ -11,7 +11,8 @@ from markupsafe import Markup
 
 from ...registry import register
 from ...robustness.run import RobustnessReport
-from ...viz import image_rgb, image_view, png_data_uri, svg_curves, text_view
+from ... import plot
+from ...viz import image_rgb, image_view, png_data_uri, text_view
 from ..store import from_blob, to_blob
 from .base import Section
 
@@ -24,7 +25,8 @@ class RobustnessSection(Section):
     def payload(self, result: RobustnessReport, **context: Any) -> dict[str, Any]:
         """Numbers, plain strings and arrays (images as base64 .npy): no markup."""
         out: dict[str, Any] = {"text": list(result.headline), "modality": result.modality,
-                               "model_rows": result.model_rows, "seconds": result.seconds}
+                               "model_rows": result.model_rows, "seconds": result.seconds,
+                               "steps": list(result.steps)}
         if result.suite is not None:
             out["suites"] = {"columns": ["test", "kind", "expectation", "n", "failures", "failure rate"],
                              "rows": [[r["test"], r["kind"], r["expectation"], r["n"], r["failures"],
@@ -47,11 +49,13 @@ class RobustnessSection(Section):
         """The stored data plus the charts and explanation views, drawn now from that data."""
         out = dict(payload)
         if payload.get("attack_curves"):
-            out["attack_curves_svg"] = Markup(svg_curves(_points(payload["attack_curves"]),
-                                                         "query budget (model rows per sentence)", "success rate"))
+            out["attack_curves_svg"] = Markup(plot.svg(plot.curves(_points(payload["attack_curves"]),
+                                                                   "query budget (model rows per sentence)",
+                                                                   "success rate")))
         if payload.get("image_curves"):
-            out["image_curves_svg"] = Markup(svg_curves(_points(payload["image_curves"]),
-                                                        "epsilon (fraction of the largest)", "accuracy under attack"))
+            out["image_curves_svg"] = Markup(plot.svg(plot.curves(_points(payload["image_curves"]),
+                                                                  "epsilon (fraction of the largest)",
+                                                                  "accuracy under attack")))
         out["examples"] = [_text_view(p) for p in payload.get("examples", [])]
         out["image_examples"] = [_image_view(p) for p in payload.get("image_examples", [])]
         return out
@@ -81,9 +85,11 @@ def _image_tables(results: list) -> tuple[list[dict], dict[str, list[list[float]
 
 
 def _slice_table(report, n: int = 8) -> dict[str, Any]:
-    rows = [[s.name, s.source, s.size, s.accuracy, f"[{s.accuracy_ci[0]:.3f}, {s.accuracy_ci[1]:.3f}]",
-             s.difference, f"[{s.difference_ci[0]:+.3f}, {s.difference_ci[1]:+.3f}]", s.ece,
-             f"[{s.ece_ci[0]:.3f}, {s.ece_ci[1]:.3f}]"] for s in report.worst(n)]
+    def interval(lo: float, hi: float, fmt: str = ".3f") -> str:
+        return "—" if lo != lo else f"[{lo:{fmt}}, {hi:{fmt}}]"  # an empty slice has none
+
+    rows = [[s.name, s.source, s.size, s.accuracy, interval(*s.accuracy_ci), s.difference,
+             interval(*s.difference_ci, "+.3f"), s.ece, interval(*s.ece_ci)] for s in report.worst(n)]
     return {"columns": ["slice", "found by", "size", "accuracy", "95% CI", "vs overall", "95% CI", "ECE",
                         "ECE 95% CI"],
             "rows": rows, "overall": f"overall accuracy {report.overall_accuracy:.3f}, ECE {report.overall_ece:.3f}"}

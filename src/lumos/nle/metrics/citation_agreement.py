@@ -27,6 +27,9 @@ class CitationAgreement(Metric):
     modalities = ("text",)
     for_generated = True
     summary = "Share of the cited words that are among an attribution method's top words."
+    plain = "Whether the words a generated explanation cites are the ones an attribution method ranks highest."
+    misleads = ("The attribution method used as the reference is itself imperfect; agreeing with it is not proof of "
+                "faithfulness.")
     method: str = param("occlusion", Registered("explainer"))
     params: object = param(None, Optional(Mapping()))
     reference: object = param(None, Optional(Instance("Explanations of the same inputs", "targets", "__len__")))

@@ -30,6 +30,9 @@ class NLECounterfactual(Metric):
     bounds = (-1.0, 1.0)
     modalities = ("text",)
     summary = "Prediction drop when the cited words are removed, minus the drop for as many random words."
+    plain = "Whether removing the words a generated explanation cites changes the prediction."
+    misleads = ("Inputs with words removed are unlike the training data; an explanation that cites many words changes "
+                "the prediction easily.")
     n_samples: int = param(100, Int(low=1))
     baseline: object = param(None, Optional(Choice("delete", "mask", "pad")))
 

@@ -31,6 +31,8 @@ class Simulatability(Metric):
     modalities = ("text",)
     for_generated = True
     summary = "Gain in predicting the classifier's output from the explanation over the input alone."
+    plain = "How much better the model's decision can be predicted from the explanation than from the input alone."
+    misleads = "An explanation that names the label leaks the answer and looks perfect without saying why."
     simulator: object = param("rule", AnyOf(Choice("rule"), Instance("a generator (with .generate)", "generate")))
     k: int = param(5, Int(low=1))
     max_new_tokens: int = param(8, Int(low=1, high=4096))

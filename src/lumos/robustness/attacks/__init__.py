@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ... import registry
+from ...progress import ProgressArg
 from ...deprecation import renamed_keywords
 from .base import Attack
 from .deepwordbug import DeepWordBug
@@ -24,9 +25,10 @@ def attacks() -> dict[str, dict[str, Any]]:
 
 @renamed_keywords(recipe="method")
 def attack(model: Any, texts: Sequence[str], method: str = "textfooler", labels: Sequence[int] | None = None,
-           budget: int = 500, seed: int = 0, **params: Any) -> AttackResult:
+           budget: int = 500, seed: int = 0, progress: ProgressArg = None, **params: Any) -> AttackResult:
     """Run one attack ``method`` on ``texts`` with at most ``budget`` model rows per sentence; ``labels``: true
-    classes (default: the model's predictions). ``params``: the method's hyper-parameters (see ``attacks()``)."""
+    classes (default: the model's predictions). ``params``: the method's hyper-parameters (see ``attacks()``).
+    ``progress``: as in ``lumos.explain``."""
     cls = registry.get(method, "attack")
     registry.check_params(method, params, [f for f in cls.info()["params"] if f != "budget"])
-    return cls(budget=budget, **params).run(model, texts, labels, seed)
+    return cls(budget=budget, **params).run(model, texts, labels, seed, progress=progress)

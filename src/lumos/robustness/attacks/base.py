@@ -14,6 +14,7 @@ from ...errors import InputError, UnsupportedError
 from ...features.text import check_texts
 from ...models import Model, wrap
 from ...params import SEED, Int, check, constraints, param, validate
+from ...progress import ProgressArg, run_chunked
 from .result import AttackResult
 
 _CORE = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
@@ -60,9 +61,10 @@ class Attack:
         return modality in cls.modalities and model.can(*cls.requires)
 
     def run(self, model: Any, texts: Sequence[str], labels: Sequence[int] | None = None,
-            seed: int = 0) -> AttackResult:
+            seed: int = 0, progress: ProgressArg = None) -> AttackResult:
         """Attack every sentence; ``labels`` (true classes) default to the model's predictions. Sentences the
-        model already gets wrong are skipped (1 query each)."""
+        model already gets wrong are skipped (1 query each). ``progress``: as in ``lumos.explain`` (sentences
+        are attacked in pieces; each sentence's result does not depend on the others)."""
         model = wrap(model)
         texts = check_texts(texts)
         check(self.name, "seed", seed, SEED)
@@ -78,8 +80,14 @@ class Attack:
                                    "only predictions.")
         recipe = self.resolved(model)
         before = model.counts.rows
+        y = None if labels is None else list(labels)
+        examples: list = []
+
+        def work(lo: int, hi: int) -> None:
+            examples.extend(recipe._attack(model, texts[lo:hi], None if y is None else y[lo:hi], int(seed)))
+
         with model.session():
-            examples = recipe._attack(model, texts, labels, int(seed))
+            run_chunked(len(texts), work, progress, f"attack {self.name}", unit="sentences")
         params = {f.name: getattr(recipe, f.name) for f in dataclasses.fields(recipe) if f.name != "vocabulary"}
         params["seed"] = int(seed)
         return AttackResult(self.name, int(self.budget), examples, model.counts.rows - before, params)
