@@ -1,0 +1,108 @@
+"""LFs derived from explanations: the words a model's attributions mark as predictive, across many texts,
+become keyword LFs a person can read, edit and keep (leaving out words known to be artifacts)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .builders import keyword_lf
+from .lf import LabelingFunction
+
+_EDGE = re.compile(r"^\W+|\W+$")
+
+
+def normalise(word: str) -> str:
+    """A word as the keyword tables count it: lower case, punctuation stripped from both ends."""
+    return _EDGE.sub("", str(word).lower())
+
+
+@dataclass
+class GlobalAttribution:
+    """Per word and class: the mean attribution towards the class over the texts that contain the word.
+
+    ``table``: word, label, score, count (texts containing the word), sorted by label then score.
+    ``labels``: the class names; ``method``: the attribution method; ``n_texts``: texts explained.
+    """
+
+    table: pd.DataFrame
+    labels: list[str]
+    method: str
+    n_texts: int
+
+    def top(self, label: Any, k: int = 20, exclude: Iterable[str] = ()) -> list[str]:
+        """The ``k`` words with the highest positive score for ``label`` (a name or index), minus ``exclude``."""
+        name = self.labels[label] if isinstance(label, (int, np.integer)) else str(label)
+        if name not in self.labels:
+            raise InputError(f"unknown label {label!r}; classes: {', '.join(self.labels)}.")
+        drop = {normalise(w) for w in exclude}
+        rows = self.table[(self.table["label"] == name) & (self.table["score"] > 0) & ~self.table["word"].isin(drop)]
+        return rows["word"].head(k).tolist()
+
+    def keyword_lfs(self, k: int = 20, exclude: Iterable[str] = (), column: str = "text") -> list[LabelingFunction]:
+        """One keyword LF per class from its top ``k`` words (``exclude``: artifacts or words you rejected).
+        Each LF's ``params["words"]`` lists its words for review; edit them and rebuild with ``keyword_lf``."""
+        exclude = list(exclude)
+        out = []
+        for name in self.labels:
+            words = self.top(name, k, exclude)
+            if words:
+                lf = keyword_lf(words, name, name=f"explained_{name}", column=column)
+                out.append(LabelingFunction(lf.name, lf.fn, True, "explained",
+                                            {**lf.params, "method": self.method, "excluded": sorted(exclude)}))
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def summary(self, k: int = 10) -> str:
+        lines = [f"global attributions ({self.method}) over {self.n_texts} texts:"]
+        lines += [f"  {name}: {', '.join(self.top(name, k))}" for name in self.labels]
+        return "\n".join(lines)
+
+
+def global_attributions(model: Any, texts: Sequence[str], *, method: str = "occlusion", min_count: int = 5,
+                        seed: int = 0, **params: Any) -> GlobalAttribution:
+    """Explain ``texts`` with ``method`` towards every class and average each word's attribution per class over
+    the texts containing it (words in fewer than ``min_count`` texts are left out).
+
+    For two classes one pass suffices: the probabilities sum to 1, so the attribution towards class 0 is
+    minus that towards class 1 (true for every lumos method, all linear in the explained output).
+    """
+    from ..api import explain
+    from ..models import wrap
+
+    wrapped = wrap(model)
+    texts = [str(t) for t in texts]
+    if not texts:
+        raise InputError("global_attributions needs at least one text.")
+    probe = wrapped.predict_proba(texts[:1])
+    labels = list(wrapped.labels or [str(k) for k in range(probe.shape[1])])
+    passes = [1] if len(labels) == 2 else list(range(len(labels)))
+    rows = []
+    for target in passes:
+        expl = explain(wrapped, texts, method=method, target=target, seed=seed, **params)
+        sums: dict[str, float] = {}
+        counts: dict[str, int] = {}
+        for e in expl:
+            per_text: dict[str, float] = {}
+            for w, a in zip(e.features, np.asarray(e.attributions, dtype=np.float64)):
+                key = normalise(w)
+                if key:
+                    per_text[key] = per_text.get(key, 0.0) + float(a)
+            for key, a in per_text.items():
+                sums[key] = sums.get(key, 0.0) + a
+                counts[key] = counts.get(key, 0) + 1
+        for key, total in sums.items():
+            if counts[key] >= min_count:
+                rows.append((key, labels[target], total / counts[key], counts[key]))
+                if len(labels) == 2:
+                    rows.append((key, labels[0], -total / counts[key], counts[key]))
+    table = pd.DataFrame(rows, columns=["word", "label", "score", "count"])
+    table = table.sort_values(["label", "score", "word"], ascending=[True, False, True]).reset_index(drop=True)
+    return GlobalAttribution(table, labels, method, len(texts))
