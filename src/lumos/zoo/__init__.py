@@ -18,11 +18,12 @@ from ..models import Model
 from .cache import ENV_VAR, cache_root
 from .datasets import imagenet_input
 from .loader import cached_meta, load_with_meta
+from .own_data import train_on
 from .registry import names
 from .sources import MissingPackageError
 from .tables import TableSchema
 
-__all__ = ["names", "load", "info", "imagenet_input", "cache_root", "ENV_VAR", "MissingPackageError",
+__all__ = ["names", "load", "train_on", "info", "imagenet_input", "cache_root", "ENV_VAR", "MissingPackageError",
            "TableSchema"]
 
 

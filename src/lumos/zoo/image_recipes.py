@@ -13,7 +13,8 @@ from .datasets import Dataset
 from .recipe import Artifact
 from .sources import package_file
 from .checkpoints import CheckpointRecorder, restore, weights_only
-from .training import Config, fit_classifier, predict_probs, seeded, split_metrics, subset
+from .training import (Config, DynamicsRecorder, FitOptions, fit_classifier, predict_probs, seeded, split_metrics,
+                       training_rows)
 
 
 @dataclass(frozen=True)
@@ -47,17 +48,22 @@ def _images(frame) -> np.ndarray:
     return np.stack(frame["image"].to_list()) if len(frame) else np.zeros((0, 1, 28, 28), np.float32)
 
 
-def train_cnn(data: Dataset, cfg: CNNConfig, desc: str, progress: bool) -> Artifact:
-    train = subset(data.splits["train"], cfg.train_size, cfg.seed)
+def train_cnn(data: Dataset, cfg: CNNConfig, desc: str, progress: bool, options: FitOptions | None = None
+              ) -> Artifact:
+    rows = training_rows(data.splits["train"], cfg, options)
+    train = rows.frame
     recorder = CheckpointRecorder(cfg.epochs)
+    dynamics = DynamicsRecorder(len(train)) if options is not None and options.dynamics else None
     with seeded(cfg.seed):
         net = cnn(cfg.width, len(data.labels))
         fit_classifier(net, _images(train), train["label"].to_numpy(), epochs=cfg.epochs, batch_size=cfg.batch_size,
                        lr=cfg.lr, weight_decay=cfg.weight_decay, seed=cfg.seed, desc=desc, progress=progress,
-                       augment=random_shift(cfg.shift) if cfg.shift else None, on_epoch=recorder)
+                       augment=random_shift(cfg.shift) if cfg.shift else None, on_epoch=recorder,
+                       sample_weight=rows.sample_weight, label_probs=rows.label_probs, dynamics=dynamics)
     predict = lambda frame: predict_probs(net, _images(frame))  # noqa: E731
     arrays = {k: v.detach().cpu().numpy() for k, v in net.state_dict().items()}
-    return Artifact({**arrays, **recorder.arrays()}, {"checkpoints": recorder.state()},
+    extra = dynamics.arrays(rows.index) if dynamics else {}
+    return Artifact({**arrays, **recorder.arrays(), **extra}, {"checkpoints": recorder.state()},
                     split_metrics(predict, data.splits, cfg.eval_size, cfg.seed))
 
 

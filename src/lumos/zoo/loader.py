@@ -11,11 +11,13 @@ import uuid
 import warnings
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..models import Model
 from . import cache, registry
 from .recipe import Artifact
+from .training import FitOptions
 
 
 def _versions() -> dict[str, str]:
@@ -43,29 +45,41 @@ def load_with_meta(name: str, retrain: bool = False, progress: bool = True,
     key = cache.fingerprint(name=name, version=entry.version, config=dataclasses.asdict(config),
                             data_hash=data.data_hash)
     slot = cache.slot(cache.cache_root(cache_dir), name, key)
+    arrays, state, meta = cached_training(entry, config, data, slot, retrain, progress)
+    model = entry.build(Artifact(arrays, state, meta["metrics"]), data, config)
+    return model, data.copy_splits(), meta
+
+
+def cached_training(entry, config, data, slot: cache.Slot, retrain: bool, progress: bool,
+                    options: FitOptions | None = None, record: dict[str, Any] | None = None
+                    ) -> tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any]]:
+    """(arrays, state, meta) of ``slot``: read when cached and intact, else trained under the slot's lock
+    (a second process asking for the same entry waits, then reads it). ``options`` go to the trainer,
+    ``record`` into the meta."""
     found = None if retrain else slot.read()
     if not isinstance(found, tuple):
         def waiting() -> None:
-            print(f"lumos.zoo: another process is training {name}; waiting for it ({slot.lock_path})",
+            print(f"lumos.zoo: another process is training {entry.name}; waiting for it ({slot.lock_path})",
                   file=sys.stderr)
 
         with slot.lock(on_wait=waiting):
             found = None if retrain else slot.read()
             if not isinstance(found, tuple):
                 if isinstance(found, str) and found != "not cached":
-                    warnings.warn(f"the cached {name} in {slot.directory} is unusable: {found}. Retraining it.",
-                                  RuntimeWarning, stacklevel=2)
-                found = _train(entry, config, data, slot, progress)
-    arrays, state, meta = found
-    model = entry.build(Artifact(arrays, state, meta["metrics"]), data, config)
-    return model, data.copy_splits(), meta
+                    warnings.warn(f"the cached {entry.name} in {slot.directory} is unusable: {found}. Retraining "
+                                  "it.", RuntimeWarning, stacklevel=3)
+                found = _train(entry, config, data, slot, progress, options, record)
+    return found
 
 
-def _train(entry, config, data, slot: cache.Slot, progress: bool):
+def _train(entry, config, data, slot: cache.Slot, progress: bool, options: FitOptions | None = None,
+           record: dict[str, Any] | None = None):
     start = time.perf_counter()
-    artifact = entry.train(data, config, f"training {entry.name}", progress)
+    desc = f"training {entry.name}" + (" on given data" if record else "")
+    artifact = (entry.train(data, config, desc, progress) if options is None
+                else entry.train(data, config, desc, progress, options))
     meta = {"name": entry.name, "recipe_version": entry.version, "config": dataclasses.asdict(config),
-            "seed": config.seed, "data_hash": data.data_hash, "metrics": artifact.metrics,
+            "seed": config.seed, "data_hash": data.data_hash, **(record or {}), "metrics": artifact.metrics,
             "train_seconds": round(time.perf_counter() - start, 2), "versions": _versions(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "run_id": uuid.uuid4().hex, "threads": _threads()}
     slot.write(artifact.arrays, artifact.state, meta)

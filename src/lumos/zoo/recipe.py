@@ -23,7 +23,7 @@ class Artifact:
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-Trainer = Callable[[Dataset, Any, str, bool], Artifact]  # (data, config, description, progress) -> Artifact
+Trainer = Callable[..., Artifact]  # (data, config, description, progress, options: FitOptions | None) -> Artifact
 Builder = Callable[["Artifact | None", Dataset, Any], Model]  # (artifact or None if pre-trained, data, config)
 
 

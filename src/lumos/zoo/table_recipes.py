@@ -14,7 +14,8 @@ from .heads import HEADS, LinearHead, MLPHead, TreeHead, mlp
 from .preprocess import TablePreprocessor
 from .recipe import Artifact, Builder, Trainer, prefixed, unprefixed
 from .table_model import TableModel
-from .training import Config, fit_classifier, seeded, split_metrics, subset
+from .training import (Config, DynamicsRecorder, FitOptions, TrainingRows, expand_soft, fit_classifier, seeded,
+                       split_metrics, training_rows)
 
 
 @dataclass(frozen=True)
@@ -38,41 +39,68 @@ class MLPConfig(Config):
     weight_decay: float = 1e-4
 
 
-def _gbm(x: np.ndarray, y: np.ndarray, cfg: GBMConfig, desc: str, progress: bool) -> TreeHead:
+def _weighted(x: np.ndarray, y: np.ndarray, rows: TrainingRows) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(x, y, fit keywords) for a scikit-learn estimator: the rows as they are when no weights or probabilistic
+    labels were given, else expanded into weighted rows per class (``expand_soft``)."""
+    if rows.sample_weight is None and rows.label_probs is None:
+        return x, y, {}
+    index, labels, weights = expand_soft(len(y), y, rows.sample_weight, rows.label_probs)
+    return x[index], labels, {"sample_weight": weights}
+
+
+def _gbm(x: np.ndarray, y: np.ndarray, cfg: GBMConfig, desc: str, progress: bool, rows: TrainingRows,
+         dynamics: DynamicsRecorder | None) -> TreeHead:
+    """Boosting stages stand for epochs in the training dynamics (at most 20, evenly spaced)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     hgb = HistGradientBoostingClassifier(max_iter=cfg.max_iter, learning_rate=cfg.learning_rate,
                                          max_leaf_nodes=cfg.max_leaf_nodes, early_stopping=False,
                                          random_state=cfg.seed)
-    return TreeHead.from_sklearn(hgb.fit(x.astype(np.float64), y))
+    xf, yf, kw = _weighted(x.astype(np.float64), y, rows)
+    hgb.fit(xf, yf, **kw)
+    if dynamics is not None:
+        every = max(1, cfg.max_iter // 20)
+        for stage, probs in enumerate(hgb.staged_predict_proba(x.astype(np.float64)), start=1):
+            if stage % every == 0 or stage == cfg.max_iter:
+                dynamics.add_epoch(probs)
+    return TreeHead.from_sklearn(hgb)
 
 
-def _logreg(x: np.ndarray, y: np.ndarray, cfg: LogRegConfig, desc: str, progress: bool) -> LinearHead:
+def _logreg(x: np.ndarray, y: np.ndarray, cfg: LogRegConfig, desc: str, progress: bool, rows: TrainingRows,
+            dynamics: DynamicsRecorder | None) -> LinearHead:
     from sklearn.linear_model import LogisticRegression
 
-    return LinearHead.from_sklearn(LogisticRegression(C=cfg.C, max_iter=5000).fit(x, y))
+    xf, yf, kw = _weighted(x, y, rows)
+    return LinearHead.from_sklearn(LogisticRegression(C=cfg.C, max_iter=5000).fit(xf, yf, **kw))
 
 
-def _mlp(x: np.ndarray, y: np.ndarray, cfg: MLPConfig, desc: str, progress: bool) -> MLPHead:
+def _mlp(x: np.ndarray, y: np.ndarray, cfg: MLPConfig, desc: str, progress: bool, rows: TrainingRows,
+         dynamics: DynamicsRecorder | None) -> MLPHead:
     recorder = CheckpointRecorder(cfg.epochs)
     with seeded(cfg.seed):
         net = mlp(x.shape[1], cfg.hidden)
         fit_classifier(net, x, y, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
-                       weight_decay=cfg.weight_decay, seed=cfg.seed, desc=desc, progress=progress, on_epoch=recorder)
+                       weight_decay=cfg.weight_decay, seed=cfg.seed, desc=desc, progress=progress, on_epoch=recorder,
+                       sample_weight=rows.sample_weight, label_probs=rows.label_probs, dynamics=dynamics)
     return MLPHead(net, recorder)
 
 
 def recipe(fit: Callable[..., Any]) -> tuple[Trainer, Builder]:
-    """(trainer, builder) for a head fitted by ``fit(x, y, cfg, desc, progress)`` on encoded rows."""
+    """(trainer, builder) for a head fitted by ``fit(x, y, cfg, desc, progress, rows, dynamics)`` on encoded
+    rows."""
 
-    def train(data: Dataset, cfg: Config, desc: str, progress: bool) -> Artifact:
-        train_rows = subset(data.splits["train"], cfg.train_size, cfg.seed)
+    def train(data: Dataset, cfg: Config, desc: str, progress: bool, options: FitOptions | None = None
+              ) -> Artifact:
+        rows = training_rows(data.splits["train"], cfg, options)
+        train_rows = rows.frame
+        dynamics = DynamicsRecorder(len(train_rows)) if options is not None and options.dynamics else None
         pre = TablePreprocessor.fit(train_rows, data.schema)  # type: ignore[arg-type]
-        head = fit(pre.transform(train_rows), train_rows["label"].to_numpy(), cfg, desc, progress)
+        head = fit(pre.transform(train_rows), train_rows["label"].to_numpy(), cfg, desc, progress, rows, dynamics)
         predict = lambda frame: head.probs(pre.transform(frame))  # noqa: E731
         recorder = getattr(head, "recorder", None)
         return Artifact({**prefixed("pre.", pre.arrays()), **prefixed("head.", head.arrays()),
-                         **(recorder.arrays() if recorder else {})},
+                         **(recorder.arrays() if recorder else {}),
+                         **(dynamics.arrays(rows.index) if dynamics else {})},
                         {"preprocessor": pre.state(), "head": {"kind": head.kind, **head.state()},
                          **({"checkpoints": recorder.state()} if recorder else {})},
                         split_metrics(predict, data.splits, cfg.eval_size, cfg.seed))

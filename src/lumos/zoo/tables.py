@@ -48,6 +48,25 @@ class TableSchema:
         return json.loads(json.dumps(asdict(self)))
 
 
+def measure_schema(train: pd.DataFrame, features: list[str], categorical: list[str], immutable: list[str],
+                   protected: list[str], target: str, description: str) -> TableSchema:
+    """The schema of ``features`` measured on the training rows: categories, ranges, integer columns."""
+    numeric = [f for f in features if f not in categorical]
+    return TableSchema(
+        features=tuple(features), categorical=tuple(categorical),
+        integer=tuple(f for f in numeric if np.all(np.mod(train[f].to_numpy(dtype=float), 1) == 0)),
+        immutable=tuple(immutable), protected=tuple(protected),
+        categories={c: tuple(sorted(train[c].unique())) for c in categorical},
+        ranges={f: (float(train[f].min()), float(train[f].max())) for f in numeric},
+        target=target, description=description)
+
+
+def remeasure(schema: TableSchema, train: pd.DataFrame) -> TableSchema:
+    """``schema`` with its categories, ranges and integer columns measured anew on other training rows."""
+    return measure_schema(train, list(schema.features), list(schema.categorical), list(schema.immutable),
+                          list(schema.protected), schema.target, schema.description)
+
+
 def _table(name: str, frame: pd.DataFrame, categorical: list[str], immutable: list[str], protected: list[str],
            target: str, labels: tuple[str, str], description: str, key_columns: list[str], paths: list[Path]
            ) -> Dataset:
@@ -58,15 +77,7 @@ def _table(name: str, frame: pd.DataFrame, categorical: list[str], immutable: li
         frame[c] = frame[c].fillna("unknown").astype(str).str.strip()
     split = assign(row_keys(frame, key_columns))
     splits = {s: f.drop(columns=["id"], errors="ignore") for s, f in split_frame(frame, split).items()}
-    train = splits["train"]
-    numeric = [f for f in features if f not in categorical]
-    schema = TableSchema(
-        features=tuple(features), categorical=tuple(categorical),
-        integer=tuple(f for f in numeric if np.all(np.mod(train[f].to_numpy(dtype=float), 1) == 0)),
-        immutable=tuple(immutable), protected=tuple(protected),
-        categories={c: tuple(sorted(train[c].unique())) for c in categorical},
-        ranges={f: (float(train[f].min()), float(train[f].max())) for f in numeric},
-        target=target, description=description)
+    schema = measure_schema(splits["train"], features, categorical, immutable, protected, target, description)
     return Dataset(name, splits, labels, files_hash(paths, f"{name}/1"), schema)
 
 

@@ -15,7 +15,8 @@ from ..models import Model, wrap
 from .datasets import Dataset
 from .recipe import Artifact
 from .sources import MissingPackageError, package_dir
-from .training import Config, progress_bar, seeded, split_metrics, subset
+from .training import (Config, DynamicsRecorder, FitOptions, classification_loss, expand_soft, progress_bar, seeded,
+                       split_metrics, training_rows)
 
 
 @dataclass(frozen=True)
@@ -76,15 +77,21 @@ def _batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> 
     return [out[i] for i in rng.permutation(len(out))]
 
 
-def train_minilm(data: Dataset, cfg: MiniLMConfig, desc: str, progress: bool) -> Artifact:
-    """Fine-tune every weight of MiniLM-L6 with a fresh 2-class head: AdamW, linear warm-up and decay."""
+def train_minilm(data: Dataset, cfg: MiniLMConfig, desc: str, progress: bool, options: FitOptions | None = None
+                 ) -> Artifact:
+    """Fine-tune every weight of MiniLM-L6 with a fresh 2-class head: AdamW, linear warm-up and decay.
+    ``options``: per-row weights and probabilistic labels (soft cross-entropy), training dynamics."""
     from transformers import AutoTokenizer
 
-    train = subset(data.splits["train"], cfg.train_size, cfg.seed)
+    rows = training_rows(data.splits["train"], cfg, options)
+    train = rows.frame
     tokenizer = AutoTokenizer.from_pretrained(encoder_path())
     ids = tokenizer(train["text"].tolist(), truncation=True, max_length=cfg.max_length)["input_ids"]
     lengths = np.array([len(r) for r in ids])
     y = torch.tensor(train["label"].to_numpy(), dtype=torch.long)
+    weight = None if rows.sample_weight is None else torch.as_tensor(rows.sample_weight, dtype=torch.float32)
+    soft = None if rows.label_probs is None else torch.as_tensor(rows.label_probs, dtype=torch.float32)
+    dynamics = DynamicsRecorder(len(train)) if options is not None and options.dynamics else None
     rng = np.random.default_rng(cfg.seed)
     with seeded(cfg.seed):
         model = _classifier(data.labels)
@@ -101,17 +108,28 @@ def train_minilm(data: Dataset, cfg: MiniLMConfig, desc: str, progress: bool) ->
             for _ in range(cfg.epochs):
                 for idx in _batches(lengths, cfg.batch_size, rng):
                     batch = tokenizer.pad({"input_ids": [ids[i] for i in idx]}, return_tensors="pt")
-                    loss = model(**batch, labels=y[idx]).loss
+                    if weight is None and soft is None and dynamics is None:
+                        loss = model(**batch, labels=y[idx]).loss
+                    else:
+                        logits = model(**batch).logits
+                        loss = classification_loss(logits, y[idx], None if weight is None else weight[idx],
+                                                   None if soft is None else soft[idx])
+                        if dynamics is not None:
+                            dynamics.on_batch(idx, logits)
                     optimiser.zero_grad(set_to_none=True)
                     loss.backward()
                     optimiser.step()
                     schedule.step()
                     bar.update(1)
                     bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+                if dynamics is not None:
+                    dynamics.end_epoch()
     model.eval()
     lumos_model = wrap((model, tokenizer), max_length=cfg.max_length, batch_size=64)
     predict = lambda frame: lumos_model.predict_proba(frame["text"].tolist())  # noqa: E731
     arrays = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+    if dynamics is not None:
+        arrays.update(dynamics.arrays(rows.index))
     return Artifact(arrays, {}, split_metrics(predict, data.splits, cfg.eval_size, cfg.seed))
 
 
@@ -150,13 +168,28 @@ def _pipeline(vectorizer, coef: np.ndarray, intercept: np.ndarray):
     return make_pipeline(vectorizer, lr)
 
 
-def train_tfidf(data: Dataset, cfg: TfidfConfig, desc: str, progress: bool) -> Artifact:
+def train_tfidf(data: Dataset, cfg: TfidfConfig, desc: str, progress: bool, options: FitOptions | None = None
+                ) -> Artifact:
+    """The vocabulary and idf come from the training texts; per-row weights and probabilistic labels (each row
+    once per class, weighted by its probability) go to the logistic regression. No training dynamics: the
+    solver has no epochs."""
     from sklearn.linear_model import LogisticRegression
 
-    train = subset(data.splits["train"], cfg.train_size, cfg.seed)
+    from ..errors import UnsupportedError
+
+    if options is not None and options.dynamics:
+        raise UnsupportedError("sentiment/tfidf has no epochs to record training dynamics over (its logistic "
+                               "regression is solved by L-BFGS); use sentiment/minilm or a tabular mlp or gbm.")
+    rows = training_rows(data.splits["train"], cfg, options)
+    train = rows.frame
     vectorizer = _vectorizer(cfg)
     x = vectorizer.fit_transform(train["text"].tolist())
-    lr = LogisticRegression(C=cfg.C, max_iter=2000).fit(x, train["label"].to_numpy())
+    y = train["label"].to_numpy()
+    if rows.sample_weight is None and rows.label_probs is None:
+        lr = LogisticRegression(C=cfg.C, max_iter=2000).fit(x, y)
+    else:
+        index, labels, weights = expand_soft(len(y), y, rows.sample_weight, rows.label_probs)
+        lr = LogisticRegression(C=cfg.C, max_iter=2000).fit(x[index], labels, sample_weight=weights)
     pipe = _pipeline(vectorizer, lr.coef_, lr.intercept_)
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     predict = lambda frame: pipe.predict_proba(frame["text"].tolist())  # noqa: E731
