@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 import lumos
 from conftest import additive_word_model
-from lumos.errors import InputError
+from lumos.errors import InputError, UnsupportedError
 from lumos.nle.generator import Completion
 from lumos.weak import (ABSTAIN, apply_lfs, class_coverage, global_attributions, keyword_lf, label_model,
                         labeling_function, lexicon_lf, lexicon_score, lf_summary, llm_lf, load_lexicon, model_lf,
@@ -129,12 +132,58 @@ class FakeGenerator:
         return out
 
 
-def test_llm_lf_is_batched_and_abstains_when_no_label_is_named():
+def test_generated_llm_lf_is_batched_and_abstains_when_no_label_is_named():
     gen = FakeGenerator()
-    lf = llm_lf(LABELS, gen)
+    lf = llm_lf(LABELS, gen, scoring="generate")
     votes = apply_lfs([lf], TEXTS, LABELS, batch_size=4).L[:, 0]
     assert votes.tolist() == [1, 1, ABSTAIN, 1, 0, ABSTAIN]
     assert gen.calls == 2  # 6 texts in batches of 4
+
+
+class WordTokenizer:
+    """One id per lower-cased word (0 pads); label words first, so " negative" -> 1 and " positive" -> 2."""
+
+    def __init__(self):
+        self.vocab = {"<pad>": 0, "negative": 1, "positive": 2, "great": 3, "dull": 4}
+
+    def ids(self, text):
+        return [self.vocab.setdefault(w.strip('".?:').lower(), len(self.vocab)) for w in text.split()]
+
+    def __call__(self, texts, return_tensors=None, padding=False, padding_side="right", add_special_tokens=True):
+        if isinstance(texts, str):
+            return {"input_ids": self.ids(texts)}
+        rows = [self.ids(t) for t in texts]
+        n = max(map(len, rows))
+        ids = torch.tensor([[0] * (n - len(r)) + r for r in rows])
+        return {"input_ids": ids, "attention_mask": (ids > 0).long()}
+
+
+class CueLM(torch.nn.Module):
+    """Next-token logits: positive = 1 + 2 x "great"s, negative = 2 x "dull"s (a bias towards positive that
+    calibration against "N/A" removes); counts its forward passes."""
+
+    def __init__(self, tok):
+        super().__init__()
+        self.tok, self.device, self.calls = tok, torch.device("cpu"), 0
+
+    def forward(self, input_ids, attention_mask=None, logits_to_keep=None):
+        self.calls += 1
+        logits = torch.zeros(len(input_ids), 1, 64)
+        logits[:, -1, 2] = 1.0 + 2.0 * (input_ids == 3).sum(1)
+        logits[:, -1, 1] = 2.0 * (input_ids == 4).sum(1)
+        return SimpleNamespace(logits=logits)
+
+
+def test_logprob_llm_lf_calibrates_and_abstains_below_the_margin():
+    tok = WordTokenizer()
+    gen = SimpleNamespace(model=CueLM(tok), tokenizer=tok, render=lambda m: m[-1]["content"], batch_size=2,
+                          context_length=None, name="cue", count_tokens=lambda m: len(m[-1]["content"].split()))
+    lf = llm_lf(LABELS, gen, margin=0.5)
+    texts = ["a great film", "dull", "plain", "great but dull"]  # calibrated log-odds: +2, -2, 0, 0
+    assert apply_lfs([lf], texts, LABELS).L[:, 0].tolist() == [1, 0, ABSTAIN, ABSTAIN]
+    assert gen.model.calls == 1 + 2  # the content-free baseline once, then 4 texts in batches of 2
+    with pytest.raises(UnsupportedError, match="scoring='generate'"):
+        llm_lf(LABELS, FakeGenerator())
 
 
 def test_explanation_derived_lfs_exclude_artifacts():

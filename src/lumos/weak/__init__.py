@@ -20,7 +20,8 @@ from .lf import LabelingFunction, labeling_function
 from .majority import MajorityVote, WeightedMajorityVote
 from .matrix import ABSTAIN, LabelMatrix
 from .matrix_completion import MatrixCompletion
-from .model_lf import llm_lf, model_lf
+from .llm import llm_lf
+from .model_lf import model_lf
 from .synthetic import SyntheticTask, synthetic
 from .triplet import Triplet
 

@@ -1,8 +1,7 @@
-"""LFs that ask a model: a lumos model's probabilities (threshold), or a prompted generative LM."""
+"""An LF that asks a classifier: any lumos model's probabilities, above a margin."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -11,8 +10,6 @@ import pandas as pd
 from ..errors import InputError
 from .lf import LabelingFunction, texts_of
 from .matrix import ABSTAIN
-
-LABEL_PROMPT = Path(__file__).parent / "prompts" / "label.txt"
 
 
 def model_lf(model: Any, *, margin: float = 0.2, classes: Sequence[Any] | None = None, name: str = "model",
@@ -41,34 +38,3 @@ def model_lf(model: Any, *, margin: float = 0.2, classes: Sequence[Any] | None =
         return [v if (t[1] - t[0]) >= margin else ABSTAIN for v, t in zip(vote, top2)]
 
     return LabelingFunction(name, votes, True, "model", {"model": type(wrapped).__name__, "margin": margin})
-
-
-def llm_lf(labels: Sequence[str], generator: Any = None, *, template: str | Path | None = None,
-           name: str = "llm", column: str = "text", max_new_tokens: int = 4, temperature: float = 0.0,
-           seed: int = 0) -> LabelingFunction:
-    """Asks a generative LM which of ``labels`` fits each text and votes the label its answer names first
-    (abstains when it names none). ``generator``: a ``lumos.nle`` generator (default: the local SmolLM2,
-    loaded on first use) or ``nle.EndpointGenerator(url)``. ``template``: a prompt with ``{text}`` and
-    ``{labels}`` (default ``weak/prompts/label.txt``). Batched: each batch is one ``generate`` call, and long
-    texts are cut to fit the generator's context as in ``lumos.nle``."""
-    from ..nle.labels import find_label
-    from ..nle.prompts import fit, join_labels, load_template
-
-    labels = [str(l) for l in labels]
-    text_template = load_template(template or LABEL_PROMPT)
-    state: dict[str, Any] = {"generator": generator}
-
-    def votes(batch: Any) -> list[Any]:
-        if state["generator"] is None:
-            from ..nle.local import LocalGenerator
-
-            state["generator"] = LocalGenerator()
-        gen = state["generator"]
-        fields = {"labels": join_labels(labels), "label": "", "words": "", "explanation": ""}
-        prompts = [fit(text_template, t, fields, gen, max_new_tokens).messages for t in texts_of(batch, column)]
-        answers = gen.generate(prompts, max_new_tokens, temperature, seed)
-        found = [find_label(a.text, labels) for a in answers]
-        return [labels[k] if k is not None else ABSTAIN for k in found]
-
-    return LabelingFunction(name, votes, True, "llm", {"labels": labels, "template": str(template or "label"),
-                                                        "max_new_tokens": max_new_tokens})
