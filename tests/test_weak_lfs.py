@@ -182,6 +182,8 @@ def test_logprob_llm_lf_calibrates_and_abstains_below_the_margin():
     texts = ["a great film", "dull", "plain", "great but dull"]  # calibrated log-odds: +2, -2, 0, 0
     assert apply_lfs([lf], texts, LABELS).L[:, 0].tolist() == [1, 0, ABSTAIN, ABSTAIN]
     assert gen.model.calls == 1 + 2  # the content-free baseline once, then 4 texts in batches of 2
+    domain = llm_lf(LABELS, gen, margin=0.5, calibration=["great great", "plain"])  # mean log-odds (5 + 1) / 2
+    assert apply_lfs([domain], texts, LABELS).L[:, 0].tolist() == [ABSTAIN, 0, 0, 0]  # 0, -4, -2, -2
     with pytest.raises(UnsupportedError, match="scoring='generate'"):
         llm_lf(LABELS, FakeGenerator())
 

@@ -2,7 +2,7 @@
 
 Two ways to read the answer: ``scoring="logprob"`` (local generators) compares the next-token log-probabilities
 of the label words after the prompt and an answer prefix, one forward pass per batch, calibrated against a
-content-free input (Zhao et al., "Calibrate before use", 2021); ``scoring="generate"`` (any generator,
+content-free input (Zhao et al., "Calibrate before use", 2021) or against in-domain texts; ``scoring="generate"`` (any generator,
 endpoints included) generates a short answer and votes the label it names first.
 """
 
@@ -23,17 +23,19 @@ CONTENT_FREE = "N/A"
 
 
 def llm_lf(labels: Sequence[str], generator: Any = None, *, scoring: str = "logprob", margin: float = 0.5,
-           template: str | Path | None = None, answer_prefix: str = "Sentiment:", name: str = "llm",
-           column: str = "text", max_new_tokens: int = 4, seed: int = 0) -> LabelingFunction:
+           calibration: Sequence[str] | None = None, template: str | Path | None = None,
+           answer_prefix: str = "Sentiment:", name: str = "llm", column: str = "text", max_new_tokens: int = 4,
+           seed: int = 0) -> LabelingFunction:
     """Asks a generative LM which of ``labels`` fits each text.
 
     generator: a ``lumos.nle`` generator (default: the local SmolLM2, loaded on first use) or
     ``nle.EndpointGenerator(url)`` (``scoring="generate"`` only). template: a prompt with ``{text}`` and
     ``{labels}`` (default ``weak/prompts/label.txt``); long texts are cut to fit the context as in lumos.nle.
     logprob: the log-probability of each label's first token after the prompt and ``answer_prefix``, minus
-    the same for a content-free text ("N/A"); votes the best label when it leads by ``margin`` nats, else
-    abstains. generate: greedy answers of ``max_new_tokens`` tokens; abstains when no label is named.
-    Batched: one forward pass (or one ``generate`` call) per batch.
+    its mean over the ``calibration`` texts (default: the content-free "N/A"; a few dozen unlabeled texts of
+    the task calibrate better when the classes are roughly balanced among them); votes the best label when it
+    leads by ``margin`` nats, else abstains. generate: greedy answers of ``max_new_tokens`` tokens; abstains
+    when no label is named. Batched: one forward pass (or one ``generate`` call) per batch.
     """
     from ..nle.prompts import load_template
 
@@ -42,6 +44,8 @@ def llm_lf(labels: Sequence[str], generator: Any = None, *, scoring: str = "logp
         raise InputError(f"scoring must be one of {', '.join(SCORINGS)}; got {scoring!r}.")
     if margin < 0:
         raise InputError(f"margin must be >= 0; got {margin}.")
+    if calibration is not None and not len(calibration):
+        raise InputError("calibration needs at least one text (or None for the content-free 'N/A').")
     if scoring == "logprob" and generator is not None:
         _check_local(generator)
     text_template = load_template(template or LABEL_PROMPT)
@@ -57,7 +61,8 @@ def llm_lf(labels: Sequence[str], generator: Any = None, *, scoring: str = "logp
         if scoring == "generate":
             return _generated_votes(gen, text_template, texts, labels, max_new_tokens, seed)
         if state["baseline"] is None:
-            state["baseline"] = label_logprobs(gen, text_template, [CONTENT_FREE], labels, answer_prefix)[0]
+            reference = list(calibration) if calibration is not None else [CONTENT_FREE]
+            state["baseline"] = label_logprobs(gen, text_template, reference, labels, answer_prefix).mean(0)
         scores = label_logprobs(gen, text_template, texts, labels, answer_prefix) - state["baseline"]
         ranked = np.sort(scores, axis=1)
         best = scores.argmax(1)
@@ -65,7 +70,9 @@ def llm_lf(labels: Sequence[str], generator: Any = None, *, scoring: str = "logp
 
     return LabelingFunction(name, votes, True, "llm", {"labels": labels, "scoring": scoring, "margin": margin,
                                                         "template": str(template or "label"),
-                                                        "answer_prefix": answer_prefix})
+                                                        "answer_prefix": answer_prefix,
+                                                        "calibration": "content-free" if calibration is None
+                                                        else f"{len(calibration)} texts"})
 
 
 def _prompts(gen: Any, template: str, texts: list[str], labels: list[str], max_new_tokens: int) -> list:
