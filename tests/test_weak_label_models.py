@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lumos import registry
 from lumos.errors import InputError, UnsupportedError
-from lumos.weak import (ABSTAIN, DawidSkene, MajorityVote, MatrixCompletion, Triplet, WeightedMajorityVote,
-                        label_model, label_models, synthetic)
+from lumos.weak import (ABSTAIN, DawidSkene, MajorityVote, MatrixCompletion, Triplet, WeightedMajorityVote, label,
+                        synthetic)
 
 ACC = [0.9, 0.8, 0.75, 0.7, 0.65, 0.85, 0.6]
 COV = [0.3, 0.5, 0.6, 0.4, 0.8, 0.2, 0.7]
@@ -98,13 +99,13 @@ def test_majority_vote_ties():
 def test_abstain_handling_and_determinism(binary, name):
     L = binary.matrix.L[:4000].copy()
     L[:5] = ABSTAIN
-    prior = label_model(name, abstain="prior").fit(L)
+    prior = label(L, method=name, abstain="prior")
     assert np.all(np.isfinite(prior.probs)) and np.allclose(prior.probs.sum(1), 1)
     assert np.allclose(prior.probs[:5], prior.class_balance) and not prior.covered[:5].any()
-    assert np.allclose(label_model(name, abstain="uniform").fit(L).probs[:5], 0.5)
-    dropped = label_model(name, abstain="drop").fit(L)
+    assert np.allclose(label(L, method=name, abstain="uniform").probs[:5], 0.5)
+    dropped = label(L, method=name, abstain="drop")
     assert np.array_equal(dropped.keep, (L >= 0).any(1)) and not dropped.keep[:5].any()
-    again = label_model(name, abstain="prior").fit(L)
+    again = label(L, method=name, abstain="prior")
     assert np.array_equal(prior.probs, again.probs)
     assert np.allclose(prior.model.predict_proba(L), prior.probs)
     assert prior.params["model"] == name and prior.params["seed"] == 0
@@ -112,11 +113,11 @@ def test_abstain_handling_and_determinism(binary, name):
 
 def test_a_class_no_lf_votes_for_is_named():
     L = np.array([[0, 1], [1, ABSTAIN], [0, 0]])
-    for name in label_models():
+    for name in registry.names("label_model"):
         if name == "triplet":
             continue
         with pytest.raises(InputError, match=r"class '2' \(2\)"):
-            label_model(name).fit(L, n_classes=3)
+            label(L, method=name, n_classes=3)
 
 
 def test_triplet_is_binary():
@@ -124,16 +125,23 @@ def test_triplet_is_binary():
         Triplet().fit(np.array([[0, 1, 2], [2, 1, 0]]))
 
 
-def test_registry_suggests_the_closest_name():
+def test_registry_suggests_the_closest_name_and_checks_params():
+    assert registry.names("label_model") == ["dawid_skene", "majority", "matrix_completion", "triplet",
+                                             "weighted_majority"]
     with pytest.raises(InputError, match="dawid_skene"):
-        label_model("dawid_skenne")
+        label(np.array([[0, 1]]), method="dawid_skenne")
+    with pytest.raises(InputError, match="Did you mean 'ties'"):
+        label(np.array([[0, 1]]), method="majority", tie="random")
+    assert registry.describe("label_model")["majority"]["params"]["ties"] == "uniform"
 
 
 def test_result_objects(binary):
     result = DawidSkene().fit(binary.matrix)
     frame = result.to_frame()
     assert list(frame.columns) == ["p_0", "p_1", "label", "covered", "keep"] and len(frame) == 20000
-    assert "dawid_skene" in result.summary() and result.params["converged"]
+    summary = result.summary()
+    assert summary["model"] == "dawid_skene" and summary["converged"] and summary["examples"] == 20000
+    assert set(summary["learned_accuracies"]) == set(binary.matrix.lf_names)
     assert result.lf_frame()["lf"].tolist() == binary.matrix.lf_names
 
 

@@ -13,7 +13,7 @@ import lumos
 from conftest import additive_word_model
 from lumos.errors import InputError, UnsupportedError
 from lumos.nle.generator import Completion
-from lumos.weak import (ABSTAIN, apply_lfs, class_coverage, global_attributions, keyword_lf, label_model,
+from lumos.weak import (ABSTAIN, apply_lfs, class_coverage, global_attributions, keyword_lf, label,
                         labeling_function, lexicon_lf, lexicon_score, lf_summary, llm_lf, load_lexicon, model_lf,
                         regex_lf)
 
@@ -205,13 +205,13 @@ def test_explanation_derived_lfs_exclude_artifacts():
 def test_lf_summary_hand_worked():
     L = np.array([[1, 1, ABSTAIN], [1, 0, ABSTAIN], [ABSTAIN, 0, 0], [ABSTAIN, ABSTAIN, ABSTAIN]])
     gold = np.array([1, 0, 0, -1])
-    table = lf_summary(L, gold=gold)
+    table = lf_summary(L, labels=gold)
     assert table["coverage"].tolist() == [0.5, 0.75, 0.25]
     assert table["overlap"].tolist() == [0.5, 0.75, 0.25]
     assert table["conflict"].tolist() == [0.25, 0.25, 0.0]  # only row 1 has votes that disagree
     assert table["polarity"].tolist() == ["1", "0, 1", "0"]
     assert table["correct"].tolist() == [1, 3, 1] and table["incorrect"].tolist() == [1, 0, 0]
-    assert table["gold_accuracy"].tolist() == [0.5, 1.0, 1.0]
-    weak = label_model("majority").fit(L)
+    assert table["accuracy"].tolist() == [0.5, 1.0, 1.0]
+    weak = label(L, method="majority")
     assert "learned_accuracy" in lf_summary(L, weak=weak)
     assert class_coverage(L).tolist() == [0.5, 0.5]

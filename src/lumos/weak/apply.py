@@ -18,18 +18,18 @@ from .lf import LabelingFunction
 from .matrix import ABSTAIN, LabelMatrix
 
 
-def apply_lfs(lfs: Sequence[LabelingFunction], data: Any, labels: Sequence[str], *, batch_size: int = 256,
+def apply_lfs(lfs: Sequence[LabelingFunction], data: Any, classes: Sequence[str], *, batch_size: int = 256,
               progress: bool = False) -> LabelMatrix:
     """(N, M) votes of ``lfs`` on ``data``.
 
     data: a list of texts, a list of examples, or a DataFrame (plain LFs get one row as a dict, batched LFs a
-    DataFrame chunk). labels: the K class names; an LF may return a class index, a class name, or -1 / None
+    DataFrame chunk). classes: the K class names; an LF may return a class index, a class name, or -1 / None
     to abstain. Batched LFs see ``batch_size`` examples at a time.
     """
     lfs = list(lfs)
-    labels = [str(l) for l in labels]
-    if len(labels) < 2:
-        raise InputError(f"labels needs at least two class names; got {labels}.")
+    classes = [str(c) for c in classes]
+    if len(classes) < 2:
+        raise InputError(f"classes needs at least two class names; got {classes}.")
     if not lfs:
         raise InputError("no labeling functions given.")
     for lf in lfs:
@@ -52,12 +52,12 @@ def apply_lfs(lfs: Sequence[LabelingFunction], data: Any, labels: Sequence[str],
             for lo in range(0, len(examples), batch_size):
                 hi = min(len(examples), lo + batch_size)
                 chunk = data.iloc[lo:hi] if isinstance(data, pd.DataFrame) else examples[lo:hi]
-                L[lo:hi, j] = _batch_votes(lf, chunk, examples, lo, hi, labels)
+                L[lo:hi, j] = _batch_votes(lf, chunk, examples, lo, hi, classes)
         else:
             for i, example in enumerate(examples):
-                L[i, j] = to_vote(_call(lf, example, i), lf, i, example, labels)
+                L[i, j] = to_vote(_call(lf, example, i), lf, i, example, classes)
         seconds[lf.name] = time.perf_counter() - start
-    return LabelMatrix(L, [lf.name for lf in lfs], labels, seconds, {lf.name: lf.kind for lf in lfs})
+    return LabelMatrix(L, [lf.name for lf in lfs], classes, seconds, {lf.name: lf.kind for lf in lfs})
 
 
 def _call(lf: LabelingFunction, example: Any, i: int) -> Any:
@@ -68,7 +68,7 @@ def _call(lf: LabelingFunction, example: Any, i: int) -> Any:
 
 
 def _batch_votes(lf: LabelingFunction, chunk: Any, examples: list, lo: int, hi: int,
-                 labels: list[str]) -> np.ndarray:
+                 classes: list[str]) -> np.ndarray:
     try:
         out = lf.fn(chunk)
     except Exception as e:  # noqa: BLE001
@@ -89,21 +89,21 @@ def _batch_votes(lf: LabelingFunction, chunk: Any, examples: list, lo: int, hi: 
     if len(votes) != hi - lo:
         raise InputError(f"batched LF {lf.name!r} returned {len(votes)} votes for the {hi - lo} examples "
                          f"{lo}..{hi - 1} (from example {lo}: {show(examples[lo])}); it must return one per example.")
-    return np.array([to_vote(v, lf, lo + k, examples[lo + k], labels) for k, v in enumerate(votes)], dtype=np.int64)
+    return np.array([to_vote(v, lf, lo + k, examples[lo + k], classes) for k, v in enumerate(votes)], dtype=np.int64)
 
 
-def to_vote(value: Any, lf: LabelingFunction, i: int, example: Any, labels: list[str]) -> int:
+def to_vote(value: Any, lf: LabelingFunction, i: int, example: Any, classes: list[str]) -> int:
     """An LF's return value -> a class index or -1; anything else is an InputError naming the LF and example."""
     if value is None:
         return ABSTAIN
     if isinstance(value, (bool, np.bool_)):
         pass  # True/False are not classes; fall through to the error
-    elif isinstance(value, (int, np.integer)) and -1 <= int(value) < len(labels):
+    elif isinstance(value, (int, np.integer)) and -1 <= int(value) < len(classes):
         return int(value)
-    elif isinstance(value, str) and value in labels:
-        return labels.index(value)
+    elif isinstance(value, str) and value in classes:
+        return classes.index(value)
     raise InputError(f"LF {lf.name!r} returned {value!r} on example {i} ({show(example)}); expected a class index "
-                     f"0..{len(labels) - 1}, a class name ({', '.join(labels)}), or -1 / None to abstain.")
+                     f"0..{len(classes) - 1}, a class name ({', '.join(classes)}), or -1 / None to abstain.")
 
 
 def show(example: Any, width: int = 60) -> str:

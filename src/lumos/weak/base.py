@@ -3,62 +3,41 @@
 A label model turns the (N, M) label matrix into (N, K) probabilistic labels. Subclasses implement ``_fit``
 (learn parameters from the matrix), ``_posterior`` (probabilities for rows where at least one LF voted) and
 ``_accuracies`` (each LF's learned P(vote is right | LF votes)); this module handles inputs, classes nobody
-votes for, abstain handling, timing and the result.
+votes for, abstain handling, timing and the result. Label models register in ``lumos.registry.LABEL_MODELS``
+(kind "label_model"); the built-in ones live in ``weak/label_models/``, one module each.
 """
 
 from __future__ import annotations
 
-import difflib
+import inspect
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..registry import LABEL_MODELS, check_params
+from ..results import Result
 from .matrix import LabelMatrix, as_matrix
 
 ABSTAIN_HANDLING = ("prior", "uniform", "drop")
-T = TypeVar("T")
-LABEL_MODELS: dict[str, type["LabelModel"]] = {}
+register = LABEL_MODELS.register  # @register("name") on a LabelModel subclass
 
 
-def register(name: str) -> Callable[[type[T]], type[T]]:
-    """Class decorator: make a label model reachable as ``lumos.weak.label_model(name)``."""
-
-    def decorate(cls: type[T]) -> type[T]:
-        if name in LABEL_MODELS and LABEL_MODELS[name] is not cls:
-            raise RuntimeError(f"two label models registered as {name!r}: {LABEL_MODELS[name]} and {cls}")
-        cls.name = name  # type: ignore[attr-defined]
-        LABEL_MODELS[name] = cls  # type: ignore[assignment]
-        return cls
-
-    return decorate
-
-
-def label_model(name: str, **params: Any) -> "LabelModel":
-    """A label model by registered name, e.g. ``label_model("dawid_skene", seed=0)``."""
-    _load_builtins()
-    if name not in LABEL_MODELS:
-        close = difflib.get_close_matches(str(name), LABEL_MODELS, n=1, cutoff=0.5)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise InputError(f"unknown label model {name!r}.{hint} Known: {', '.join(sorted(LABEL_MODELS))}.")
-    return LABEL_MODELS[name](**params)
-
-
-def label_models() -> list[str]:
-    """Every registered label model name."""
-    _load_builtins()
-    return sorted(LABEL_MODELS)
-
-
-def _load_builtins() -> None:
-    from . import dawid_skene, majority, matrix_completion, triplet  # noqa: F401  (registers them)
+def label(L: LabelMatrix | np.ndarray, method: str = "dawid_skene", *, n_classes: int | None = None, seed: int = 0,
+          abstain: str = "prior", class_balance: Sequence[float] | None = None, **params: Any) -> "WeakLabels":
+    """Fit the label model ``method`` (see ``lumos.catalog("label_model")``) on the (N, M) label matrix and
+    label its rows. ``abstain``: what rows no LF votes on get ("prior", "uniform", "drop"); ``params``: the
+    model's hyper-parameters (e.g. ``ties="random"`` for majority, ``max_iter`` for dawid_skene)."""
+    cls = LABEL_MODELS.get(method)
+    check_params(f"label model {method!r}", params, [p for p in cls.info()["params"]])
+    return cls(seed=seed, abstain=abstain, class_balance=class_balance, **params).fit(L, n_classes)
 
 
 @dataclass
-class WeakLabels:
+class WeakLabels(Result):
     """What a label model made of a label matrix.
 
     ``probs``: (N, K) probabilistic labels, finite everywhere. ``covered``: (N,) at least one LF voted (and,
@@ -74,7 +53,7 @@ class WeakLabels:
     accuracies: np.ndarray
     class_balance: np.ndarray
     lf_names: list[str]
-    labels: list[str]
+    classes: list[str]
     params: dict[str, Any] = field(default_factory=dict)
     model: "LabelModel | None" = field(default=None, repr=False)
 
@@ -89,11 +68,12 @@ class WeakLabels:
             raise InputError(f"frame has {len(frame)} rows but the labels cover {len(self.probs)} examples.")
         return frame[self.keep].reset_index(drop=True), self.probs[self.keep]
 
-    def score(self, gold: Sequence[int]) -> dict[str, float]:
-        """Accuracy of the most probable class against ``gold`` (N,) on kept rows, and the kept fraction."""
-        y = np.asarray(gold)
+    def score(self, labels: Sequence[int]) -> dict[str, float]:
+        """Accuracy of the most probable class against ground-truth ``labels`` (N,; -1: unknown) on the kept
+        rows, the kept and covered fractions, and n (kept rows with a known label)."""
+        y = np.asarray(labels)
         if y.shape != (len(self.probs),):
-            raise InputError(f"gold has shape {y.shape}; expected ({len(self.probs)},), one label per example.")
+            raise InputError(f"labels has shape {y.shape}; expected ({len(self.probs)},), one per example.")
         kept = self.keep & (y >= 0)
         acc = float(np.mean(self.probs[kept].argmax(1) == y[kept])) if kept.any() else 0.0
         return {"accuracy": acc, "kept": float(self.keep.mean()), "covered": float(self.covered.mean()),
@@ -101,7 +81,7 @@ class WeakLabels:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per example: a probability column per class, ``label`` (-1 where not kept), covered, keep."""
-        out = pd.DataFrame(self.probs, columns=[f"p_{l}" for l in self.labels])
+        out = pd.DataFrame(self.probs, columns=[f"p_{c}" for c in self.classes])
         out["label"] = self.predictions
         out["covered"], out["keep"] = self.covered, self.keep
         return out
@@ -110,16 +90,15 @@ class WeakLabels:
         """One row per LF: its learned accuracy."""
         return pd.DataFrame({"lf": self.lf_names, "learned_accuracy": self.accuracies})
 
-    def summary(self) -> str:
+    def summary(self) -> dict[str, Any]:
+        """Headline figures: model, examples, LFs, covered and kept fractions, class balance, fit seconds,
+        learned accuracies per LF."""
         p = self.params
-        lines = [f"{p.get('model', '?')}: {len(self.probs)} examples, {len(self.lf_names)} LFs, "
-                 f"{self.covered.mean():.1%} covered, {self.keep.mean():.1%} kept (abstain={p.get('abstain')})",
-                 "class balance: " + ", ".join(f"{l} {b:.3f}" for l, b in zip(self.labels, self.class_balance)),
-                 f"fit in {p.get('seconds', 0):.3f} s" + (f", {p['iterations']} iterations" if "iterations" in p
-                                                           else "")
-                 + ("" if p.get("converged", True) else " (NOT converged: raise max_iter)"),
-                 "learned accuracies: " + ", ".join(f"{n} {a:.3f}" for n, a in zip(self.lf_names, self.accuracies))]
-        return "\n".join(lines)
+        return {"model": p.get("model"), "examples": len(self.probs), "lfs": len(self.lf_names),
+                "covered": float(self.covered.mean()), "kept": float(self.keep.mean()),
+                "class_balance": {c: float(b) for c, b in zip(self.classes, self.class_balance)},
+                "seconds": float(p.get("seconds", 0.0)), "converged": bool(p.get("converged", True)),
+                "learned_accuracies": {n: float(a) for n, a in zip(self.lf_names, self.accuracies)}}
 
     def __repr__(self) -> str:
         return f"WeakLabels({self.params.get('model')!r}, {len(self.probs)} examples, {self.keep.mean():.1%} kept)"
@@ -161,6 +140,15 @@ class LabelModel:
     def _accuracies(self) -> np.ndarray:
         raise NotImplementedError
 
+    @classmethod
+    def info(cls) -> dict[str, Any]:
+        """Registry metadata: summary (the docstring's first line), params (hyper-parameters and defaults)."""
+        skip = {"self", "seed", "abstain", "class_balance"}
+        params = {n: p.default for n, p in inspect.signature(cls.__init__).parameters.items()
+                  if n not in skip and p.kind == p.KEYWORD_ONLY}
+        return {"summary": (cls.__doc__ or "").strip().split("\n")[0], "params": params,
+                "modalities": ("text", "image", "tabular"), "requires": ()}
+
     def settings(self) -> dict[str, Any]:
         """The constructor settings, for the record."""
         return {"seed": self.seed, "abstain": self.abstain,
@@ -172,7 +160,7 @@ class LabelModel:
         matrix = as_matrix(L, n_classes)
         K = matrix.n_classes
         if self.fixed_balance is not None and len(self.fixed_balance) != K:
-            raise InputError(f"class_balance has {len(self.fixed_balance)} entries for {K} classes ({matrix.labels}).")
+            raise InputError(f"class_balance has {len(self.fixed_balance)} entries for {K} classes ({matrix.classes}).")
         check_class_coverage(matrix)
         self.n_classes, self.n_lfs, self.fit_params = K, matrix.L.shape[1], {}
         start = time.perf_counter()
@@ -185,7 +173,7 @@ class LabelModel:
         params = {"model": self.name, **self.settings(), **self.fit_params, "seconds": seconds}
         return WeakLabels(probs, covered, keep, np.asarray(self._accuracies(), dtype=np.float64),
                           np.asarray(self.class_balance, dtype=np.float64), list(matrix.lf_names),
-                          list(matrix.labels), params, self)
+                          list(matrix.classes), params, self)
 
     def predict_proba(self, L: LabelMatrix | np.ndarray) -> np.ndarray:
         """(N, K) probabilities for a new label matrix of the same LFs (uncovered rows per ``abstain``)."""
@@ -220,11 +208,11 @@ class LabelModel:
 def check_class_coverage(matrix: LabelMatrix) -> None:
     """An InputError naming every class that no LF ever votes for (a label model can learn nothing about it)."""
     voted = np.bincount(matrix.L[matrix.L >= 0], minlength=matrix.n_classes)
-    missing = [f"{matrix.labels[k]!r} ({k})" for k in np.flatnonzero(voted == 0)]
+    missing = [f"{matrix.classes[k]!r} ({k})" for k in np.flatnonzero(voted == 0)]
     if missing:
         raise InputError(f"no labeling function votes for class {', '.join(missing)} on these {len(matrix)} examples, "
                          "so no label model can learn when it is right: add an LF that votes for it, or leave the "
-                         "class out of labels.")
+                         "class out of classes.")
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -26,22 +26,23 @@ def normalise(word: str) -> str:
 class GlobalAttribution:
     """Per word and class: the mean attribution towards the class over the texts that contain the word.
 
-    ``table``: word, label, score, count (texts containing the word), sorted by label then score.
-    ``labels``: the class names; ``method``: the attribution method; ``n_texts``: texts explained.
+    ``table``: word, class, score, count (texts containing the word), sorted by class then score.
+    ``classes``: the class names; ``method``: the attribution method; ``n_texts``: texts explained.
     """
 
     table: pd.DataFrame
-    labels: list[str]
+    classes: list[str]
     method: str
     n_texts: int
 
-    def top(self, label: Any, k: int = 20, exclude: Iterable[str] = ()) -> list[str]:
-        """The ``k`` words with the highest positive score for ``label`` (a name or index), minus ``exclude``."""
-        name = self.labels[label] if isinstance(label, (int, np.integer)) else str(label)
-        if name not in self.labels:
-            raise InputError(f"unknown label {label!r}; classes: {', '.join(self.labels)}.")
+    def top(self, target: Any, k: int = 20, exclude: Iterable[str] = ()) -> list[str]:
+        """The ``k`` words with the highest positive score for class ``target`` (a name or index), minus
+        ``exclude``."""
+        name = self.classes[target] if isinstance(target, (int, np.integer)) else str(target)
+        if name not in self.classes:
+            raise InputError(f"unknown class {target!r}; classes: {', '.join(self.classes)}.")
         drop = {normalise(w) for w in exclude}
-        rows = self.table[(self.table["label"] == name) & (self.table["score"] > 0) & ~self.table["word"].isin(drop)]
+        rows = self.table[(self.table["class"] == name) & (self.table["score"] > 0) & ~self.table["word"].isin(drop)]
         return rows["word"].head(k).tolist()
 
     def keyword_lfs(self, k: int = 20, exclude: Iterable[str] = (), column: str = "text") -> list[LabelingFunction]:
@@ -49,7 +50,7 @@ class GlobalAttribution:
         Each LF's ``params["words"]`` lists its words for review; edit them and rebuild with ``keyword_lf``."""
         exclude = list(exclude)
         out = []
-        for name in self.labels:
+        for name in self.classes:
             words = self.top(name, k, exclude)
             if words:
                 lf = keyword_lf(words, name, name=f"explained_{name}", column=column)
@@ -62,7 +63,7 @@ class GlobalAttribution:
 
     def summary(self, k: int = 10) -> str:
         lines = [f"global attributions ({self.method}) over {self.n_texts} texts:"]
-        lines += [f"  {name}: {', '.join(self.top(name, k))}" for name in self.labels]
+        lines += [f"  {name}: {', '.join(self.top(name, k))}" for name in self.classes]
         return "\n".join(lines)
 
 
@@ -82,8 +83,8 @@ def global_attributions(model: Any, texts: Sequence[str], *, method: str = "occl
     if not texts:
         raise InputError("global_attributions needs at least one text.")
     probe = wrapped.predict_proba(texts[:1])
-    labels = list(wrapped.labels or [str(k) for k in range(probe.shape[1])])
-    passes = [1] if len(labels) == 2 else list(range(len(labels)))
+    classes = list(wrapped.labels or [str(k) for k in range(probe.shape[1])])
+    passes = [1] if len(classes) == 2 else list(range(len(classes)))
     rows = []
     for target in passes:
         expl = explain(wrapped, texts, method=method, target=target, seed=seed, **params)
@@ -100,9 +101,9 @@ def global_attributions(model: Any, texts: Sequence[str], *, method: str = "occl
                 counts[key] = counts.get(key, 0) + 1
         for key, total in sums.items():
             if counts[key] >= min_count:
-                rows.append((key, labels[target], total / counts[key], counts[key]))
-                if len(labels) == 2:
-                    rows.append((key, labels[0], -total / counts[key], counts[key]))
-    table = pd.DataFrame(rows, columns=["word", "label", "score", "count"])
-    table = table.sort_values(["label", "score", "word"], ascending=[True, False, True]).reset_index(drop=True)
-    return GlobalAttribution(table, labels, method, len(texts))
+                rows.append((key, classes[target], total / counts[key], counts[key]))
+                if len(classes) == 2:
+                    rows.append((key, classes[0], -total / counts[key], counts[key]))
+    table = pd.DataFrame(rows, columns=["word", "class", "score", "count"])
+    table = table.sort_values(["class", "score", "word"], ascending=[True, False, True]).reset_index(drop=True)
+    return GlobalAttribution(table, classes, method, len(texts))

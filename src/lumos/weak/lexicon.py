@@ -4,10 +4,12 @@ their package files (neither package is imported)."""
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
+from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import InputError
+from ..errors import InputError, UnsupportedError
 from .lf import LabelingFunction, texts_of
 from .matrix import ABSTAIN
 
@@ -22,10 +24,12 @@ def load_lexicon(name: str) -> dict[str, float]:
     """Word -> valence (VADER: -4..4, AFINN: -5..5) of a shipped lexicon; multi-word AFINN entries are left out."""
     if name not in LEXICONS:
         raise InputError(f"unknown lexicon {name!r}; shipped: {', '.join(LEXICONS)} (or pass a dict word -> score).")
-    from ..zoo.sources import package_file
-
     module, pip_name, parts = LEXICONS[name]
-    path = package_file(module, pip_name, f"the {name} lexicon LF", *parts)
+    spec = importlib.util.find_spec(module)  # located, not imported
+    path = Path(next(iter(spec.submodule_search_locations or []), "")).joinpath(*parts) if spec else None
+    if path is None or not path.is_file():
+        raise UnsupportedError(f"the {name} lexicon LF reads its word list from the package {pip_name!r}, which is "
+                               f"not installed (or lacks {'/'.join(parts)}): pip install {pip_name}")
     out: dict[str, float] = {}
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         fields = line.split("\t")

@@ -18,31 +18,31 @@ class LabelMatrix:
     """Votes of M labeling functions on N examples.
 
     ``L``: (N, M) int64, ``L[i, j]`` the class index LF j gives example i, or -1 (abstain). ``lf_names``: (M,).
-    ``labels``: the K class names. ``seconds``: LF name -> wall time spent applying it. ``kinds``: LF name ->
+    ``classes``: the K class names. ``seconds``: LF name -> wall time spent applying it. ``kinds``: LF name ->
     its kind ("python", "keyword", "regex", "lexicon", "model", "llm", "explained").
     """
 
     L: np.ndarray
     lf_names: list[str]
-    labels: list[str]
+    classes: list[str]
     seconds: dict[str, float] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.L = check_votes(self.L, len(self.labels))
+        self.L = check_votes(self.L, len(self.classes))
         if self.L.shape[1] != len(self.lf_names):
             raise InputError(f"the label matrix has {self.L.shape[1]} columns but {len(self.lf_names)} LF names.")
 
     @property
     def n_classes(self) -> int:
-        return len(self.labels)
+        return len(self.classes)
 
     def __len__(self) -> int:
         return self.L.shape[0]
 
     def subset(self, rows: Any) -> "LabelMatrix":
         """The matrix restricted to ``rows`` (indices or a boolean mask)."""
-        return LabelMatrix(self.L[rows], list(self.lf_names), list(self.labels), dict(self.seconds), dict(self.kinds))
+        return LabelMatrix(self.L[rows], list(self.lf_names), list(self.classes), dict(self.seconds), dict(self.kinds))
 
     def select(self, lfs: Sequence[str]) -> "LabelMatrix":
         """The matrix restricted to the named LFs, in that order."""
@@ -50,19 +50,19 @@ class LabelMatrix:
         if missing:
             raise InputError(f"no LF named {missing[0]!r} in this matrix; it has {', '.join(self.lf_names)}.")
         cols = [self.lf_names.index(n) for n in lfs]
-        return LabelMatrix(self.L[:, cols], list(lfs), list(self.labels),
+        return LabelMatrix(self.L[:, cols], list(lfs), list(self.classes),
                            {n: self.seconds[n] for n in lfs if n in self.seconds},
                            {n: self.kinds[n] for n in lfs if n in self.kinds})
 
     def hstack(self, other: "LabelMatrix") -> "LabelMatrix":
         """This matrix's LFs followed by ``other``'s (same examples, same classes, distinct LF names)."""
-        if len(other) != len(self) or list(other.labels) != list(self.labels):
+        if len(other) != len(self) or list(other.classes) != list(self.classes):
             raise InputError("hstack needs matrices of the same examples and classes; got "
-                             f"{len(self)} x {self.labels} and {len(other)} x {other.labels}.")
+                             f"{len(self)} x {self.classes} and {len(other)} x {other.classes}.")
         clash = set(self.lf_names) & set(other.lf_names)
         if clash:
             raise InputError(f"LF names appear in both matrices: {sorted(clash)}; rename one of each pair.")
-        return LabelMatrix(np.hstack([self.L, other.L]), self.lf_names + other.lf_names, list(self.labels),
+        return LabelMatrix(np.hstack([self.L, other.L]), self.lf_names + other.lf_names, list(self.classes),
                            {**self.seconds, **other.seconds}, {**self.kinds, **other.kinds})
 
     def to_frame(self) -> pd.DataFrame:
@@ -70,7 +70,7 @@ class LabelMatrix:
         return pd.DataFrame(self.L, columns=self.lf_names)
 
     def __repr__(self) -> str:
-        return f"LabelMatrix({len(self)} examples x {len(self.lf_names)} LFs, classes {self.labels})"
+        return f"LabelMatrix({len(self)} examples x {len(self.lf_names)} LFs, classes {self.classes})"
 
 
 def check_votes(L: Any, n_classes: int) -> np.ndarray:
@@ -94,7 +94,7 @@ def as_matrix(L: Any, n_classes: int | None = None) -> LabelMatrix:
     """A LabelMatrix, or an (N, M) array of votes (classes 0..n_classes - 1; inferred as max vote + 1, at least 2)."""
     if isinstance(L, LabelMatrix):
         if n_classes is not None and n_classes != L.n_classes:
-            raise InputError(f"n_classes={n_classes} but the label matrix has {L.n_classes} classes ({L.labels}).")
+            raise InputError(f"n_classes={n_classes} but the label matrix has {L.n_classes} classes ({L.classes}).")
         return L
     arr = np.asarray(L)
     if n_classes is None:

@@ -6,9 +6,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import InputError
-from .base import LabelModel, register, softmax
-from .matrix import as_matrix, vote_counts
+from ...errors import InputError
+from ..base import LabelModel, register, softmax
+from ..matrix import as_matrix, vote_counts
 
 TIES = ("uniform", "prior", "random", "abstain")
 

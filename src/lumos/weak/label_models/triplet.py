@@ -9,8 +9,8 @@ from typing import Any, Sequence
 import numpy as np
 from scipy.special import expit
 
-from ..errors import UnsupportedError
-from .base import LabelModel, register
+from ...errors import UnsupportedError
+from ..base import LabelModel, register
 
 DEFAULT_ACCURACY = 0.7  # every LF's accuracy when no triplet is usable at all
 

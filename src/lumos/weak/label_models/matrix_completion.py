@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 from scipy.optimize import minimize
 
-from .base import LabelModel, register, softmax
+from ..base import LabelModel, register, softmax
 
 
 @register("matrix_completion")

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 from scipy import sparse
 
-from .base import LabelModel, register, softmax
+from ..base import LabelModel, register, softmax
 
 
 @register("dawid_skene")
