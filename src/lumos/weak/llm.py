@@ -63,16 +63,23 @@ def llm_lf(labels: Sequence[str], generator: Any = None, *, scoring: str = "logp
         if state["baseline"] is None:
             reference = list(calibration) if calibration is not None else [CONTENT_FREE]
             state["baseline"] = label_logprobs(gen, text_template, reference, labels, answer_prefix).mean(0)
-        scores = label_logprobs(gen, text_template, texts, labels, answer_prefix) - state["baseline"]
-        ranked = np.sort(scores, axis=1)
-        best = scores.argmax(1)
-        return [labels[k] if ranked[i, -1] - ranked[i, -2] >= margin else ABSTAIN for i, k in enumerate(best)]
+        return calibrated_votes(label_logprobs(gen, text_template, texts, labels, answer_prefix), state["baseline"],
+                                labels, margin)
 
     return LabelingFunction(name, votes, True, "llm", {"labels": labels, "scoring": scoring, "margin": margin,
                                                         "template": str(template or "label"),
                                                         "answer_prefix": answer_prefix,
                                                         "calibration": "content-free" if calibration is None
                                                         else f"{len(calibration)} texts"})
+
+
+def calibrated_votes(scores: np.ndarray, baseline: np.ndarray, labels: Sequence[str], margin: float) -> list[Any]:
+    """(B, K) label log-probabilities minus the (K,) ``baseline`` -> the label leading by at least ``margin``
+    nats, else ABSTAIN."""
+    calibrated = scores - baseline
+    ranked = np.sort(calibrated, axis=1)
+    return [labels[k] if ranked[i, -1] - ranked[i, -2] >= margin else ABSTAIN
+            for i, k in enumerate(calibrated.argmax(1))]
 
 
 def _prompts(gen: Any, template: str, texts: list[str], labels: list[str], max_new_tokens: int) -> list:
