@@ -38,7 +38,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 CLASSES = ["negative", "positive"]
-LLM_MARGIN = 1.0  # nats between the calibrated label log-probabilities below which the LLM LF abstains
+LLM_MARGIN = 0.25  # nats between the calibrated label log-probabilities below which the LLM LF abstains
 ANSWER_PREFIX = "Sentiment:"  # llm_lf's default
 
 
@@ -129,7 +129,7 @@ def cached_train_matrix():
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dev", type=int, default=300, help="gold dev rows (from the validation split)")
-    parser.add_argument("--llm-subset", type=int, default=2000, help="training rows the LLM LF labels (0: none)")
+    parser.add_argument("--llm-subset", type=int, default=1000, help="training rows the LLM LF labels (0: none)")
     parser.add_argument("--explain", type=int, default=2000, help="training texts explained for the keyword LFs")
     parser.add_argument("--no-minilm", action="store_true", help="train only the tf-idf recipe")
     parser.add_argument("--json", default=None)

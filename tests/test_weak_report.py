@@ -58,3 +58,32 @@ def test_report_section_stores_plain_values_and_renders(tmp_path):
     html = render(db, "weak-test", out=tmp_path / "report.html").read_text()
     assert "Labeling functions" in html and "lf2" in html and "dawid_skene" in html
     assert "&lt;b&gt;superb&lt;/b&gt;" in html and "<b>superb</b>" not in html  # every stored string escaped
+
+
+def test_cli_refuses_data_it_has_no_lfs_for():
+    from typer.testing import CliRunner
+
+    from lumos.cli import app
+
+    result = CliRunner().invoke(app, ["weak", "--model", "digits/cnn"])
+    assert result.exit_code == 1 and "labeling functions for the sentiment data" in result.output
+
+
+@pytest.mark.slow
+def test_cli_runs_the_pipeline_and_writes_the_section(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from lumos.bench.store import Store
+    from lumos.cli import app
+
+    monkeypatch.setenv("LUMOS_CACHE", str(tmp_path / "cache"))
+    db = tmp_path / "runs.sqlite"
+    result = CliRunner().invoke(app, ["weak", "--db", str(db), "--run", "w", "--dev", "100", "--explain", "200"])
+    assert result.exit_code == 0, result.output
+    assert "labeling functions cover" in result.output and "points against gold labels" in result.output
+    store = Store(db)
+    try:
+        kinds = [r[0] for r in store.db.execute("SELECT kind FROM sections WHERE run_id='w'")]
+    finally:
+        store.close()
+    assert kinds == ["weak"]

