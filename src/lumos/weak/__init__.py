@@ -24,6 +24,7 @@ from .lf import LabelingFunction, labeling_function
 from .llm import llm_lf
 from .matrix import ABSTAIN, LabelMatrix
 from .model_lf import model_lf
+from .prototypes import prototype_model
 from .report import Comparison, WeakReport, compare, lf_table
 from .sentiment import sentiment_lfs
 from .synthetic import SyntheticTask, synthetic
@@ -32,4 +33,5 @@ __all__ = ["ABSTAIN", "LabelMatrix", "LabelingFunction", "labeling_function", "k
            "lexicon_lf", "lexicon_score", "load_lexicon", "model_lf", "llm_lf", "global_attributions",
            "GlobalAttribution", "apply_lfs", "lf_summary", "class_coverage", "label", "register", "LabelModel",
            "WeakLabels", "MajorityVote", "WeightedMajorityVote", "DawidSkene", "MatrixCompletion", "Triplet",
-           "synthetic", "SyntheticTask", "compare", "Comparison", "WeakReport", "lf_table", "sentiment_lfs"]
+           "synthetic", "SyntheticTask", "compare", "Comparison", "WeakReport", "lf_table", "sentiment_lfs",
+           "prototype_model"]

@@ -7,7 +7,7 @@ accuracies on the Rotten Tomatoes snippets are in docs/weak-supervision.md.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from .builders import keyword_lf, regex_lf
 from .lexicon import lexicon_lf
 from .lf import LabelingFunction
 from .model_lf import model_lf
+from .prototypes import Encoder, prototype_model
 
 CLASSES = ("negative", "positive")
 PRAISE = ("masterpiece", "superb", "wonderful", "delightful", "brilliant", "beautifully", "gem", "triumph",
@@ -24,6 +25,10 @@ PRAISE = ("masterpiece", "superb", "wonderful", "delightful", "brilliant", "beau
 PANS = ("dull", "boring", "tedious", "mess", "worst", "bland", "pointless", "lifeless", "stupid", "waste",
         "mediocre", "unfunny", "tiresome", "predictable", "dreary", "incoherent", "lame", "flat", "awful", "bad",
         "fails", "tired", "forgettable", "clumsy", "mindless", "silly", "annoying", "shallow", "badly", "ugly")
+PROTOTYPES = {"negative": ("a terrible movie, I hated it", "a boring, tedious film", "dull and pointless",
+                           "one of the worst films of the year", "a stupid, unfunny, annoying mess"),
+              "positive": ("a great movie, I loved it", "a wonderful, moving film", "brilliant and entertaining",
+                           "one of the best films of the year", "a delightful, funny, charming movie")}
 PATTERNS = {
     "regex_negated_praise": (r"\b(not|never|hardly|isn't|doesn't|wasn't|aren't|didn't)\s+(\w+\s+)?(good|funny|"
                              r"interesting|worth|much|very|particularly|enough|engaging|original|clever|compelling|"
@@ -54,10 +59,15 @@ def vader_model() -> Any:
     return wrap(probs, labels=list(CLASSES))
 
 
-def sentiment_lfs(column: str = "text") -> list[LabelingFunction]:
+def sentiment_lfs(column: str = "text", encode: Encoder | None = None,
+                  calibration: Sequence[str] | None = None) -> list[LabelingFunction]:
     """Ten LFs voting "negative" / "positive": the VADER and AFINN word lists, VADER's analyser (margin
-    0.6), praise and pan keyword lists, and five regular expressions (``PATTERNS``)."""
-    return [lexicon_lf("vader", name="lexicon_vader", column=column),
+    0.6), praise and pan keyword lists, and five regular expressions (``PATTERNS``). With a sentence encoder
+    ``encode`` (texts -> (B, D)), an eleventh: the zero-shot ``prototype_model`` of ``PROTOTYPES``
+    (calibrated on ``calibration`` texts) behind a margin of 0.3."""
+    extra = [] if encode is None else [model_lf(prototype_model(encode, PROTOTYPES, calibration=calibration),
+                                                margin=0.3, name="prototypes", column=column)]
+    return extra + [lexicon_lf("vader", name="lexicon_vader", column=column),
             lexicon_lf("afinn", threshold=2, name="lexicon_afinn", column=column),
             model_lf(vader_model(), margin=0.6, name="vader_analyser", column=column),
             keyword_lf(PRAISE, "positive", name="keywords_praise", column=column),
