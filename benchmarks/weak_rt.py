@@ -82,8 +82,8 @@ def llm_scores(texts: list[str], chunk: int = 100) -> np.ndarray:
             start = time.perf_counter()
             for t, s in zip(part, label_logprobs(generator, template, part, CLASSES, ANSWER_PREFIX)):
                 known[t] = s
-            print(f"LLM LF: {lo + len(part):,}/{len(todo):,} texts scored ({(time.perf_counter() - start) / len(part):.2f}"
-                  " s a text)", file=sys.stderr)
+            per_text = (time.perf_counter() - start) / len(part)
+            print(f"LLM LF: {lo + len(part):,}/{len(todo):,} texts scored ({per_text:.2f} s a text)", file=sys.stderr)
             np.savez(path, texts=np.array(list(known)), scores=np.array(list(known.values())))
     return np.array([known[t] for t in texts])
 

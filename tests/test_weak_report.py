@@ -78,7 +78,8 @@ def test_cli_runs_the_pipeline_and_writes_the_section(tmp_path, monkeypatch):
 
     monkeypatch.setenv("LUMOS_CACHE", str(tmp_path / "cache"))
     db = tmp_path / "runs.sqlite"
-    result = CliRunner().invoke(app, ["weak", "--db", str(db), "--run", "w", "--dev", "100", "--explain", "200", "--no-prototypes"])
+    result = CliRunner().invoke(app, ["weak", "--db", str(db), "--run", "w", "--dev", "100", "--explain", "200",
+                                      "--no-prototypes"])
     assert result.exit_code == 0, result.output
     assert "labeling functions cover" in result.output and "points against gold labels" in result.output
     store = Store(db)

@@ -30,8 +30,8 @@ def apply_on_rows(lf: Any, frame: Any, rows: np.ndarray, classes: Sequence[str])
 
 
 def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0, prototypes: bool = True,
-             explain: int = 2000, top_words: int = 25, min_score: float = 0.03, seed: int = 0, extra: tuple[Any, Any] | None = None,
-             echo: Callable[[str], Any] = print) -> tuple[Any, dict[str, Any]]:
+             explain: int = 2000, top_words: int = 25, min_score: float = 0.03, seed: int = 0,
+             extra: tuple[Any, Any] | None = None, echo: Callable[[str], Any] = print) -> tuple[Any, dict[str, Any]]:
     """(WeakReport, {"train": LabelMatrix, "dev": LabelMatrix, "labels": WeakLabels, "gold": (N,) array,
     "attributions": GlobalAttribution}).
 
@@ -74,7 +74,8 @@ def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0
     sample = train["text"].sample(n=min(explain, len(train)), random_state=seed).tolist()
     attributions = weak.global_attributions(model, sample, method="occlusion", min_count=15, seed=seed)
     explained = attributions.keyword_lfs(k=top_words, min_score=min_score)
-    L, L_dev = L.hstack(weak.apply_lfs(explained, train, classes)), L_dev.hstack(weak.apply_lfs(explained, dev, classes))
+    L = L.hstack(weak.apply_lfs(explained, train, classes))
+    L_dev = L_dev.hstack(weak.apply_lfs(explained, dev, classes))
     second = weak.compare(L, labels=gold, dev=(L_dev, y_dev), seed=seed)
     chosen = weak.label(L, method=second.chosen, abstain="drop", seed=seed)
     echo(f"round 2: {len(L.lf_names)} LFs; {second.chosen} chosen on the dev set, "
@@ -93,7 +94,8 @@ def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0
                              second.chosen, pd.DataFrame(rows),
                              {lf.params["label"]: list(lf.params["words"]) for lf in explained},
                              {"recipes": list(recipes), "dev_size": dev_size, "llm_subset": llm_subset,
-                              "prototypes": prototypes, "explain": explain, "top_words": top_words, "min_score": min_score, "seed": seed,
+                              "prototypes": prototypes, "explain": explain, "top_words": top_words,
+                              "min_score": min_score, "seed": seed,
                               "round1_label_model": first.chosen})
     return report, {"train": L, "dev": L_dev, "labels": chosen, "gold": gold, "attributions": attributions}
 

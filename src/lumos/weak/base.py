@@ -1,4 +1,4 @@
-"""Label models: the shared fit/predict machinery, the result object, and the name -> class registry.
+"""Label models: the shared fit/predict machinery, the ``label`` verb and the result object.
 
 A label model turns the (N, M) label matrix into (N, K) probabilistic labels. Subclasses implement ``_fit``
 (learn parameters from the matrix), ``_posterior`` (probabilities for rows where at least one LF voted) and
@@ -43,8 +43,9 @@ class WeakLabels(Result):
     ``probs``: (N, K) probabilistic labels, finite everywhere. ``covered``: (N,) at least one LF voted (and,
     for majority vote with ``ties="abstain"``, the vote was not tied). ``keep``: (N,) the rows to train on
     (all of them unless ``abstain="drop"``, then the covered ones). ``accuracies``: (M,) learned P(vote right |
-    LF votes) per LF (NaN where the model cannot tell, e.g. an LF that never votes). ``class_balance``: (K,) the class prior used. ``params``: the model's settings and fit
-    record (name, seed, iterations, converged, seconds).
+    LF votes) per LF (NaN where the model cannot tell, e.g. an LF that never votes). ``class_balance``: (K,)
+    the class prior used. ``params``: the model's settings and fit record (name, seed, iterations, converged,
+    seconds).
     """
 
     probs: np.ndarray

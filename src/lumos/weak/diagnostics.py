@@ -17,8 +17,8 @@ def lf_summary(L: LabelMatrix | np.ndarray, labels: Sequence[int] | None = None,
     polarity: the classes it ever votes. coverage: fraction of examples it votes on. overlap: fraction where
     it and at least one other LF vote. conflict: fraction where another LF votes a different class.
     With ground-truth ``labels`` (N,) class indices (-1: unknown, e.g. outside a small dev set): correct,
-    incorrect and accuracy on the labelled rows it votes on (NaN when it votes on none). With ``weak`` (the WeakLabels of
-    a label model fit on these LFs): learned_accuracy. seconds: time spent applying it, when known.
+    incorrect and accuracy on the labelled rows it votes on (NaN when it votes on none). With ``weak`` (the
+    WeakLabels of a label model fit on these LFs): learned_accuracy. seconds: time spent applying it, when known.
     """
     matrix = as_matrix(L)
     votes = matrix.L

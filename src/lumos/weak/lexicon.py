@@ -64,7 +64,8 @@ def lexicon_lf(lexicon: str | Mapping[str, float] = "vader", *, positive: Any = 
                name: str | None = None, column: str = "text") -> LabelingFunction:
     """Votes ``positive`` when the summed valence (see ``lexicon_score``) is >= ``threshold``, ``negative``
     when it is <= -``threshold``, and abstains in between. ``lexicon``: "vader", "afinn" or a dict."""
-    words = load_lexicon(lexicon) if isinstance(lexicon, str) else {str(k).lower(): float(v) for k, v in lexicon.items()}
+    words = (load_lexicon(lexicon) if isinstance(lexicon, str)
+             else {str(k).lower(): float(v) for k, v in lexicon.items()})
     if not words:
         raise InputError("the lexicon is empty; pass 'vader', 'afinn' or a non-empty dict word -> valence.")
     if threshold <= 0:

@@ -2,8 +2,9 @@
 
 Two ways to read the answer: ``scoring="logprob"`` (local generators) compares the next-token log-probabilities
 of the label words after the prompt and an answer prefix, one forward pass per batch, calibrated against a
-content-free input (Zhao et al., "Calibrate before use", 2021) or against in-domain texts; ``scoring="generate"`` (any generator,
-endpoints included) generates a short answer and votes the label it names first.
+content-free input (Zhao et al., "Calibrate before use", 2021) or against in-domain texts;
+``scoring="generate"`` (any generator, endpoints included) generates a short answer and votes the label it
+names first.
 """
 
 from __future__ import annotations

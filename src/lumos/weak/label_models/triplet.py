@@ -22,8 +22,9 @@ class Triplet(LabelModel):
     (M: agreement moments over the rows where both LFs vote). Each LF takes the median over its triplets
     whose pairs overlap on at least ``min_overlap`` rows and |M_jk| >= ``min_moment``; accuracy
     (1 + a_j) / 2, clipped to [0.5, ``max_accuracy``]. LFs without such a triplet get the median of the
-    others, or 0.7 if no LF has one (recorded in ``params["fallback"]``). Labels: naive Bayes with these accuracies and the class
-    balance (estimated from first moments, E[vote_j | votes] = a_j (2 p - 1), unless given).
+    others, or 0.7 if no LF has one (recorded in ``params["fallback"]``). Labels: naive Bayes with these
+    accuracies and the class balance (estimated from first moments, E[vote_j | votes] = a_j (2 p - 1), unless
+    given).
 
     Assumes LFs are independent given Y, better than chance, abstain independently of Y, and are
     *symmetric*: as accurate on positives as on negatives. LFs that only ever vote one class (most keyword
