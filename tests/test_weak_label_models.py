@@ -152,3 +152,19 @@ def test_bad_matrices():
         DawidSkene().fit(np.array([0, 1]))
     with pytest.raises(InputError, match="abstain must be"):
         DawidSkene(abstain="skip")
+
+
+def test_one_class_lfs_need_abstentions_modelled():
+    """Three LFs vote only positive, three only negative, each firing on 40% of its class and 5% of the other:
+    precision 0.4 / (0.4 + 0.05) = 0.889. When an LF fires is all it says, so the classic Dawid-Skene (which
+    ignores abstentions) learns nothing; modelling them recovers each precision."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 20000)
+    L = np.stack([np.where(np.where(y == t, rng.random(len(y)) < 0.4, rng.random(len(y)) < 0.05), t, ABSTAIN)
+                  for t in (1, 1, 1, 0, 0, 0)], 1)
+    classic = label(L, method="dawid_skene", abstentions="ignore")
+    assert classic.accuracies == pytest.approx(0.5, abs=0.01)
+    for result in (label(L, method="dawid_skene"), label(L, method="matrix_completion")):
+        assert np.max(np.abs(result.accuracies - 0.4 / 0.45)) < TOLERANCE
+        covered = result.covered
+        assert np.mean(result.probs[covered].argmax(1) == y[covered]) > 0.91
