@@ -180,11 +180,12 @@ METRICS: Registry = Registry("metric", ("lumos.metrics", "lumos.nle.metrics"))
 ATTACKS: Registry = Registry("attack", ("lumos.robustness.attacks",))
 INFLUENCE: Registry = Registry("influence", ("lumos.influence.estimators",), "influence method")
 COUNTERFACTUALS: Registry = Registry("counterfactual", ("lumos.counterfactuals.searches",), "counterfactual method")
+LABEL_MODELS: Registry = Registry("label_model", ("lumos.weak.label_models",), "label model")
 SECTIONS: Registry = Registry("section", ("lumos.bench.sections",), "report section")
 ZOO: Registry = Registry("zoo", ("lumos.zoo.entries",), "zoo model", unknown="no zoo model named {name!r}")
 
 KINDS: dict[str, Registry] = {r.kind: r for r in (EXPLAINERS, METRICS, ATTACKS, INFLUENCE, COUNTERFACTUALS,
-                                                  SECTIONS, ZOO)}
+                                                  LABEL_MODELS, SECTIONS, ZOO)}
 
 
 def of(kind: str) -> Registry:

@@ -1,0 +1,90 @@
+"""Label models compared on one matrix, the shipped sentiment LFs, and the weak-supervision report section."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lumos.weak import WeakReport, apply_lfs, compare, label, lf_table, sentiment_lfs, synthetic
+
+CLASSES = ["negative", "positive"]
+
+
+def test_compare_chooses_on_the_dev_set_and_scores_against_ground_truth():
+    task = synthetic(6000, [0.9, 0.8, 0.75, 0.7, 0.65], [0.3, 0.5, 0.6, 0.4, 0.8], class_balance=[0.3, 0.7], seed=5)
+    dev = (task.matrix.L[:1000], task.y[:1000])
+    result = compare(task.matrix, labels=task.y, dev=dev)
+    frame = result.to_frame().set_index("label model")
+    assert set(frame.index) == {"majority", "weighted_majority", "dawid_skene", "matrix_completion", "triplet"}
+    assert result.chosen == frame["dev accuracy"].idxmax()
+    ds = label(task.matrix, method="dawid_skene")
+    assert frame.loc["dawid_skene", "accuracy"] == pytest.approx(np.mean(ds.probs.argmax(1) == task.y))
+    assert result.summary()["chosen"] == result.chosen
+    assert compare(task.matrix, methods=["majority"], default="majority").chosen == "majority"
+
+
+def test_shipped_sentiment_lfs_vote_as_written():
+    lfs = {lf.name: lf for lf in sentiment_lfs()}
+    texts = ["it is not very funny", "a must-see", "far too long", "never dull", "a superb, moving film",
+             "an awful, boring, terrible mess", "the plot"]
+    L = apply_lfs(list(lfs.values()), texts, CLASSES).to_frame()
+    assert L["regex_negated_praise"].tolist() == [0, -1, -1, -1, -1, -1, -1]
+    assert L["regex_recommend"].tolist() == [-1, 1, -1, -1, -1, -1, -1]
+    assert L["regex_too"].tolist() == [-1, -1, 0, -1, -1, -1, -1]
+    assert L["regex_negated_pan"].tolist() == [-1, -1, -1, 1, -1, -1, -1]
+    assert L["keywords_praise"].tolist() == [1, -1, -1, -1, 1, -1, -1]  # "funny" is praise, negated or not
+    assert L["keywords_pans"].tolist() == [-1, -1, -1, 0, -1, 0, -1]
+    assert L["vader_analyser"][4] == 1 and L["vader_analyser"][5] == 0 and L["vader_analyser"][6] == -1
+    assert (L.iloc[6] == -1).all()  # "the plot": no LF votes
+
+
+def test_report_section_stores_plain_values_and_renders(tmp_path):
+    from lumos.bench import add_section
+    from lumos.report import render
+
+    task = synthetic(500, [0.9, 0.7, 0.6], seed=0)
+    fit = label(task.matrix, method="dawid_skene", abstain="drop")
+    end = pd.DataFrame([{"recipe": "sentiment/tfidf", "trained on": "gold labels", "training rows": 500,
+                         "test accuracy": 0.77, "test auc": 0.86},
+                        {"recipe": "sentiment/tfidf", "trained on": "weak labels (dawid_skene)", "training rows": 480,
+                         "test accuracy": 0.74, "test auc": float("nan")}])
+    report = WeakReport(lf_table(task.matrix, weak=fit, labels=task.y), compare(task.matrix, labels=task.y).frame,
+                        "dawid_skene", end, {"negative": ["dull"], "positive": ["<b>superb</b>"]}, {"seed": 0})
+    assert report.summary()["sentiment/tfidf weak - gold"] == pytest.approx(-0.03)
+    assert "-3.0 points against gold labels" in report.headline()[1]
+    db = tmp_path / "runs.sqlite"
+    add_section(db, "weak-test", "weak", report, modality="text", labels=CLASSES)
+    html = render(db, "weak-test", out=tmp_path / "report.html").read_text()
+    assert "Labeling functions" in html and "lf2" in html and "dawid_skene" in html
+    assert "&lt;b&gt;superb&lt;/b&gt;" in html and "<b>superb</b>" not in html  # every stored string escaped
+
+
+def test_cli_refuses_data_it_has_no_lfs_for():
+    from typer.testing import CliRunner
+
+    from lumos.cli import app
+
+    result = CliRunner().invoke(app, ["weak", "--model", "digits/cnn"])
+    assert result.exit_code == 1 and "labeling functions for the sentiment data" in result.output
+
+
+@pytest.mark.slow
+def test_cli_runs_the_pipeline_and_writes_the_section(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from lumos.bench.store import Store
+    from lumos.cli import app
+
+    monkeypatch.setenv("LUMOS_CACHE", str(tmp_path / "cache"))
+    db = tmp_path / "runs.sqlite"
+    result = CliRunner().invoke(app, ["weak", "--db", str(db), "--run", "w", "--dev", "100", "--explain", "200",
+                                      "--no-prototypes"])
+    assert result.exit_code == 0, result.output
+    assert "labeling functions cover" in result.output and "points against gold labels" in result.output
+    store = Store(db)
+    try:
+        kinds = [r[0] for r in store.db.execute("SELECT kind FROM sections WHERE run_id='w'")]
+    finally:
+        store.close()
+    assert kinds == ["weak"]
