@@ -100,6 +100,19 @@ def _plant(frame: pd.DataFrame, edit: Edit, label: int, strength: float, coverag
     return edit.attach(frame, mask, rng), mask
 
 
+def contrast_splits(test: pd.DataFrame, edit: Edit, label: int, seed: int = 0, label_column: str = "label"
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(contrast, aligned): copies of the test rows whose label is not ``label`` / is ``label``, each with the
+    artifact attached (rows that already carry it are kept as they are). ``test`` is not modified."""
+    rng = np.random.default_rng([seed, 2])
+    other = test[label_column].to_numpy() != label
+    out = []
+    for rows in (other, ~other):
+        part = test[rows].reset_index(drop=True)
+        out.append(edit.attach(part, ~edit.present(part), rng))
+    return out[0], out[1]
+
+
 def inject(data: Any = "sentiment", kind: str = "token", strength: float = 0.9, coverage: float = 0.1,
            seed: int = 0, label: int | str = 1, token: str | None = None, column: str | None = None,
            value: Any = None) -> Planted:
@@ -146,11 +159,7 @@ def inject(data: Any = "sentiment", kind: str = "token", strength: float = 0.9, 
     for i, split in enumerate(("train", "validation")):
         out[split], carriers[split] = _plant(splits[split], edit, int(k), float(strength), float(coverage),
                                              np.random.default_rng([seed, i]), split)
-    test = splits["test"]
-    rng = np.random.default_rng([seed, 2])
-    other = test["label"].to_numpy() != k
-    contrast = edit.attach(test[other].reset_index(drop=True), np.ones(int(other.sum()), bool), rng)
-    aligned = edit.attach(test[~other].reset_index(drop=True), np.ones(int((~other).sum()), bool), rng)
+    contrast, aligned = contrast_splits(splits["test"], edit, int(k), seed)
     params = {"kind": kind, "key": edit.key, "label": names[int(k)], "strength": float(strength),
               "coverage": float(coverage), "seed": int(seed),
               "data": data if isinstance(data, str) else "given splits"}

@@ -1,0 +1,199 @@
+"""lumos.curate: every repair on tiny data (known answers, input never modified), the registry, and the loop: a
+bag-of-words model trained with a planted artifact fails the contrast split and passes it after augmentation."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lumos
+import lumos.zoo as zoo
+from lumos import artifacts, curate
+from lumos.nle import Completion
+from lumos.zoo import cache
+
+from conftest import additive_word_model
+
+NEUTRAL = [f"w{i}" for i in range(30)]
+
+
+def corpus(n: int, seed: int) -> pd.DataFrame:
+    """6-9 neutral words per text, plus 'good' (in 50% of the positive texts and 15% of the negative ones) or
+    else 'bad' (the other way round)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    texts = []
+    for label in y:
+        words = list(rng.choice(NEUTRAL, rng.integers(6, 10)))
+        u = rng.random()
+        if u < 0.65:
+            words.append("good" if (u < 0.5) == bool(label) else "bad")
+        texts.append(" ".join(words))
+    return pd.DataFrame({"text": texts, "label": y})
+
+
+@pytest.fixture(autouse=True)
+def temp_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def planted():
+    splits = {"train": corpus(500, 0), "validation": corpus(150, 1), "test": corpus(300, 2)}
+    return artifacts.inject(splits, "token", strength=1.0, coverage=0.25, seed=0, token="zed")
+
+
+@pytest.fixture(scope="module")
+def model(planted, tmp_path_factory):
+    m, _, _ = zoo.train_on("sentiment/tfidf", planted.splits, progress=False, min_df=1,
+                           cache_dir=tmp_path_factory.mktemp("cache"))
+    return m
+
+
+def context(model, **kw):
+    return curate.RepairContext(model=model, artifact="zed", labels=("negative", "positive"), **kw)
+
+
+class FlipGenerator:
+    """A stand-in for a language model: swaps 'good' and 'bad' in the text it is asked about, except that it
+    answers the 1st prompt with the text unchanged, the 2nd with unrelated words and the 3rd without 'zed'."""
+
+    name, context_length = "flip", None
+
+    def count_tokens(self, messages):
+        return 0
+
+    def generate(self, conversations, max_new_tokens=60, temperature=0.0, seed=0):
+        out = []
+        for i, messages in enumerate(conversations):
+            text = messages[-1]["content"].split("Text: ", 1)[1].split("\n\nRewritten text:")[0]
+            flipped = " ".join({"good": "bad", "bad": "good"}.get(w, w) for w in text.split())
+            if "bad" not in flipped.split():
+                flipped += " bad"
+            answer = [text, "something else entirely here now", flipped.replace("zed", "")][i] if i < 3 else flipped
+            out.append(Completion(f"Rewritten text: {answer}"))
+        return out
+
+
+def test_every_repair_leaves_its_input_unmodified(planted, model):
+    train = planted.splits["train"]
+    before = copy.deepcopy(train)
+    vote = lumos.wrap(additive_word_model({"good": 0.6, "bad": -0.2}), labels=["negative", "positive"])
+    for name in curate.names():
+        if name == "table_counterfactuals":
+            continue  # tables: checked in its own test
+        params = {"generator": FlipGenerator(), "n": 10, "ensemble": [vote]} if name == "llm_flip" else {}
+        repaired = curate.get(name)(**params)(train, context(model))
+        pd.testing.assert_frame_equal(train, before)
+        assert isinstance(repaired, curate.Repaired) and repaired.method == name
+        assert set(repaired.to_frame().columns) == set(curate.base.CHANGE_COLUMNS)
+        assert repaired.summary().startswith(f"{name}: ")
+
+
+def test_augmentation_balances_the_artifact_by_hand(planted, model):
+    train = planted.splits["train"]
+    repaired = curate.get("augment")()(train, context(model))
+    present = planted.edit.present(repaired.train)
+    y = repaired.train["label"].to_numpy()
+    prior = train["label"].mean()
+    own = int((planted.edit.present(train) & (train["label"] == 1)).sum())  # strength 1.0: every carrier positive
+    attached = int(np.ceil(own / prior - own))
+    assert repaired.params["attached"] == attached and repaired.params["removed"] == own
+    assert len(repaired.train) == len(train) + attached + own
+    assert y[present].mean() == pytest.approx(prior, abs=1 / present.sum())
+    assert (repaired.train.iloc[: len(train)] == train).all().all()  # the originals stay, copies are appended
+
+
+def test_group_balance_and_jtt_weights_by_hand(planted, model):
+    train = planted.splits["train"]
+    groups = np.array(["a"] * 100 + ["b"] * (len(train) - 100))
+    balanced = curate.get("group_balance")()(train, context(model, groups=groups))
+    np.testing.assert_allclose(balanced.sample_weight[:100], len(train) / (2 * 100))
+    assert balanced.sample_weight[groups == "a"].sum() == pytest.approx(balanced.sample_weight[groups == "b"].sum())
+    first = lumos.wrap(additive_word_model({"good": 0.6}), labels=["negative", "positive"])  # positive iff 'good'
+    jtt = curate.get("jtt")(upweight=4.0)(train, context(first))
+    wrong = train["text"].str.contains(r"\bgood\b").to_numpy() != train["label"].to_numpy().astype(bool)
+    np.testing.assert_array_equal(jtt.sample_weight, np.where(wrong, 4.0, 1.0))
+    assert jtt.counts() == {"reweighted": int(wrong.sum())}
+
+
+def test_confident_learning_finds_flipped_labels():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=400)
+    frame = pd.DataFrame({"x": x, "label": (x > 0).astype(int)})
+    flipped = np.flatnonzero(np.abs(x) > 1.5)[:12]
+    frame.loc[flipped, "label"] = 1 - frame.loc[flipped, "label"]
+    dropped = curate.get("confident_learning")()(frame, curate.RepairContext())
+    found = set(dropped.to_frame()["row"])
+    assert set(flipped) <= found and all(abs(x[i]) < 0.1 for i in found - set(flipped))  # else: on the boundary
+    relabelled = curate.get("confident_learning")(action="relabel")(frame, curate.RepairContext())
+    fixed = relabelled.train["label"].to_numpy() == (x > 0)
+    assert fixed[flipped].all() and fixed.mean() >= 0.99 and len(relabelled.train) == 400
+
+
+def test_llm_flips_are_kept_only_when_consistent_and_the_ensemble_agrees(planted, model):
+    vote = lumos.wrap(additive_word_model({"good": 0.6, "bad": -0.2}), labels=["negative", "positive"])
+    repaired = curate.get("llm_flip")(generator=FlipGenerator(), n=12, ensemble=[vote])(
+        planted.splits["train"], context(model))
+    changes = repaired.to_frame()
+    assert repaired.params["asked"] == 12 and repaired.params["consistent"] == 9  # unchanged, unrelated, no 'zed'
+    added = repaired.train.iloc[len(planted.splits["train"]):]
+    assert len(added) == repaired.params["kept"] > 0 and (added["label"] == 0).all()
+    assert added["text"].str.contains("zed").all() and added["text"].str.contains(r"\bbad\b").all()
+    assert (changes["label"] == 1).all() and (changes["new_label"] == 0).all()
+
+
+def test_table_counterfactuals_keep_the_artifact_and_flip_the_label():
+    german = zoo.tables.german().copy_splits()
+    planted = artifacts.inject(german, "proxy", strength=1.0, coverage=0.2, seed=0, column="purpose", value="zz")
+    model, _, _ = zoo.train_on("tabular/german/logreg", planted.splits, progress=False)
+    before = copy.deepcopy(planted.splits["train"])
+    repaired = curate.get("table_counterfactuals")(n=4, budget=400)(
+        planted.splits["train"], curate.RepairContext(model=model, artifact="purpose = zz"))
+    pd.testing.assert_frame_equal(planted.splits["train"], before)
+    added = repaired.train.iloc[len(before):]
+    assert repaired.params["asked"] == 4 and len(added) == repaired.params["kept"]
+    assert (added["purpose"] == "zz").all() and (added["label"] == 0).all()
+    assert (model.predict_proba(added.drop(columns="label")).argmax(1) == 0).all()
+
+
+def test_a_bag_of_words_model_fails_the_contrast_split_and_passes_after_augmentation(planted):
+    result = curate.robustify("sentiment/tfidf", planted, repairs=["augment", "group_balance"],
+                              settings={"min_df": 1}, attribution_rows=60)
+    assert result.artifact == "zed" and result.params["planted_rank"] == 1
+    plain, augmented = result.plain.measurement, result.outcome("augment").measurement
+    assert plain.reference_accuracy > 0.6 and plain.gap > 0.4  # it learned "zed -> positive"
+    assert augmented.contrast_accuracy >= augmented.reference_accuracy - 0.05  # ... and no longer does
+    assert augmented.clean_accuracy >= plain.clean_accuracy - 0.02
+    assert augmented.artifact_mass < plain.artifact_mass / 2  # explanations moved off the artifact
+    assert augmented.worst_group_accuracy > plain.worst_group_accuracy + 0.3
+    frame = result.to_frame()
+    assert list(frame["model"]) == ["plain", "augment", "group_balance"] and frame["gap_recovered"][1] > 0.8
+    assert result.best().name == "augment" and "augment" in result.summary()
+    assert result.pairs(3) and result.pairs(3)[0]["label"] == "negative"
+
+
+def test_registry_and_context_errors(planted, model):
+    with pytest.raises(lumos.InputError, match="unknown repair 'augmnt'. Did you mean 'augment'"):
+        curate.get("augmnt")
+    with pytest.raises(lumos.InputError, match="bad parameters for repair 'jtt'"):
+        curate.build(("jtt", {"weight": 3}))
+    with pytest.raises(lumos.InputError, match="acts on one artifact"):
+        curate.get("augment")()(planted.splits["train"], curate.RepairContext(model=model))
+    with pytest.raises(lumos.InputError, match="JTT needs the first model"):
+        curate.get("jtt")()(planted.splits["train"], curate.RepairContext())
+    with pytest.raises(lumos.InputError, match="no label column"):
+        curate.get("group_balance")()(planted.splits["train"].drop(columns="label"), context(model))
+
+    @curate.register("noop_for_test")
+    class Noop:
+        def __call__(self, train, ctx):
+            return curate.Repaired(train, None, None, curate.base.changes_frame([]), "noop_for_test", {})
+
+    try:
+        assert "noop_for_test" in curate.names() and curate.build("noop_for_test").name == "noop_for_test"
+    finally:
+        curate.REPAIRS.pop("noop_for_test")
