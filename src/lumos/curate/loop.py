@@ -61,8 +61,8 @@ def _splits(recipe: str, data: Any) -> tuple[dict[str, pd.DataFrame], Planted | 
 def robustify(recipe: str, data: Any = None, *, repairs: Sequence[Any] = DEFAULT_REPAIRS,
               discoverer: str = "statistics", artifact: str | None = None, settings: dict | None = None,
               discover_params: dict | None = None, attribution_method: str | None = "occlusion",
-              attribution_rows: int | None = 200, seed: int = 0, progress: bool = False,
-              cache_dir: Any = None) -> Robustified:
+              attribution_rows: int | None = 200, seed: int = 0, dynamics: bool = False,
+              progress: bool = False, cache_dir: Any = None) -> Robustified:
     """Discover -> repair -> retrain -> measure.
 
     recipe: a zoo name whose recipe trains every model ("sentiment/tfidf", "sentiment/minilm",
@@ -71,7 +71,8 @@ def robustify(recipe: str, data: Any = None, *, repairs: Sequence[Any] = DEFAULT
     candidates and the top one is repaired (or ``artifact``, a candidate key). Each repair (a name, a
     (name, params) pair or a repair object) makes a new training split or weights, a model is retrained on it
     with the same recipe and ``settings`` (cached by ``lumos.zoo.train_on``), and every model is measured on
-    the same test, contrast and aligned splits (see ``Measurement``).
+    the same test, contrast and aligned splits (see ``Measurement``). ``dynamics``: train the plain model with
+    training dynamics (``artifacts.data_map(result.plain.model, train)``; the data_map discoverer sets it).
     """
     from ..zoo import train_on
 
@@ -79,7 +80,8 @@ def robustify(recipe: str, data: Any = None, *, repairs: Sequence[Any] = DEFAULT
     settings = dict(settings or {})
     splits, planted = _splits(recipe, data)
     t0 = time.perf_counter()
-    model, _, meta = train_on(recipe, splits, progress=progress, cache_dir=cache_dir, **settings)
+    model, _, meta = train_on(recipe, splits, progress=progress, cache_dir=cache_dir,
+                              dynamics=dynamics or discoverer == "data_map", **settings)
     plain_seconds = time.perf_counter() - t0
     labels = tuple(model.labels)
     train = labelled(splits["train"], labels=labels, what="the training split")
