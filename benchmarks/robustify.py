@@ -78,7 +78,7 @@ def discover_all(planted_or_splits, kind: str, seed: int, names: tuple[str, ...]
             f = artifacts.worst_slices(model, splits["validation"], min_count=10, seed=seed, labels=labels)
         elif name == "influence":
             f = artifacts.influence_concentration(linear, splits["train"], splits["validation"], seed=seed,
-                                                  labels=labels)
+                                                  labels=labels, n_train=1000, n_test=200)
         elif name == "data_map":
             f = artifacts.data_map(model, splits["train"], labels=labels)
         out[name] = (f, time.perf_counter() - start)
@@ -125,18 +125,31 @@ def unmodified(args) -> None:
         print(run, flush=True)
 
 
+def source(kind: str, train_rows: int | None):
+    """The data to plant in: the zoo's splits, the training split cut to a seeded sample of ``train_rows``."""
+    if not train_rows:
+        return KIND_DATA[kind]
+    splits = (zoo.datasets.sentiment() if KIND_DATA[kind] == "sentiment" else zoo.tables.adult()).copy_splits()
+    splits["train"] = splits["train"].sample(train_rows, random_state=0).reset_index(drop=True)
+    return splits
+
+
 def repair(args) -> None:
     have = done(args.out)
     kind = args.kind or ("proxy" if args.recipe.startswith("tabular") else "token")
     for seed in args.seeds:
-        run = f"repair/{args.recipe}/{kind}/{args.strength}/{args.coverage}/{seed}/{'+'.join(args.repairs)}"
+        run = (f"repair/{args.recipe}/{kind}/{args.strength}/{args.coverage}/{seed}/{'+'.join(args.repairs)}"
+               + (f"/train{args.train_rows}" if args.train_rows else ""))
         if run in have:
             continue
-        planted = artifacts.inject(KIND_DATA[kind], kind, strength=args.strength, coverage=args.coverage, seed=seed)
+        planted = artifacts.inject(source(kind, args.train_rows), kind, strength=args.strength,
+                                   coverage=args.coverage, seed=seed)
         specs = [(r, json.loads(args.params.get(r, "{}"))) if r in args.params else r for r in args.repairs]
         result = curate.robustify(args.recipe, planted, repairs=specs, seed=seed, progress=args.progress,
                                   attribution_rows=args.attribution_rows, dynamics=args.dynamics)
-        row = {"run": run, "part": "repair", "recipe": args.recipe, "kind": kind, "strength": args.strength,
+        row = {"run": run, "part": "repair", "recipe": args.recipe + (f" ({args.train_rows} training rows)"
+                                                                       if args.train_rows else ""),
+               "kind": kind, "strength": args.strength,
                "coverage": args.coverage, "seed": seed, "artifact": result.artifact,
                "planted_rank": result.params["planted_rank"], "table": result.to_frame().to_dict("records"),
                "repairs": {o.name: {"params": o.repaired.params, "summary": o.repaired.summary()}
@@ -223,6 +236,8 @@ def main() -> None:
     p.add_argument("--repairs", nargs="+", default=list(curate.DEFAULT_REPAIRS))
     p.add_argument("--params", type=json.loads, default={}, help='{"llm_flip": "{\\"n\\": 100}"}')
     p.add_argument("--attribution-rows", type=int, default=200)
+    p.add_argument("--train-rows", type=int, default=None, help="plant in a seeded sample of this many training "
+                   "rows (validation and test stay whole); for MiniLM on shared CPUs")
     p.add_argument("--dynamics", action="store_true", help="train the plain model with training dynamics and "
                    "add its data map")
     p.add_argument("--progress", action="store_true")

@@ -101,6 +101,3 @@ def candidate_features(data: Labelled, min_count: int = 1, ngram_range: tuple[in
         return text_features(data.texts, ngram_range, min_count)
     return table_features(data.frame, list(data.columns), min_count, n_bins)
 
-
-def describe_share(n: int, total: int) -> str:
-    return f"{100 * n / total:.1f}% of the examples ({n:,})" if total else "no examples"

@@ -32,8 +32,9 @@ def _linear_text(model: Any, train_texts: list[str], test_texts: list[str]):
 
 
 def _is_text_pipeline(model: Any) -> bool:
+    """A scikit-learn text pipeline whose last step is a linear classifier (TF-IDF + logistic regression)."""
     steps = getattr(getattr(model, "estimator", None), "steps", None)
-    return bool(steps) and hasattr(steps[0][1], "build_analyzer") and hasattr(steps[-1][1], "coef_")
+    return model.modalities == ("text",) and bool(steps) and hasattr(steps[-1][1], "coef_")
 
 
 def influence_concentration(model: Any, data: Any, test: Any = None, *, method: str = "grad_dot",
