@@ -197,3 +197,29 @@ def test_registry_and_context_errors(planted, model):
         assert "noop_for_test" in curate.names() and curate.build("noop_for_test").name == "noop_for_test"
     finally:
         curate.REPAIRS.pop("noop_for_test")
+
+
+def test_the_report_section_shows_findings_before_after_and_escaped_pairs(planted, tmp_path):
+    from lumos.bench import Store
+    from lumos.curate.section import payload
+    from lumos.report import render
+
+    splits = dict(planted.splits)
+    splits["test"] = splits["test"].copy()
+    splits["test"].loc[0, "text"] = "w1 <script>alert(1)</script> " + splits["test"].loc[0, "text"]
+    result = curate.robustify("sentiment/tfidf", splits, repairs=["augment"], settings={"min_df": 1},
+                              attribution_rows=40)
+    section = payload(result, n_examples=2)
+    assert section["text"][0].startswith("Artifact repaired: 'zed' (token, points to positive), ranked 1")
+    assert "Best repair: augment" in section["text"][2]
+    assert [r[0] for r in section["before_after"]["rows"]] == ["plain", "augment"]
+    assert section["findings"]["rows"][0][1] == "zed" and len(section["examples"]) == 2
+    db = tmp_path / "r.sqlite"
+    store = Store(db)
+    store.ensure_run("rb", {"model": "m", "split": "test", "seed": 0}, "text", ["negative", "positive"], "0")
+    store.add_section("rb", "robustify", "Robustify", section)
+    store.close()
+    html = render(db, "rb", out=tmp_path / "r.html").read_text()
+    drawn = html[html.index('id="robustify"'):]
+    assert "<h3>Before and after</h3>" in drawn and '<p class="words">' in drawn and "zed" in drawn
+    assert "<script>alert" not in html
