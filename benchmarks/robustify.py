@@ -62,7 +62,8 @@ def discover_all(planted_or_splits, kind: str, seed: int, names: tuple[str, ...]
     text = KIND_DATA[kind] == "sentiment"
     recipe = "sentiment/tfidf" if text else "tabular/adult/gbm"
     model, _, _ = zoo.train_on(recipe, splits, progress=False, dynamics=not text)
-    linear = model if text else zoo.train_on("tabular/adult/logreg", splits, progress=False)[0]
+    linear = model if text or "influence" not in names else zoo.train_on("tabular/adult/logreg", splits,
+                                                                          progress=False)[0]
     labels = tuple(model.labels)
     out = {}
     for name in names:
@@ -86,16 +87,19 @@ def discover_all(planted_or_splits, kind: str, seed: int, names: tuple[str, ...]
 
 
 def detection(args) -> None:
-    have = done(args.out)
+    rows = [r for r in done(args.out).values() if r["part"] == "detection"]
+    have = {(r["kind"], r["strength"], r["coverage"], r["seed"], n) for r in rows for n in r["discoverers"]}
     for kind in args.kinds:
         for strength in args.strengths:
             for coverage in args.coverages:
                 for seed in args.seeds:
-                    run = f"detection/{kind}/{strength}/{coverage}/{seed}"
-                    if run in have:
-                        continue
-                    planted = artifacts.inject(KIND_DATA[kind], kind, strength=strength, coverage=coverage, seed=seed)
                     names = TEXT_DISCOVERERS if KIND_DATA[kind] == "sentiment" else TABLE_DISCOVERERS
+                    names = tuple(n for n in names if (not args.discoverers or n in args.discoverers)
+                                  and (kind, strength, coverage, seed, n) not in have)
+                    if not names:
+                        continue
+                    run = f"detection/{kind}/{strength}/{coverage}/{seed}/{'+'.join(names)}"
+                    planted = artifacts.inject(KIND_DATA[kind], kind, strength=strength, coverage=coverage, seed=seed)
                     found = discover_all(planted, kind, seed, names)
                     row = {"run": run, "part": "detection", "kind": kind, "strength": strength,
                            "coverage": coverage, "seed": seed, "key": planted.key, "discoverers": {}}
@@ -229,6 +233,7 @@ def main() -> None:
     p.add_argument("--strengths", nargs="+", type=float, default=[0.7, 0.8, 0.9])
     p.add_argument("--coverages", nargs="+", type=float, default=[0.05, 0.1])
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument("--discoverers", nargs="+", default=None, help="detection: only these (default: all)")
     p.add_argument("--recipe", default="sentiment/tfidf")
     p.add_argument("--kind", default=None)
     p.add_argument("--strength", type=float, default=0.9)
