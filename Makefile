@@ -35,7 +35,7 @@ install-dev: $(VENV)/.dev
 # trains (first run) or loads (later runs) every zoo model, then benches four of them into one report
 demo: $(VENV)/.base
 	HF_HUB_OFFLINE=1 $(PY) -m lumos.cli zoo train --all
-	HF_HUB_OFFLINE=1 $(PY) -m lumos.demo
+	HF_HUB_OFFLINE=1 $(PY) -m lumos.cli demo
 
 test: $(VENV)/.dev
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q

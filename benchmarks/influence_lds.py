@@ -14,7 +14,7 @@ the same initialisation and seed, give the LDS.
 
 sentiment: the fine-tuned MiniLM encoder is frozen; its pooled features feed the 2-class head, which is
 re-trained from the zoo head's weights by SGD with weight decay (``train_with_checkpoints``) on the full sample
-and on each half. ``params="last_layer"`` of the full model is exactly this head on these features.
+and on each half. ``layers="last_layer"`` of the full model is exactly this head on these features.
 
 mislabel: 5% of the labels of ``--train`` adult rows flipped, the recipe trained on them, and the share of the
 flipped rows among the 10% with the highest self-influence, per method.
@@ -55,7 +55,7 @@ def run_methods(model, train, test, checkpoints, rates, param_sets, damping) -> 
             key = f"{method} ({params})"
             start = time.perf_counter()
             try:
-                scores[key] = lumos.influence(model, train, test, method=method, params=params, damping=damping,
+                scores[key] = lumos.influence.explain(model, train, test, method=method, layers=params, damping=damping,
                                               self_influence=False, **settings).scores
             except lumos.LumosError as e:  # reported in the table, e.g. a non-convex Hessian for 'all'
                 print(f"{key}: {type(e).__name__}: {e}", file=sys.stderr)
@@ -63,7 +63,7 @@ def run_methods(model, train, test, checkpoints, rates, param_sets, damping) -> 
     for extra in EXTRA_DAMPINGS:  # exact with more damping than the training objective's
         key = f"exact ({param_sets[0]}, damping {extra:g})"
         start = time.perf_counter()
-        scores[key] = lumos.influence(model, train, test, method="exact", params=param_sets[0], damping=extra,
+        scores[key] = lumos.influence.explain(model, train, test, method="exact", layers=param_sets[0], damping=extra,
                                       self_influence=False).scores
         seconds[key] = time.perf_counter() - start
     return scores, seconds
@@ -138,7 +138,7 @@ def sentiment(args) -> None:
         out = []
         with torch.inference_mode():
             for lo in range(0, len(ids), 64):
-                batch_ids, mask = zoo_model._pad(ids[lo:lo + 64])
+                batch_ids, mask = zoo_model.tokenize(ids[lo:lo + 64])
                 out.append(hf.bert(input_ids=batch_ids, attention_mask=mask).pooler_output)
         return torch.cat(out)
 
@@ -211,7 +211,7 @@ def mislabel(args) -> None:
             if method == "lissa":
                 settings = {"depth": 300}
             start = time.perf_counter()
-            own = lumos.influence(net, (x, y), (x[:1], y[:1]), method=method, params=params, **settings).self_influence
+            own = lumos.influence.explain(net, (x, y), (x[:1], y[:1]), method=method, layers=params, **settings).self_influence
             found = flipped[np.argsort(-own)[:top]].sum() / flipped.sum()
             print(f"| {method} ({params}) | {found:.0%} | {time.perf_counter() - start:.1f} |")
 
@@ -223,8 +223,8 @@ model, splits = lumos.zoo.load("sentiment/minilm", progress=False)
 rows, tests = subset(splits["train"], {train}, 1), subset(splits["test"], {test}, 1)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()
-result = lumos.influence(model, (rows["text"].tolist(), rows["label"].to_numpy()),
-                         (tests["text"].tolist(), tests["label"].to_numpy()), method="exact", params="last_layer")
+result = lumos.influence.explain(model, (rows["text"].tolist(), rows["label"].to_numpy()),
+                         (tests["text"].tolist(), tests["label"].to_numpy()), method="exact", layers="last_layer")
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(f"{{len(rows)}} training texts x {{len(tests)}} test texts, exact on the last layer: scores "

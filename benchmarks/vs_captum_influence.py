@@ -61,7 +61,7 @@ def lumos_side(name, net, checkpoints, rates, train_set, test_set):
         "naive": dict(method="exact", params="last_layer", damping=DAMPING),
         "arnoldi": dict(method="arnoldi", params="all", damping=DAMPING, rank=50),
     }[name]
-    return lumos.influence(net, train_set, test_set, self_influence=False, **settings).scores
+    return lumos.influence.explain(net, train_set, test_set, self_influence=False, **settings).scores
 
 
 def captum_side(name, net, paths, train_set, test_set):

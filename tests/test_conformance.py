@@ -1,105 +1,72 @@
-"""Every registered method, on every modality it claims: deterministic, batch-invariant, side-effect free.
-
-A newly registered method is covered here with no edit (budgets below only make the runs fast)."""
+"""Every registered method and metric passes the public conformance kit (``lumos.testing``): shapes,
+determinism, batch invariance, no side effects. A newly registered plug-in is covered here with no edit (the
+budgets below only make the runs fast); a user's own plug-in is checked with the same two calls."""
 
 from __future__ import annotations
 
-import copy
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
-import torch
 
 import lumos
-from conftest import SENTENCES, make_cnn, make_mlp
+from lumos import registry
+from lumos.explainers.base import Attribution, Explainer
+from lumos.testing import check_explainer, check_metric
 
 FAST = {"lime": {"n_samples": 64}, "kernel_shap": {"n_samples": 64}, "smoothgrad": {"n_samples": 6},
         "gradient_shap": {"n_samples": 6}, "integrated_gradients": {"steps": 8},
         "exact_shapley": {"n_segments": 9}}
+FAST_METRICS = {"mprt": {"max_layers": 2}, "max_sensitivity": {"n_samples": 3}, "infidelity": {"n_samples": 8},
+                "nle_counterfactual": {"n_samples": 10}, "road": {"levels": (0.2, 0.5)}}
 
 
-def _case_list():
-    out = []
-    for name, info in lumos.methods().items():
-        for modality in info["modalities"]:
-            out.append(pytest.param(name, modality, id=f"{name}-{modality}"))
-    return out
+def _cases(kind):
+    return [pytest.param(name, modality, id=f"{name}-{modality}")
+            for name, info in registry.describe(kind).items() for modality in info["modalities"]]
 
 
-def _setup(modality, request):
-    if modality == "image":
-        module = make_cnn()
-        return module, module, np.random.default_rng(0).random((8, 3, 16, 16)).astype(np.float32)
-    if modality == "tabular":
-        module = make_mlp()
-        return module, module, np.random.default_rng(1).normal(size=(8, 6))
-    bert, tok = request.getfixturevalue("tiny_bert"), request.getfixturevalue("tokenizer")
-    return bert, (bert, tok), list(SENTENCES)
+@pytest.mark.parametrize("name,modality", _cases("explainer"))
+def test_every_explainer_passes_the_kit(name, modality):
+    params = {k: v for k, v in FAST.get(name, {}).items() if modality == "image" or k != "n_segments"}
+    check_explainer(registry.get(name), (modality,), **params)
 
 
-def _params(name, modality):
-    params = dict(FAST.get(name, {}))
-    if modality != "image":
-        params.pop("n_segments", None)
-    return params
+@pytest.mark.parametrize("name,modality", _cases("metric"))
+def test_every_metric_passes_the_kit(name, modality):
+    check_metric(registry.get(name, "metric"), (modality,), **FAST_METRICS.get(name, {}))
 
 
-@pytest.mark.parametrize("name,modality", _case_list())
-def test_same_call_twice_gives_identical_results(name, modality, request):
-    """Bitwise with a fixed batch size; with the timed "auto" size, chunking may reassociate float sums."""
-    module, model, inputs = _setup(modality, request)
-    params = _params(name, modality)
-    a = lumos.explain(model, inputs[:3], method=name, batch_size=7, **params)
-    b = lumos.explain(model, inputs[:3], method=name, batch_size=7, **params)
-    c = lumos.explain(model, inputs[:3], method=name, **params)
-    for ea, eb, ec in zip(a, b, c):
-        np.testing.assert_array_equal(ea.attributions, eb.attributions)
-        np.testing.assert_allclose(ea.attributions, ec.attributions, atol=1e-6, rtol=1e-5)
-        assert ea.params == eb.params and ea.params["seed"] == 0
-        assert ea.attributions.dtype == np.float32
+def test_every_plugin_has_the_same_metadata_shape():
+    for kind in registry.KINDS:
+        for name, meta in registry.describe(kind).items():
+            assert {"kind", "summary", "modalities", "params", "requires"} <= set(meta), (kind, name)
+            assert meta["summary"] and meta["modalities"], (kind, name)
+            assert set(meta["requires"]) <= set(lumos.models.base.CAPABILITIES), (kind, name, meta["requires"])
 
 
-@pytest.mark.parametrize("name,modality", _case_list())
-def test_an_example_alone_equals_it_inside_a_batch(name, modality, request):
-    module, model, inputs = _setup(modality, request)
-    batch = lumos.explain(model, inputs, method=name, **_params(name, modality))
-    assert len(batch) == 8
-    for i in (0, 5):
-        alone = lumos.explain(model, inputs[i:i + 1], method=name, **_params(name, modality))[0]
-        np.testing.assert_allclose(alone.attributions, batch[i].attributions, atol=1e-5, rtol=1e-4)
-        assert alone.features == batch[i].features and alone.target == batch[i].target
+@dataclass(frozen=True)
+class _Peeking(Explainer):
+    """A user's method that is wrong on purpose: its first example's score depends on the batch size."""
+
+    summary = "batch-dependent on purpose"
+
+    def attribute(self, model, batch, targets, probs, seed):
+        n = len(batch)
+        return [Attribution(np.full(batch.x.shape[1], float(n), dtype=np.float32)) for _ in range(n)]
 
 
-@pytest.mark.parametrize("name,modality", _case_list())
-def test_no_side_effects_on_model_or_inputs(name, modality, request):
-    module, model, inputs = _setup(modality, request)
-    module.train()
-    before = copy.deepcopy(module.state_dict())
-    hooks = sum(len(m._forward_hooks) + len(m._backward_hooks) + len(m._forward_pre_hooks) for m in module.modules())
-    snapshot = copy.deepcopy(inputs)
-    attn = getattr(getattr(module, "config", None), "_attn_implementation", None)
-    try:
-        lumos.explain(model, inputs[:2], method=name, **_params(name, modality))
-        assert all(m.training for m in module.modules())
-        after = module.state_dict()
-        assert all(torch.equal(before[k], after[k]) for k in before)
-        assert all(p.grad is None for p in module.parameters())
-        assert hooks == sum(len(m._forward_hooks) + len(m._backward_hooks) + len(m._forward_pre_hooks)
-                            for m in module.modules())
-        assert getattr(getattr(module, "config", None), "_attn_implementation", None) == attn
-        if isinstance(inputs, np.ndarray):
-            np.testing.assert_array_equal(inputs, snapshot)
-        else:
-            assert inputs == snapshot
-    finally:
-        module.eval()
+@dataclass(frozen=True)
+class _Honest(Explainer):
+    """A user's method done right: each feature's value times a fixed weight."""
+
+    summary = "x times a weight"
+
+    def attribute(self, model, batch, targets, probs, seed):
+        return [Attribution((x * 0.5).astype(np.float32)) for x in batch.x]
 
 
-def test_every_method_has_metadata():
-    info = lumos.methods()
-    assert set(info) == {"saliency", "input_x_gradient", "smoothgrad", "integrated_gradients", "gradient_shap",
-                         "occlusion", "lime", "kernel_shap", "exact_shapley", "gradcam", "gradcam_pp", "attention",
-                         "random"}
-    for name, meta in info.items():
-        assert meta["summary"] and meta["modalities"], name
-        assert isinstance(meta["params"], dict)
+def test_the_kit_fails_a_batch_dependent_method_and_passes_a_correct_one():
+    assert check_explainer(_Honest, ("tabular",)) == ["tabular"]
+    with pytest.raises(AssertionError, match="alone differs from it in a batch"):
+        check_explainer(_Peeking, ("tabular",))

@@ -80,10 +80,10 @@ def test_desired_class_by_label_index_and_default(linear):
     explainer = CounterfactualExplainer(model, data)
     by_default = explainer.explain(row, n=2)
     assert by_default.desired == "1"
-    assert by_default.counterfactuals.equals(explainer.explain(row, desired=1, n=2).counterfactuals)
-    assert by_default.counterfactuals.equals(explainer.explain(row, desired="1", n=2).counterfactuals)
+    assert by_default.counterfactuals.equals(explainer.explain(row, target=1, n=2).counterfactuals)
+    assert by_default.counterfactuals.equals(explainer.explain(row, target="1", n=2).counterfactuals)
     assert np.all(by_default.predictions[:, 1] > 0.5)
-    already = explainer.explain(row, desired=0)
+    already = explainer.explain(row, target=0)
     assert len(already) == 0 and "already" in already.reason
 
 
@@ -168,13 +168,13 @@ def test_regressor_reaches_the_desired_range():
     data = pd.DataFrame({"x1": rng.uniform(0, 10, 300), "x2": rng.uniform(0, 10, 300)})
     model = LinearRegression().fit(data, 2 * data["x1"] + data["x2"])
     row = pd.DataFrame({"x1": [1.0], "x2": [1.0]})
-    result = lumos.counterfactuals(model, row, desired=(15, 16), data=data, method="genetic")
+    result = lumos.counterfactuals.explain(model, row, target=(15, 16), data=data, method="genetic")
     assert len(result) > 0
     outputs = model.predict(result.counterfactuals)
     assert np.all((outputs >= 15) & (outputs <= 16))
     np.testing.assert_allclose(result.predictions, outputs)
-    with pytest.raises(InputError, match="desired=\\(low, high\\)"):
-        lumos.counterfactuals(model, row, desired=1, data=data)
+    with pytest.raises(InputError, match="target=\\(low, high\\)"):
+        lumos.counterfactuals.explain(model, row, target=1, data=data)
 
 
 # ----- bad input ------------------------------------------------------------------------------------------
@@ -202,12 +202,12 @@ def test_bad_inputs_raise_clear_errors(mixed):
         explainer.explain(data.head(2))
     with pytest.raises(InputError, match="unknown counterfactual method"):
         explainer.explain(row, method="dice")
-    with pytest.raises(InputError, match="has no setting"):
+    with pytest.raises(InputError, match="has no parameter 'population'"):
         explainer.explain(row, method="random", population=5)
     with pytest.raises(InputError, match="not one of the model's classes"):
-        explainer.explain(row, desired="yes")
+        explainer.explain(row, target="yes")
     with pytest.raises(InputError, match="pass data="):
-        lumos.counterfactuals(model, row)
+        lumos.counterfactuals.explain(model, row)
     with pytest.raises(UnsupportedError, match="differentiable"):
         explainer.explain(row, method="gradient")
 
@@ -254,7 +254,7 @@ def test_gradient_method_on_a_torch_linear_model_finds_the_known_boundary():
     net.train()
     before = {k: v.clone() for k, v in net.state_dict().items()}
     row = pd.DataFrame({"u": [-1.0], "v": [0.5]})
-    result = lumos.counterfactuals(net, row, data=data, method="gradient", n=3, constraints={"vary": ["u"]})
+    result = lumos.counterfactuals.explain(net, row, data=data, method="gradient", n=3, constraints={"vary": ["u"]})
     assert net.training and all(torch.equal(before[k], v) for k, v in net.state_dict().items())
     assert all(p.grad is None for p in net.parameters())
     assert len(result) >= 1
@@ -290,7 +290,7 @@ def test_adult_gbm_counterfactuals_are_valid_and_actionable(adult_gbm, method):
     rows = splits["test"].iloc[:40]
     rows = rows[model.predict_proba(rows)[:, 1] < 0.5].head(3)
     for i in range(len(rows)):
-        result = explainer.explain(rows.iloc[[i]], desired=">50K", n=5, method=method)
+        result = explainer.explain(rows.iloc[[i]], target=">50K", n=5, method=method)
         assert len(result) >= 1, result.reason
         assert result.metrics["validity"] == 1.0 and result.metrics["actionability"] == 1.0
         np.testing.assert_allclose(model.predict_proba(result.counterfactuals), result.predictions)
@@ -342,14 +342,14 @@ def test_min_count_keeps_rare_categories_out_of_counterfactuals():
                           LogisticRegression(max_iter=5000)).fit(data, y)
     explainer = CounterfactualExplainer(model, data)
     row = pd.DataFrame({"job": ["clerk"], "score": [0.0]})  # p(1): clerk 0.28, manager 0.60, pilot 0.91
-    free = explainer.explain(row, desired=1, n=3, method="random", seed=0, constraints={"vary": ["job"]})
+    free = explainer.explain(row, target=1, n=3, method="random", seed=0, constraints={"vary": ["job"]})
     assert set(free.counterfactuals["job"]) == {"manager", "pilot"}
-    common = explainer.explain(row, desired=1, n=3, method="random", seed=0,
+    common = explainer.explain(row, target=1, n=3, method="random", seed=0,
                                constraints={"vary": ["job"], "min_count": 50})
     assert set(common.counterfactuals["job"]) == {"manager"} and common.metrics["actionability"] == 1.0
     low = pd.DataFrame({"job": ["manager"], "score": [-2.0]})  # p(1): manager 0.17, clerk 0.05, pilot 0.59
-    only_rare = explainer.explain(low, desired=1, n=1, method="random", seed=0,
+    only_rare = explainer.explain(low, target=1, n=1, method="random", seed=0,
                                   constraints={"vary": ["job"], "min_count": 50})
     assert len(only_rare) == 0 and "relaxing the minimum category count" in only_rare.reason
     with pytest.raises(InputError, match="min_count"):
-        explainer.explain(row, desired=1, constraints={"min_count": -1})
+        explainer.explain(row, target=1, constraints={"min_count": -1})

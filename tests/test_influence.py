@@ -66,7 +66,7 @@ def logreg():
 
 def test_exact_matches_leave_one_out_retraining(logreg):
     model, train, test = logreg
-    result = lumos.influence(model, train, test, method="exact", params="all", damping=LAM)
+    result = lumos.influence.explain(model, train, test, method="exact", layers="all", damping=LAM)
     base = losses_on(model, *test)
     i = int(np.argmax(base))  # the worst-predicted test example: the largest effects
     removed = np.random.default_rng(1).choice(len(train[1]), 50, replace=False)
@@ -86,8 +86,8 @@ def test_exact_matches_leave_one_out_retraining(logreg):
                                                ("arnoldi", {"rank": 10})])
 def test_lissa_and_arnoldi_agree_with_exact(logreg, method, settings):
     model, train, test = logreg
-    exact = lumos.influence(model, train, test, method="exact", params="all", damping=LAM, self_influence=False)
-    other = lumos.influence(model, train, test, method=method, params="all", damping=LAM, self_influence=False,
+    exact = lumos.influence.explain(model, train, test, method="exact", layers="all", damping=LAM, self_influence=False)
+    other = lumos.influence.explain(model, train, test, method=method, layers="all", damping=LAM, self_influence=False,
                             **settings)
     assert pearsonr(other.scores.ravel(), exact.scores.ravel())[0] >= 0.9
 
@@ -95,16 +95,16 @@ def test_lissa_and_arnoldi_agree_with_exact(logreg, method, settings):
 def test_arnoldi_on_the_whole_nonzero_spectrum_is_exact(logreg):
     """22 parameters, 11 nonzero Hessian eigenvalues (two softmax outputs: one output's row is redundant)."""
     model, train, test = logreg
-    exact = lumos.influence(model, train, test, method="exact", params="all", damping=LAM, self_influence=False)
-    full = lumos.influence(model, train, test, method="arnoldi", params="all", damping=LAM, rank=11,
+    exact = lumos.influence.explain(model, train, test, method="exact", layers="all", damping=LAM, self_influence=False)
+    full = lumos.influence.explain(model, train, test, method="arnoldi", layers="all", damping=LAM, rank=11,
                            self_influence=False)
     np.testing.assert_allclose(full.scores, exact.scores, rtol=1e-6, atol=1e-9 * np.abs(exact.scores).max())
 
 
 def test_ekfac_on_a_single_linear_layer_agrees_with_exact(logreg):
     model, train, test = logreg
-    exact = lumos.influence(model, train, test, method="exact", params="all", damping=LAM)
-    ekfac = lumos.influence(model, train, test, method="ekfac", params="all", damping=LAM)
+    exact = lumos.influence.explain(model, train, test, method="exact", layers="all", damping=LAM)
+    ekfac = lumos.influence.explain(model, train, test, method="ekfac", layers="all", damping=LAM)
     assert pearsonr(ekfac.scores.ravel(), exact.scores.ravel())[0] >= 0.95
     assert pearsonr(ekfac.self_influence, exact.self_influence)[0] >= 0.95
 
@@ -118,8 +118,8 @@ def test_ekfac_equals_exact_when_the_curvature_is_kronecker():
     with torch.no_grad():
         model.weight.zero_()
         model.bias.copy_(torch.tensor([0.3, -0.2]))
-    exact = lumos.influence(model, (x, y), (x, y), method="exact", params="all", damping=0.1)
-    ekfac = lumos.influence(model, (x, y), (x, y), method="ekfac", params="all", damping=0.1)
+    exact = lumos.influence.explain(model, (x, y), (x, y), method="exact", layers="all", damping=0.1)
+    ekfac = lumos.influence.explain(model, (x, y), (x, y), method="ekfac", layers="all", damping=0.1)
     np.testing.assert_allclose(ekfac.scores, exact.scores, rtol=1e-8, atol=1e-12)
 
 
@@ -146,24 +146,24 @@ def mlp_task():
 def test_grad_dot_equals_products_of_autograd_gradients_whatever_the_batch_size(mlp_task):
     model, train, test = mlp_task
     names = ["0.weight", "0.bias"]
-    result = lumos.influence(model, train, test, method="grad_dot", params=["0"], batch_size=7)
+    result = lumos.influence.explain(model, train, test, method="grad_dot", layers=["0"], batch_size=7)
     g_train = per_example_grads_by_hand(model.eval(), *train, names)
     g_test = per_example_grads_by_hand(model, *test, names)
     np.testing.assert_allclose(result.scores, g_test @ g_train.T, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(result.self_influence, (g_train ** 2).sum(1), rtol=1e-4)
     assert result.parameters == names
-    cos = lumos.influence(model, train, test, method="grad_cos", params=["0"])
+    cos = lumos.influence.explain(model, train, test, method="grad_cos", layers=["0"])
     norms = np.linalg.norm(g_test, axis=1)[:, None] * np.linalg.norm(g_train, axis=1)[None]
     np.testing.assert_allclose(cos.scores, g_test @ g_train.T / norms, rtol=1e-4, atol=1e-6)
 
 
 def test_last_layer_equals_the_output_layer_on_cached_features(mlp_task):
     model, train, test = mlp_task
-    full = lumos.influence(model, train, test, method="exact", params="last_layer", damping=1e-2)
+    full = lumos.influence.explain(model, train, test, method="exact", layers="last_layer", damping=1e-2)
     with torch.no_grad():
         features = [model[:-1].eval()(torch.as_tensor(x)).numpy() for x in (train[0], test[0])]
-    head = lumos.influence(model[-1], (features[0], train[1]), (features[1], test[1]), method="exact",
-                           params="all", damping=1e-2)
+    head = lumos.influence.explain(model[-1], (features[0], train[1]), (features[1], test[1]), method="exact",
+                           layers="all", damping=1e-2)
     np.testing.assert_allclose(full.scores, head.scores, rtol=1e-4, atol=1e-9)
     assert full.parameters == ["weight", "bias"]
 
@@ -174,7 +174,7 @@ def test_no_side_effects_on_the_model_or_data(mlp_task):
     before = {k: v.clone() for k, v in model.state_dict().items()}
     x_before = train[0].copy()
     for method, settings in (("exact", {}), ("ekfac", {}), ("lissa", {"depth": 20})):
-        lumos.influence(model, train, test, method=method, params="all", damping=1.0, **settings)
+        lumos.influence.explain(model, train, test, method=method, layers="all", damping=1.0, **settings)
     assert model.training and all(m.training for m in model.modules())
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert all(p.grad is None for p in model.parameters())
@@ -185,7 +185,7 @@ def test_tracin_sums_learning_rate_weighted_gradient_products_over_checkpoints(m
     model, train, test = mlp_task
     checkpoints, rates = train_with_checkpoints(model, *train, epochs=3, lr=0.05, batch_size=8, seed=0)
     assert len(checkpoints) == 3 and not torch.equal(checkpoints[0]["0.weight"], checkpoints[2]["0.weight"])
-    result = lumos.influence(model, train, test, method="tracin", params="all", checkpoints=checkpoints,
+    result = lumos.influence.explain(model, train, test, method="tracin", layers="all", checkpoints=checkpoints,
                              learning_rates=[0.05, 0.1, 0.2])
     names = [n for n, _ in model.named_parameters()]
     expected, own = 0.0, 0.0
@@ -207,7 +207,7 @@ def test_self_influence_finds_flipped_labels():
     top = int(0.1 * len(y))
     found = {}
     for method in ("exact", "ekfac", "grad_dot"):
-        result = lumos.influence(model, (x, y), (x[:2], y[:2]), method=method, params="all", damping=LAM)
+        result = lumos.influence.explain(model, (x, y), (x[:2], y[:2]), method=method, layers="all", damping=LAM)
         found[method] = flipped[np.argsort(-result.self_influence)[:top]].sum() / flipped.sum()
         assert result.most_self_influential(3)[0].index == int(np.argmax(result.self_influence))
     assert min(found.values()) >= 0.6, found  # random ranking finds 10%
@@ -215,7 +215,7 @@ def test_self_influence_finds_flipped_labels():
 
 def test_proponents_and_opponents_carry_their_inputs(mlp_task):
     model, train, test = mlp_task
-    result = lumos.influence(model, train, test, method="exact", damping=1e-2)
+    result = lumos.influence.explain(model, train, test, method="exact", damping=1e-2)
     pro, con = result.proponents(0, k=3), result.opponents(0, k=3)
     row = result.scores[0]
     assert [e.index for e in pro] == list(np.argsort(-row)[:3]) and pro[0].score == row.max()
@@ -230,11 +230,11 @@ def test_text_model_last_layer_and_label_names(tiny_bert, tokenizer):
     from conftest import SENTENCES
 
     labels = ["positive", "negative", "negative", "positive", "negative", "negative", "positive", "negative"]
-    result = lumos.influence((tiny_bert, tokenizer), (SENTENCES, labels), (SENTENCES[:2], None),
+    result = lumos.influence.explain((tiny_bert, tokenizer), (SENTENCES, labels), (SENTENCES[:2], None),
                              method="grad_dot")
     assert result.scores.shape == (2, 8) and result.parameters == ["weight", "bias"]
     model = lumos.wrap((tiny_bert, tokenizer))
-    ids, mask = model._pad(tokenizer(SENTENCES)["input_ids"])
+    ids, mask = model.tokenize(tokenizer(SENTENCES)["input_ids"])
     grads = []
     for i in range(len(SENTENCES)):
         out = tiny_bert(input_ids=ids[i:i + 1], attention_mask=mask[i:i + 1]).logits
@@ -245,7 +245,7 @@ def test_text_model_last_layer_and_label_names(tiny_bert, tokenizer):
     grads = torch.stack(grads).numpy()
     np.testing.assert_allclose(result.self_influence, (grads ** 2).sum(1), rtol=1e-3)
     with pytest.raises(lumos.UnsupportedError, match="Linear layers only"):
-        lumos.influence((tiny_bert, tokenizer), (SENTENCES, labels), (SENTENCES[:2], None), params="all")
+        lumos.influence.explain((tiny_bert, tokenizer), (SENTENCES, labels), (SENTENCES[:2], None), layers="all")
 
 
 def test_text_model_inner_linear_layers_match_autograd(tiny_bert, tokenizer):
@@ -253,22 +253,22 @@ def test_text_model_inner_linear_layers_match_autograd(tiny_bert, tokenizer):
 
     labels = [1, 0, 0, 1, 0, 0, 1, 0]
     layers = ["bert.encoder.layer.1.output.dense", "bert.pooler.dense"]
-    result = lumos.influence((tiny_bert, tokenizer), (SENTENCES, labels), (SENTENCES[:3], labels[:3]),
-                             method="grad_dot", params=layers, batch_size=3)
+    result = lumos.influence.explain((tiny_bert, tokenizer), (SENTENCES, labels), (SENTENCES[:3], labels[:3]),
+                             method="grad_dot", layers=layers, batch_size=3)
     names = [f"{m}.{leaf}" for m in layers for leaf in ("weight", "bias")]
     assert result.parameters == names
     params = dict(tiny_bert.named_parameters())
     model = lumos.wrap((tiny_bert, tokenizer))
     grads = []
     for text, label in zip(SENTENCES, labels):
-        ids, mask = model._pad(tokenizer([text])["input_ids"])
+        ids, mask = model.tokenize(tokenizer([text])["input_ids"])
         loss = nn.functional.cross_entropy(tiny_bert(input_ids=ids, attention_mask=mask).logits, torch.tensor([label]))
         grads.append(torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, [params[n] for n in names])]))
     grads = torch.stack(grads).numpy()
     np.testing.assert_allclose(result.scores, grads[:3] @ grads.T, rtol=1e-3, atol=1e-7)
     with pytest.raises(lumos.UnsupportedError, match="arnoldi"):
-        lumos.influence((tiny_bert, tokenizer), (SENTENCES, labels), (SENTENCES[:3], None), method="ekfac",
-                        params=layers)
+        lumos.influence.explain((tiny_bert, tokenizer), (SENTENCES, labels), (SENTENCES[:3], None), method="ekfac",
+                        layers=layers)
 
 
 def test_text_model_inner_layer_hessian_products_match_finite_differences(tiny_bert, tokenizer):
@@ -293,7 +293,7 @@ def test_text_model_inner_layer_hessian_products_match_finite_differences(tiny_b
             base = [params[n].clone() for n in names]
             for n, part in zip(names, shift.split([params[n].numel() for n in names])):
                 params[n] += part.view(params[n].shape)
-        ids, mask = model._pad(tokenizer(SENTENCES)["input_ids"])
+        ids, mask = model.tokenize(tokenizer(SENTENCES)["input_ids"])
         loss = nn.functional.cross_entropy(bert(input_ids=ids, attention_mask=mask).logits, torch.tensor(labels))
         g = torch.cat([t.reshape(-1) for t in torch.autograd.grad(loss, [params[n] for n in names])])
         with torch.no_grad():
@@ -310,9 +310,9 @@ def test_text_model_inner_layer_curvature_methods_agree(tiny_bert, tokenizer):
     from conftest import SENTENCES
 
     labels = [1, 0, 0, 1, 0, 0, 1, 0]
-    run = lambda method, **kw: lumos.influence((tiny_bert, tokenizer), (SENTENCES, labels),  # noqa: E731
+    run = lambda method, **kw: lumos.influence.explain((tiny_bert, tokenizer), (SENTENCES, labels),  # noqa: E731
                                                (SENTENCES[:3], labels[:3]), method=method,
-                                               params=["bert.pooler.dense"], damping=0.1, **kw).scores.ravel()
+                                               layers=["bert.pooler.dense"], damping=0.1, **kw).scores.ravel()
     exact = run("exact")
     assert np.corrcoef(exact, run("arnoldi", rank=200))[0, 1] > 0.99
     assert np.corrcoef(exact, run("lissa", depth=300))[0, 1] > 0.9
@@ -338,24 +338,24 @@ def test_lds_is_one_for_additive_losses_and_minus_one_reversed():
 def test_bad_inputs_get_errors_that_name_the_fix(mlp_task):
     model, train, test = mlp_task
     with pytest.raises(lumos.InputError, match=r"no labels.*\(inputs, labels\)"):
-        lumos.influence(model, (train[0], None), test)
+        lumos.influence.explain(model, (train[0], None), test)
     with pytest.raises(lumos.InputError, match=r"\(inputs, labels\) pair"):
-        lumos.influence(model, train[0], test)
+        lumos.influence.explain(model, train[0], test)
     with pytest.raises(lumos.InputError, match="30 inputs but labels of shape"):
-        lumos.influence(model, (train[0], train[1][:5]), test)
+        lumos.influence.explain(model, (train[0], train[1][:5]), test)
     with pytest.raises(lumos.InputError, match="takes 6 features; got 4"):
-        lumos.influence(model, train, (test[0][:, :4], test[1]))
+        lumos.influence.explain(model, train, (test[0][:, :4], test[1]))
     with pytest.raises(lumos.InputError, match="2 classes"):
-        lumos.influence(model, (train[0], train[1] + 5), test)
+        lumos.influence.explain(model, (train[0], train[1] + 5), test)
     with pytest.raises(lumos.InputError, match="Did you mean"):
-        lumos.influence(model, train, test, method="exactt")
+        lumos.influence.explain(model, train, test, method="exactt")
     with pytest.raises(lumos.InputError, match="does not have"):
-        lumos.influence(model, train, test, params=["encoder"])
+        lumos.influence.explain(model, train, test, layers=["encoder"])
     for p in model.parameters():
         p.requires_grad_(False)
     try:
         with pytest.raises(lumos.InputError, match="none is trainable.*requires_grad"):
-            lumos.influence(model, train, test, params="all")
+            lumos.influence.explain(model, train, test, layers="all")
     finally:
         for p in model.parameters():
             p.requires_grad_(True)
@@ -365,15 +365,15 @@ def test_a_singular_hessian_without_damping_is_refused(logreg):
     model, train, test = logreg
     # two softmax outputs: shifting both rows of the weights alike changes nothing, so the Hessian is singular
     with pytest.raises(lumos.InputError, match=r"singular.*damping=1e-3"):
-        lumos.influence(model, train, test, method="exact", params="all", damping=0)
+        lumos.influence.explain(model, train, test, method="exact", layers="all", damping=0)
     with pytest.raises(lumos.InputError, match="not positive definite.*Raise damping above"):
         from conftest import make_mlp  # an untrained MLP: a saddle, not a minimum
 
         rng = np.random.default_rng(0)
         x = rng.standard_normal((30, 6)).astype(np.float32)
-        lumos.influence(make_mlp(), (x, (x[:, 0] > 0).astype(int)), (x, None), params="all", damping=0.01)
+        lumos.influence.explain(make_mlp(), (x, (x[:, 0] > 0).astype(int)), (x, None), layers="all", damping=0.01)
     with pytest.raises(lumos.InputError, match="damping must be"):
-        lumos.influence(model, train, test, damping=-1)
+        lumos.influence.explain(model, train, test, damping=-1)
 
 
 def test_images_through_a_cnn_with_batchnorm_match_autograd():
@@ -383,7 +383,7 @@ def test_images_through_a_cnn_with_batchnorm_match_autograd():
     rng = np.random.default_rng(0)
     x = rng.random((10, 3, 8, 8)).astype(np.float32)
     y = rng.integers(0, 3, 10)
-    result = lumos.influence(model, (x[:7], y[:7]), (x[7:], y[7:]), method="grad_dot", params=["0", "8"])
+    result = lumos.influence.explain(model, (x[:7], y[:7]), (x[7:], y[7:]), method="grad_dot", layers=["0", "8"])
     names = ["0.weight", "0.bias", "8.weight", "8.bias"]
     g_train = per_example_grads_by_hand(model, x[:7], y[:7], names)
     g_test = per_example_grads_by_hand(model, x[7:], y[7:], names)
@@ -392,7 +392,7 @@ def test_images_through_a_cnn_with_batchnorm_match_autograd():
 
 def test_random_methods_repeat_with_their_seed(logreg):
     model, train, test = logreg
-    runs = [lumos.influence(model, train, test, method="lissa", params="all", damping=LAM, depth=30, seed=s).scores
+    runs = [lumos.influence.explain(model, train, test, method="lissa", layers="all", damping=LAM, depth=30, seed=s).scores
             for s in (0, 0, 1)]
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])
@@ -407,7 +407,7 @@ def test_sklearn_logistic_regression_against_its_own_refits():
     n, c = 200, 0.5
     fit = lambda rows: LogisticRegression(C=c, tol=1e-10, max_iter=10_000).fit(x[rows], y[rows])  # noqa: E731
     full = fit(np.arange(n))
-    result = lumos.influence(full, (x[:n], y[:n]), (x[n:], y[n:]), method="exact", params="all",
+    result = lumos.influence.explain(full, (x[:n], y[:n]), (x[n:], y[n:]), method="exact", layers="all",
                              damping=1 / (c * n))
     assert result.parameters == ["linear.weight", "linear.bias"]
 
@@ -431,6 +431,6 @@ def test_zoo_trainer_hands_out_tracin_checkpoints(mlp_task):
     rates = [r for _, r in saved]
     assert len(saved) == 3 and rates[0] > rates[1] > rates[2] > 0  # linear decay: each epoch's mean rate
     assert torch.equal(saved[-1][0]["0.weight"], model.state_dict()["0.weight"])
-    result = lumos.influence(model, train, test, method="tracin", checkpoints=[s for s, _ in saved],
+    result = lumos.influence.explain(model, train, test, method="tracin", checkpoints=[s for s, _ in saved],
                              learning_rates=rates)
     assert result.params["n_checkpoints"] == 3 and np.isfinite(result.scores).all()

@@ -261,7 +261,7 @@ def test_metric_errors():
 
 
 def test_every_metric_has_metadata():
-    info = lumos.metrics()
+    info = lumos.catalog("metric")
     evaluation = {"agreement", "aopc_comprehensiveness", "aopc_sufficiency", "auprc", "comprehensiveness",
                   "deletion_auc", "effective_size", "infidelity", "insertion_auc", "iou_f1", "max_sensitivity", "mprt",
                   "road", "sparseness", "sufficiency", "taucorr_loo", "token_f1"}

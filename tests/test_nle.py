@@ -170,16 +170,16 @@ def test_simulatability_with_the_rule_reads_the_named_label_against_chance(model
 
 
 def test_nle_metrics_are_in_the_registry_with_metadata():
-    info = lumos.metrics()
+    info = lumos.catalog("metric")
     assert info["nle_counterfactual"]["family"] == "faithfulness" and info["simulatability"]["bounds"] == (-1.0, 1.0)
     assert info["citation_agreement"]["family"] == "agreement"
     for name in ("nle_counterfactual", "citation_agreement", "simulatability"):
-        assert info[name]["modalities"] == ("text",) and name in lumos.metrics()
+        assert info[name]["modalities"] == ("text",) and name in lumos.catalog("metric")
 
 
 def test_bad_arguments_say_what_to_pass(model):
-    with pytest.raises(InputError, match="unknown style 'plain'"):
-        nle.explain(model, [TEXT], generator=nle.EndpointGenerator("http://127.0.0.1:9"), style="plain")
+    with pytest.raises(InputError, match="unknown natural-language method 'plain'"):
+        nle.explain(model, [TEXT], generator=nle.EndpointGenerator("http://127.0.0.1:9"), method="plain")
     with pytest.raises(InputError, match="must start with http"):
         nle.EndpointGenerator("localhost:8080")
     assert nle.EndpointGenerator("http://h:1/v1").url == "http://h:1/v1/chat/completions"
@@ -255,14 +255,15 @@ def test_nle_results_render_as_a_report_section(model, tmp_path):
         e = nle.from_texts(model, texts, ["It is <b>good</b>.", "Negative."])
     scores = lumos.evaluate(model, texts, e, metrics=["nle_counterfactual", "simulatability"])
     db = str(tmp_path / "r.sqlite")
-    nle.add_to_report(db, "nle-demo", texts, e, scores, labels=model.labels)
+    lumos.bench.add_section(db, "nle-demo", "nle", e, inputs=texts, scores=scores, model_name="nle",
+                            modality="text", labels=model.labels)
     html = render(db, "nle-demo", out=tmp_path / "r.html").read_text()
     assert "Natural-language explanations" in html and "It is &lt;b&gt;good&lt;/b&gt;." in html
     assert "Flagged: 1 no citation." in html
     mean = np.mean(scores["nle_counterfactual"])
     assert f"<td>nle_counterfactual</td><td>{mean:.3g}</td><td>2</td>" in html
     with pytest.raises(InputError, match="got 1 inputs, 2 explanations"):
-        nle.add_to_report(db, "nle-demo", texts[:1], e)
+        lumos.bench.add_section(db, "nle-demo", "nle", e, inputs=texts[:1])
 
 
 def test_faithfulness_gathers_every_nle_score_with_one_agreement_per_method(model):

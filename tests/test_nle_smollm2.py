@@ -30,8 +30,8 @@ def classifier(tfidf_pipeline):
 
 
 def test_local_generation_is_greedy_and_cited_words_come_from_the_text(smollm2, classifier):
-    first = nle.explain(classifier, SENTENCES, generator=smollm2, style="free", max_new_tokens=TOKENS)
-    again = nle.explain(classifier, SENTENCES, generator=smollm2, style="free", max_new_tokens=TOKENS)
+    first = nle.explain(classifier, SENTENCES, generator=smollm2, method="free", max_new_tokens=TOKENS)
+    again = nle.explain(classifier, SENTENCES, generator=smollm2, method="free", max_new_tokens=TOKENS)
     assert [e.extras["text"] for e in first] == [e.extras["text"] for e in again]
     assert smollm2.tokenizer.padding_side == "right" and not smollm2.model.training  # left as they were
     probs = classifier.predict_proba(SENTENCES)
@@ -47,7 +47,7 @@ def test_local_generation_is_greedy_and_cited_words_come_from_the_text(smollm2, 
 
 
 def test_self_rationalising_reads_the_generators_own_label(smollm2, classifier):
-    expl = nle.explain(classifier, SENTENCES, generator=smollm2, style="self_rationalise", max_new_tokens=TOKENS)
+    expl = nle.explain(classifier, SENTENCES, generator=smollm2, method="self_rationalise", max_new_tokens=TOKENS)
     for e in expl:
         named = nle.find_label(e.extras["text"], ["negative", "positive"])
         assert e.extras["generator_label"] == (None if named is None else ["negative", "positive"][named])
@@ -56,7 +56,7 @@ def test_self_rationalising_reads_the_generators_own_label(smollm2, classifier):
 
 def test_the_attribution_style_shows_the_top_words_of_the_method(smollm2, classifier):
     occlusion = lumos.explain(classifier, SENTENCES[:1], method="occlusion")
-    expl = nle.explain(classifier, SENTENCES[:1], generator=smollm2, style="attribution", attribution=occlusion,
+    expl = nle.explain(classifier, SENTENCES[:1], generator=smollm2, method="attribution", attribution=occlusion,
                        k=2, max_new_tokens=8)
     top = [w for w, _ in occlusion[0].top(2)]
     assert expl[0].extras["attribution_words"] == top and f"these words: {', '.join(top)}." in expl[0].extras["prompt"]
@@ -75,7 +75,7 @@ def test_the_endpoint_path_end_to_end_through_a_local_server(smollm2, classifier
         with pytest.raises(urllib.error.HTTPError) as bad:
             urllib.request.urlopen(request)
         assert bad.value.code == 400
-        expl = nle.explain(classifier, SENTENCES, generator=endpoint, style="free", max_new_tokens=TOKENS)
+        expl = nle.explain(classifier, SENTENCES, generator=endpoint, method="free", max_new_tokens=TOKENS)
         assert sum(size * calls for size, calls in server.batch_sizes.items()) == 1 + len(SENTENCES)
     assert all(e.extras["text"] and e.extras["generator"] == endpoint.name for e in expl)
     assert all(e.extras["completion_tokens"] > 0 for e in expl)
@@ -162,7 +162,7 @@ def test_bench_runs_natural_language_explanations_beside_attribution_methods(smo
     assert scores.value.notna().all()
     model, splits = word_model()
     texts = splits["test"].text[:3].tolist()
-    direct = nle.explain(model, texts, generator=smollm2, style="free", max_new_tokens=TOKENS)
+    direct = nle.explain(model, texts, generator=smollm2, method="free", max_new_tokens=TOKENS)
     stored = attributions[attributions.method == "nle:free"].sort_values("example_id")
     assert [x["text"] for x in stored.extras] == [e.extras["text"] for e in direct]
     for a, e in zip(stored.attributions, direct):

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 import lumos
-from lumos.bench import Store
+from lumos.bench import add_section
 from lumos.report import render
-from lumos.robustness.run import RobustnessPlan, text_payload
-from lumos.robustness.section import svg_curves
+from lumos.robustness import RobustnessPlan, stress_test
+from lumos.viz import svg_curves
 
 
 def test_svg_curves_place_points_by_value():
@@ -30,15 +30,16 @@ def test_a_text_run_becomes_a_report_section_with_escaped_examples(tmp_path):
              "John is great", "great"] * 2
     test = pd.DataFrame({"text": texts, "label": [1, 1, 0, 1, 1] * 2})
     said = []
-    payload = text_payload(model, test, RobustnessPlan(n_suite=10, n_attack=5, n_slices=10, budget=30,
-                                                       recipes=("deepwordbug",), n_examples=4), said.append)
+    report = stress_test(model, test, RobustnessPlan(n_suite=10, n_attack=5, n_slices=10, budget=30,
+                                                     methods=("deepwordbug",), n_examples=4), said.append)
     assert said[0].startswith("suites: 7 tests on 10 sentences")
-    assert payload["attacks"]["rows"][0][:3] == ["deepwordbug", 30, 5]
+    attacked = report.attacks[0]
+    assert (attacked.method, attacked.budget, attacked.attacked) == ("deepwordbug", 30, 5)
+    assert report.to_frame().query("part == 'attack'").value.tolist() == [attacked.success_rate]
     db = tmp_path / "r.sqlite"
-    store = Store(db)
-    store.ensure_run("rb", {"model": "m", "split": "test", "seed": 0}, "text", ["negative", "positive"], "0")
-    store.add_section("rb", "robustness", "Robustness", payload)
-    store.close()
+    add_section(db, "rb", "robustness", report, model_name="m", modality="text", labels=["negative", "positive"])
+    stored = lumos.bench.Store(db).sections("rb")[0]["payload"]
+    assert "<span" not in str(stored) and "<svg" not in str(stored)  # data, no markup, in the store
     html = render(db, "rb", out=tmp_path / "r.html").read_text()
     section = html[html.index('id="robustness"'):]
     assert "<h3>Behavioural tests (failure rate per test)</h3>" in section and '<svg class="curve"' in section
@@ -78,24 +79,21 @@ def test_the_robustness_command_has_help_and_one_line_errors():
 def test_an_image_attack_becomes_tables_curves_and_explained_pairs(tmp_path):
     from conftest import make_cnn
 
-    from lumos.robustness import image_attack
-    from lumos.robustness.section import image_examples, image_tables
+    from lumos.robustness import RobustnessReport, image_attack
+    from lumos.robustness.run import image_pairs
 
     model = lumos.wrap(make_cnn(seed=1))
     x = np.random.default_rng(2).random((8, 3, 16, 16)).astype(np.float32)
     y = model.predict_proba(x).argmax(1)
     result = image_attack(model, x, y, "pgd", epsilons=[0.0, 0.3], steps=3, explain_method=None)
-    tables, curves = image_tables([result])
-    assert tables[0]["rows"][0][:2] == [0.0, 1.0] and "<polyline" in curves
-    pairs = image_examples(model, x, result, ["a", "b", "c"], n=2)
+    assert result.to_frame().accuracy.tolist()[0] == 1.0
+    pairs = image_pairs(model, x, result, ["a", "b", "c"], n=2)
     flipped = [i for i in range(8) if result.per_epsilon[1].predictions[i] != y[i]]
     assert len(pairs) == min(2, len(flipped)) > 0
-    assert all(p["prediction_clean"] != p["prediction_attacked"] for p in pairs)
+    assert all(p.predictions[0] != p.predictions[1] for p in pairs)
     db = tmp_path / "r.sqlite"
-    store = Store(db)
-    store.ensure_run("img", {"model": "m", "split": "test", "seed": 0}, "image", ["a", "b", "c"], "0")
-    store.add_section("img", "robustness", "Robustness", {"text": [], "image_attacks": tables,
-                                                          "image_curves_svg": curves, "image_examples": pairs})
-    store.close()
+    add_section(db, "img", "robustness", RobustnessReport("image", image_attacks=[result], pairs=pairs),
+                model_name="m", modality="image", labels=["a", "b", "c"])
     section = render(db, "img", out=tmp_path / "r.html").read_text().split('id="robustness"')[1]
     assert "PGD linf (clean accuracy 1.000)" in section and section.count("<img") == 4 * len(pairs)
+    assert "<polyline" in section

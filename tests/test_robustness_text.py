@@ -70,7 +70,7 @@ def test_suite_is_one_batched_model_call_and_seeded():
     a = run_suite(model, texts, seed=3)
     assert model.counts.forwards - before <= 2  # one evaluate call (the batch sizer may split it once)
     b = run_suite(model, texts, seed=3)
-    assert str(a.table()) == str(b.table()) and [t.examples for t in a.tests] == [t.examples for t in b.tests]
+    assert str(a.to_frame()) == str(b.to_frame()) and [t.examples for t in a.tests] == [t.examples for t in b.tests]
 
 
 # ----- attacks ------------------------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ import torch
 
 import lumos
 import lumos.zoo as zoo
-from lumos.zoo import cache, datasets, registry, splits, tables
+from lumos.registry import ZOO
+from lumos.zoo import cache, datasets, splits, tables
 from lumos.zoo.heads import LinearHead, TreeHead
 from lumos.zoo.loader import load_with_meta
 from lumos.zoo.preprocess import TablePreprocessor
@@ -190,8 +191,8 @@ def test_table_model_takes_raw_rows_and_occlusion_is_the_drop_in_probability():
 def _train_must_not_run(monkeypatch, name):
     def boom(*a, **k):
         raise AssertionError(f"{name} was trained again instead of loaded from the cache")
-    entry = registry.ENTRIES[name]
-    monkeypatch.setitem(registry.ENTRIES, name, dataclasses.replace(entry, train=boom))
+    entry = ZOO.get(name)
+    monkeypatch.setitem(ZOO._entries, name, dataclasses.replace(entry, train=boom))
 
 
 def test_cache_second_load_reads_and_corruption_retrains(monkeypatch, temp_cache):
@@ -318,10 +319,10 @@ def test_mlp_records_tracin_checkpoints_that_influence_uses(monkeypatch):
 
     train, test = parts["train"].iloc[:40], parts["test"].iloc[:3]
     pair = lambda rows: (rows.drop(columns="label"), rows["label"])  # noqa: E731
-    auto = lumos.influence(again, pair(train), pair(test), method="tracin")
-    explicit = lumos.influence(again, pair(train), pair(test), method="tracin", checkpoints=recorded.states,
+    auto = lumos.influence.explain(again, pair(train), pair(test), method="tracin")
+    explicit = lumos.influence.explain(again, pair(train), pair(test), method="tracin", checkpoints=recorded.states,
                                learning_rates=recorded.learning_rates)
     assert auto.params["n_checkpoints"] == 9
     np.testing.assert_allclose(auto.scores, explicit.scores, rtol=1e-6)
-    last_only = lumos.influence(again, pair(train), pair(test), method="tracin", checkpoints=recorded.states[-1:])
+    last_only = lumos.influence.explain(again, pair(train), pair(test), method="tracin", checkpoints=recorded.states[-1:])
     assert not np.allclose(auto.scores, last_only.scores)

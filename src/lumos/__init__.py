@@ -1,25 +1,30 @@
-"""lumos: explain, evaluate and stress-test classifiers on text, images and tables."""
+"""lumos: explain, evaluate and stress-test classifiers on text, images and tables.
 
-from . import eraser
-from .agreement import agreement
+The public face: verbs at the top (``wrap``, ``explain``, ``evaluate``, ``agreement``, ``catalog``), and a
+namespace per analysis (``lumos.influence``, ``lumos.counterfactuals``, ``lumos.robustness``, ``lumos.nle``;
+``lumos.zoo``, ``lumos.bench`` and ``lumos.report`` import on first use). See docs/design.md.
+"""
+
+from . import counterfactuals, eraser, influence, metrics, robustness
 from .api import explain, methods
-from .counterfactuals import counterfactuals
-from .evaluation import Scores, evaluate
-from .evaluation import metrics_info as metrics
+from .comparison import Agreement, agreement
 from .errors import InputError, LumosError, ModelError, UnsupportedError
+from .evaluation import Scores, evaluate
 from .explanation import Explanation, Explanations
-from .influence import influence
 from .models import Model, wrap
-from . import robustness
+from .registry import describe as catalog
+from .registry import register
+from .version import __version__
 
-__all__ = ["explain", "robustness", "methods", "counterfactuals", "evaluate", "influence", "metrics", "agreement", "Scores", "wrap", "Model", "Explanation", "Explanations", "LumosError", "InputError",
-           "ModelError", "UnsupportedError"]
-__version__ = "0.1.0"
+__all__ = ["wrap", "explain", "evaluate", "agreement", "catalog", "methods", "register", "influence",
+           "counterfactuals", "robustness", "metrics", "eraser", "Model", "Explanation", "Explanations", "Scores",
+           "Agreement", "LumosError", "InputError", "ModelError", "UnsupportedError", "__version__"]
 
 
 def __getattr__(name: str):
-    """``lumos.zoo``, ``lumos.bench``, ``lumos.report`` and ``lumos.nle`` import on first use (they pull in more)."""
-    if name in ("zoo", "bench", "report", "nle"):
+    """``lumos.zoo``, ``lumos.bench``, ``lumos.report``, ``lumos.nle`` and ``lumos.testing`` import on first use
+    (they pull in more)."""
+    if name in ("zoo", "bench", "report", "nle", "testing", "viz"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)

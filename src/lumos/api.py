@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from typing import Any, Sequence
 
 import numpy as np
@@ -40,7 +39,7 @@ def run_explainer(model: Model, explainer: Explainer, inputs: Any, target: Any =
         with model.session():
             probs = model.evaluate(batch.rows())
             targets = resolve_targets(target, probs, model.labels)
-            groups = model.gradient_groups(batch) if cls.needs_gradients else [np.arange(len(batch))]
+            groups = model.gradient_groups(batch) if "gradients" in cls.requires else [np.arange(len(batch))]
             results: list = [None] * len(batch)
             for idx in groups:
                 part = batch if len(idx) == len(batch) else batch.subset(idx)
@@ -48,7 +47,7 @@ def run_explainer(model: Model, explainer: Explainer, inputs: Any, target: Any =
                     results[i] = res
     finally:
         model.sizer.batch_size = saved_batch_size
-    resolved = {f.name: _recordable(getattr(explainer, f.name)) for f in dataclasses.fields(explainer)}
+    resolved = {f.name: recordable(getattr(explainer, f.name)) for f in dataclasses.fields(explainer)}
     resolved["seed"] = int(seed)
     if batch.modality == "text":
         resolved["granularity"] = granularity
@@ -96,7 +95,7 @@ def resolve_targets(target: Any, probs: np.ndarray, labels: Sequence[str] | None
     return out
 
 
-def _recordable(value: Any) -> Any:
+def recordable(value: Any) -> Any:
     """Parameters as plain values for the record: arrays, frames and tensors become a short description."""
     shape = getattr(value, "shape", None)
     if shape is not None and not np.isscalar(value):
@@ -105,12 +104,7 @@ def _recordable(value: Any) -> Any:
 
 
 def _build(cls: type[Explainer], params: dict[str, Any]) -> Explainer:
-    known = cls.param_names()
-    for key in params:
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise InputError(f"{cls.name} has no parameter {key!r}.{hint} Its parameters: {', '.join(known)}.")
+    registry.check_params(cls.name, params, cls.param_names())
     try:
         return cls(**params)
     except (TypeError, ValueError) as e:
@@ -123,11 +117,13 @@ def _check_supported(cls: type[Explainer], model: Model, modality: str) -> None:
         raise UnsupportedError(f"{cls.name} does not apply to {modality} inputs; methods that do: "
                                f"{', '.join(others)}.")
     if not cls.applies_to(model, modality):
-        others = ", ".join(n for n, c in _classes() if c.applies_to(model, modality))
-        why = ("needs gradients, and {m} gives none (a black box or scikit-learn model)" if cls.needs_gradients
+        others = ", ".join(registry.EXPLAINERS.select(modality, model))
+        missing = sorted(set(cls.requires) - model.capabilities)
+        why = ("needs gradients, and {m} gives none (a black box or scikit-learn model)" if "gradients" in missing
                else "cannot run on {m}").format(m=type(model).__name__)
-        raise UnsupportedError(f"{cls.name} {why}. Methods that work on it: {others}.")
+        raise UnsupportedError(f"{cls.name} {why}. Methods that work on it: {others}. ({cls.name} needs the model "
+                               f"capabilities {', '.join(missing)}: see lumos.models.CAPABILITIES.)")
 
 
 def _classes() -> list[tuple[str, type[Explainer]]]:
-    return [(n, registry.get(n)) for n in registry.names("explainer")]
+    return registry.EXPLAINERS.items()

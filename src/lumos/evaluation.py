@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from . import registry
+from .api import recordable, explain, run_explainer
 from .errors import InputError, UnsupportedError
 from .explanation import Explanations
 from .metrics.base import EvalContext, Metric
@@ -17,12 +17,18 @@ from .rationales import from_spans
 
 class Scores(dict):
     """metric name -> (B,) per-example scores; ``details[name]`` holds per-metric extras (curves, per-bin
-    values, precision/recall, per-layer correlations) and ``info[name]`` the metric's metadata."""
+    values, precision/recall, per-layer correlations), ``info[name]`` the metric's metadata and
+    ``params[name]`` its resolved parameters (``params["seed"]`` the seed)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.details: dict[str, dict[str, Any]] = {}
         self.info: dict[str, dict[str, Any]] = {}
+        self.params: dict[str, Any] = {}
+
+    def summary(self) -> dict[str, float]:
+        """The mean of each metric over the examples (NaN-aware)."""
+        return self.mean()
 
     def to_frame(self):
         """A pandas DataFrame: one row per example, one column per metric."""
@@ -45,28 +51,38 @@ def evaluate(model: Any, inputs: Any, explanations: Explanations,
     e.g. when evaluating several methods' explanations of one batch.
     """
     model = wrap(model)
-    batch = model.prepare(inputs, explanations.granularity)  # type: ignore[arg-type]
-    _check_alignment(batch, explanations)
-    ctx = EvalContext(model, batch, explanations, _rationale_masks(rationales, explanations), int(seed),
-                      cache if cache is not None else {})
+    ctx = context(model, inputs, explanations, rationales, seed, cache)
     out = Scores()
-    with model.session():
-        for name, params in _specs(metrics):
-            metric = _build(name, params)
-            if batch.modality not in metric.modalities:
-                raise UnsupportedError(f"{name} does not apply to {batch.modality} explanations; metrics that do: "
-                                       f"{', '.join(n for n, m in metrics_info().items() if batch.modality in m['modalities'])}.")
-            result = metric.compute(ctx)
-            values, details = result if isinstance(result, tuple) else (result, {})
-            out[name] = np.asarray(values, dtype=np.float64)
-            out.details[name] = details
-            out.info[name] = type(metric).info()
+    out.params["seed"] = int(seed)
+    for name, params in _specs(metrics):
+        metric = _build(name, params)
+        if ctx.batch.modality not in metric.modalities:
+            raise UnsupportedError(f"{name} does not apply to {ctx.batch.modality} explanations; metrics that do: "
+                                   f"{', '.join(registry.METRICS.select(ctx.batch.modality))}.")
+        values, details = score(metric, ctx)
+        out[name] = values
+        out.details[name] = details
+        out.info[name] = type(metric).info()
+        out.params[name] = {f: recordable(getattr(metric, f)) for f in metric.param_names()}
     return out
 
 
-def metrics_info() -> dict[str, dict[str, Any]]:
-    """Every registered metric with its metadata (family, higher_is_better, bounds, modalities, params)."""
-    return registry.describe("metric")
+def context(model: Any, inputs: Any, explanations: Explanations, rationales: Any = None, seed: int = 0,
+            cache: dict | None = None) -> EvalContext:
+    """What a metric reads: the prepared inputs, checked against the explanations, and the rationale masks."""
+    model = wrap(model)
+    batch = model.prepare(inputs, explanations.granularity)  # type: ignore[arg-type]
+    _check_alignment(batch, explanations)
+    return EvalContext(model, batch, explanations, _rationale_masks(rationales, explanations), int(seed),
+                       cache if cache is not None else {}, run=run_explainer, explain_by_name=explain)
+
+
+def score(metric: Metric, ctx: EvalContext) -> tuple[np.ndarray, dict[str, Any]]:
+    """(B,) float64 scores and the details of one built metric, in the model's evaluation session."""
+    with ctx.model.session():
+        result = metric.compute(ctx)
+    values, details = result if isinstance(result, tuple) else (result, {})
+    return np.asarray(values, dtype=np.float64), details
 
 
 def _specs(metrics) -> list[tuple[str, dict]]:
@@ -79,12 +95,7 @@ def _specs(metrics) -> list[tuple[str, dict]]:
 
 def _build(name: str, params: dict) -> Metric:
     cls = registry.get(name, "metric")
-    known = cls.param_names()
-    for key in params:
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise InputError(f"metric {name} has no parameter {key!r}.{hint} Its parameters: {', '.join(known) or 'none'}.")
+    registry.check_params(f"metric {name}", params, cls.param_names())
     return cls(**params)
 
 

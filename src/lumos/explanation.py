@@ -8,6 +8,12 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 
+def feature_vector(attributions: np.ndarray) -> np.ndarray:
+    """Attributions of any method's shape -> one float64 score per feature (images: channels summed, flattened)."""
+    a = np.asarray(attributions, dtype=np.float64)
+    return a.sum(axis=0).ravel() if a.ndim == 3 else a.ravel()
+
+
 @dataclass
 class Explanation:
     """Attributions for one example.
@@ -26,6 +32,11 @@ class Explanation:
     extras: dict[str, Any] = field(default_factory=dict)
     label: str | None = None
 
+    def feature_scores(self) -> np.ndarray:
+        """One float64 score per feature: text and tables (F,) the attributions; images the map summed over
+        channels and flattened (H * W,), whatever the method's shape ((C, H, W) or (1, H, W))."""
+        return feature_vector(self.attributions)
+
     def top(self, k: int = 5) -> list[tuple[str | int, float]]:
         """The ``k`` features with the largest attribution (text and tables), as (feature, score) pairs."""
         flat = self.attributions.reshape(-1)
@@ -37,7 +48,7 @@ class Explanation:
         """Notebook view: shaded words (text), signed bars (tables) or the signed map (images)."""
         from html import escape
 
-        from .report.views import bars_view, image_view, legend, text_view
+        from .viz import bars_view, image_view, legend, text_view
 
         label = escape(self.label if self.label is not None else str(self.target))
         head = f"<p><b>{escape(self.method)}</b> · explaining {label} (p = {self.probs[self.target]:.2f})</p>"
@@ -83,6 +94,28 @@ class Explanations(Sequence[Explanation]):
     @property
     def method(self) -> str | None:
         return self._items[0].method if self._items else None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The method's resolved hyper-parameters, the seed included (the same for every example)."""
+        return dict(self._items[0].params) if self._items else {"seed": self.seed}
+
+    def to_frame(self):
+        """One row per example: method, target, label, its probability, and the top features (text, tables)."""
+        import pandas as pd
+
+        rows = []
+        for i, e in enumerate(self._items):
+            rows.append({"example": i, "method": e.method, "target": e.target, "label": e.label,
+                         "probability": float(e.probs[e.target]),
+                         "top": [f for f, _ in e.top(3)] if e.features is not None else None,
+                         "attribution_sum": float(e.attributions.sum())})
+        return pd.DataFrame(rows)
+
+    def summary(self) -> dict[str, Any]:
+        """The method, how many examples, and how many explanations are all zero or constant."""
+        flat = [e.feature_scores() for e in self._items]
+        return {"method": self.method, "n": len(self), "degenerate": int(sum(np.ptp(f) == 0 for f in flat if f.size))}
 
     @property
     def targets(self) -> np.ndarray:

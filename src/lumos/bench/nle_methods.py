@@ -36,4 +36,4 @@ def explain_nle(model: Any, inputs: list[str], method: str, settings: dict[str, 
     url = settings.get("endpoint")
     generator = EndpointGenerator(url, settings.get("endpoint_model", "default")) if url else None
     keywords = {k: v for k, v in settings.items() if k not in OWN_KEYS}
-    return explain(model, inputs, generator=generator, style=method[len(PREFIX):], seed=seed, **keywords)
+    return explain(model, inputs, generator=generator, method=method[len(PREFIX):], seed=seed, **keywords)

@@ -16,13 +16,15 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import __version__, registry
+from .. import registry
 from ..api import explain
 from ..errors import InputError, LumosError
+from ..version import __version__
 from ..evaluation import evaluate
 from . import nle_methods
 from .data import BenchData, load
 from .spec import BenchSpec
+from .sections import section_of
 from .store import Store, dumps, to_blob
 
 # what "all" means when a budget must stay sane on 2 cores: exact Shapley is exponential, so it is opt-in
@@ -44,25 +46,24 @@ class Unit:
 def resolve_methods(spec: BenchSpec, data: BenchData, modality: str) -> list[str]:
     if list(spec.methods) != ["all"]:
         return list(spec.methods)
-    return [n for n in registry.names("explainer")
-            if n not in NOT_IN_ALL and registry.get(n).applies_to(data.model, modality)]
+    return [n for n in registry.EXPLAINERS.select(modality, data.model) if n not in NOT_IN_ALL]
 
 
 def resolve_metrics(spec: BenchSpec, data: BenchData, modality: str) -> list[str]:
+    """The spec's metrics, or for "all" every metric that applies to the model (its capabilities) and data,
+    except the ones that would mislead or cost a multiple of the methods (see each condition)."""
     if list(spec.metrics) != ["all"]:
         return list(spec.metrics)
     out = []
-    for name in registry.names("metric"):
+    for name in registry.METRICS.select(modality, data.model):
         cls = registry.get(name, "metric")
-        if modality not in cls.modalities or name == "agreement":  # agreement is computed across methods
-            continue
+        if cls.needs_reference:
+            continue  # agreement with another method: the report's agreement table covers it across methods
         if cls.needs_rationales and data.rationales is None:
             continue
         if cls.for_generated and not spec.nle:
             continue  # uninformative on attribution methods alone (see Metric.for_generated)
-        if name == "mprt" and not hasattr(data.model, "with_network"):
-            continue
-        if name == "max_sensitivity" and not data.model.supports_gradients:
+        if cls.reexplains and not data.model.supports_gradients:
             continue  # re-explaining n noisy copies with a perturbation method costs n times the method
         out.append(name)
     return out
@@ -84,9 +85,12 @@ def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None
     batch = model.prepare(data.inputs)
     modality = batch.modality
     run_id = spec.run_id()
-    if spec.counterfactuals and modality != "tabular":
-        raise InputError(f"the bench spec asks for counterfactuals, which need a table model; {spec.model} is "
-                         f"a {modality} model. Remove the counterfactuals table from the spec.")
+    for kind in spec.sections():
+        needs = section_of(kind).modalities
+        if modality not in needs:
+            named = " or ".join("table" if m == "tabular" else m for m in needs)
+            raise InputError(f"the bench spec asks for {kind}, which need a {named} model; {spec.model} is a "
+                             f"{modality} model. Remove the {kind} table from the spec.")
     generated = nle_methods.method_names(spec.nle, modality)  # checked before the run is created
     store = Store(spec.db)
     try:
@@ -107,13 +111,12 @@ def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None
                 progress(unit.method, len(units) - len(todo) + count, len(units))
             result = run_unit(spec, data, unit, metrics, shared.setdefault(unit.first, {}))
             store.write_unit(run_id, unit.method, unit.index, unit.first, *result)
-        if spec.counterfactuals:
-            from ..counterfactuals.section import counterfactual_section
-
+        for kind, settings in spec.sections().items():
             if progress:
-                progress("counterfactuals", len(units), len(units))
-            store.add_section(run_id, "counterfactuals", "What would flip the decision",
-                              counterfactual_section(model, data.train, data.inputs, spec.counterfactuals, spec.seed))
+                progress(kind, len(units), len(units))
+            section = section_of(kind)
+            result = section.run(model, data, settings, spec.seed)
+            store.add_section(run_id, kind, section.title, section.payload(result, settings=settings))
         if progress:
             progress("done", len(units), len(units))
         return run_id

@@ -58,6 +58,11 @@ class BenchSpec:
         digest = hashlib.sha256(json.dumps(fields, sort_keys=True, default=repr).encode()).hexdigest()[:12]
         return f"{self.model.replace('/', '-').replace(':', '-')}-{digest}"
 
+    def sections(self) -> dict[str, dict[str, Any]]:
+        """Report sections the spec asks for (kind -> settings): a non-empty table named after a section kind
+        that a bench can run (``counterfactuals``)."""
+        return {kind: value for kind, value in (("counterfactuals", self.counterfactuals),) if value}
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

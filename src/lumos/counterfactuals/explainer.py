@@ -15,21 +15,19 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import KDTree
 
+from .. import registry
+from ..deprecation import renamed_keywords
 from ..errors import InputError
 from .constraints import Bounds, Constraints, describe
-from .genetic import GeneticSearch
-from .gradient import GradientSearch
-from .kdtree import NearestNeighbours
 from .metrics import Plausibility, score_set
 from .query import Query
-from .random_search import RandomSearch
+from .searches.kdtree import NearestNeighbours
+from .searches.random_search import RandomSearch
 from .result import CounterfactualSet
 from .select import choose
 from .space import build_space
 from .target import Predictor, Target, is_regressor
 
-METHODS: dict[str, type] = {"genetic": GeneticSearch, "random": RandomSearch, "kdtree": NearestNeighbours,
-                            "gradient": GradientSearch}
 DIAGNOSIS_BUDGET = 2000
 
 
@@ -76,58 +74,56 @@ class CounterfactualExplainer:
         self._plausibility: Plausibility | None = None
 
     # ----- generation --------------------------------------------------------------------------------
-    def explain(self, x: Any, desired: Any = None, n: int = 5, method: str = "genetic",
+    @renamed_keywords(desired="target")
+    def explain(self, x: Any, target: Any = None, n: int = 5, method: str = "genetic",
                 constraints: Constraints | dict | None = None, seed: int = 0, budget: int = 5000,
                 diversity_weight: float = 0.5, metrics: bool = True, **params: Any) -> CounterfactualSet:
-        """Up to ``n`` counterfactuals for the row ``x`` that the model gives the ``desired`` outcome.
+        """Up to ``n`` counterfactuals for the row ``x`` that the model gives the ``target`` outcome (a class
+        label or index, default the other class of a binary classifier; (low, high) for a regressor).
 
         ``budget``: the most candidate rows the search scores with the model (the gradient method also stops
         after its ``steps``); the selection step may score up to as many again to remove needless changes.
         ``params``: the method's own settings (see its dataclass). ``metrics``: compute the quality metrics.
         """
         start = time.perf_counter()
-        if method not in METHODS:
-            raise InputError(f"unknown counterfactual method {method!r}; use one of {list(METHODS)}.")
-        known = [f.name for f in fields(METHODS[method])]
-        unknown = [k for k in params if k not in known]
-        if unknown:
-            raise InputError(f"method {method!r} has no setting {unknown}; its settings are {known}.")
+        search = registry.get(method, "counterfactual")
+        registry.check_params(f"counterfactual method {method!r}", params, [f.name for f in fields(search)])
         if not isinstance(n, (int, np.integer)) or n < 1 or budget < 1:
             raise InputError(f"n and budget must be positive integers; got n={n!r}, budget={budget!r}.")
-        searcher = METHODS[method](**params)
+        searcher = search(**params)
         row = as_row(x)
         xz = self.space.encode(row, "x")[0]
         rules = Constraints.of(constraints)
         bounds = Bounds.resolve(self.space, rules, xz)
         x_out = self.predictor.outputs(xz[None])
-        target = Target.resolve(desired, self.predictor, x_out[0])
-        query = Query(bounds, target, self.predictor, int(n), int(budget))
+        goal = Target.resolve(target, self.predictor, x_out[0])
+        query = Query(bounds, goal, self.predictor, int(n), int(budget))
         rng = np.random.default_rng(seed)
-        reason = self._infeasible(bounds, target, x_out, rules)
+        reason = self._infeasible(bounds, goal, x_out, rules)
         chosen = np.zeros((0, self.space.n_features))
         if reason is None:
             if isinstance(searcher, NearestNeighbours):
-                searcher.search(query, rng, *self._tree(target))
+                searcher.search(query, rng, *self._tree(goal))
             else:
                 searcher.search(query, rng)
             query.budget = query.scored + int(budget)
             chosen = choose(query, int(n), diversity_weight)
             if len(chosen) == 0:
-                reason = self._blocking(xz, target, rules, seed, method, query.scored)
+                reason = self._blocking(xz, goal, rules, seed, method, query.scored)
             elif len(chosen) < n:
                 reason = (f"only {len(chosen)} distinct valid counterfactuals within {query.scored} model "
                           "evaluations (raise budget= or try another method for more)")
         outputs = query.outputs(chosen) if len(chosen) else np.zeros((0,) + x_out.shape[1:])
         seconds = time.perf_counter() - start
-        scores = (score_set(self.space, bounds, target, self.predictor, chosen, self.plausibility(), seconds)
+        scores = (score_set(self.space, bounds, goal, self.predictor, chosen, self.plausibility(), seconds)
                   if metrics else {"seconds": seconds, "count": float(len(chosen))})
         original = self.space.decode(xz[None])
         found = self.space.decode(chosen)
         settings = {"n": int(n), "seed": seed, "budget": int(budget), "diversity_weight": diversity_weight,
-                    "desired_index": target.index,
+                    "desired_index": goal.index,
                     "evaluations": query.scored, **asdict(searcher), "constraints": asdict(rules)}
         return CounterfactualSet(original, found, pd.DataFrame(chosen != xz, columns=found.columns),
-                                 outputs, x_out[0], target.label, method, scores, settings, reason)
+                                 outputs, x_out[0], goal.label, method, scores, settings, reason)
 
     def _infeasible(self, bounds: Bounds, target: Target, x_out: np.ndarray, rules: Constraints) -> str | None:
         """Why no search is needed or possible, or None."""
@@ -182,7 +178,8 @@ class CounterfactualExplainer:
             self._plausibility = Plausibility.fit(self.space)
         return self._plausibility
 
-    def evaluate(self, x: Any, counterfactuals: pd.DataFrame, desired: Any = None,
+    @renamed_keywords(desired="target")
+    def evaluate(self, x: Any, counterfactuals: pd.DataFrame, target: Any = None,
                  constraints: Constraints | dict | None = None, seconds: float | None = None) -> dict[str, float]:
         """Metrics of counterfactuals from anywhere (a DataFrame with the model's features) for the row ``x``;
         categories unseen in training count against validity, plausibility and actionability, not as errors."""
@@ -191,5 +188,5 @@ class CounterfactualExplainer:
             raise InputError(f"counterfactuals must be a DataFrame; got {type(counterfactuals).__name__}.")
         z = self.space.encode(counterfactuals, "counterfactuals", strict=False)
         bounds = Bounds.resolve(self.space, Constraints.of(constraints), xz)
-        target = Target.resolve(desired, self.predictor, self.predictor.outputs(xz[None])[0])
-        return score_set(self.space, bounds, target, self.predictor, z, self.plausibility(), seconds)
+        goal = Target.resolve(target, self.predictor, self.predictor.outputs(xz[None])[0])
+        return score_set(self.space, bounds, goal, self.predictor, z, self.plausibility(), seconds)

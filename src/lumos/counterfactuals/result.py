@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..results import Result
+
 
 @dataclass(frozen=True)
-class CounterfactualSet:
+class CounterfactualSet(Result):
     """``original``: the query row (1-row DataFrame). ``counterfactuals``: (n, F) DataFrame in the user's
     columns and values (fewer than asked or empty: ``reason`` says why). ``changed``: bool
     DataFrame of the same shape, True where a cell differs from the original. ``predictions``: the model's
@@ -44,7 +46,12 @@ class CounterfactualSet:
             out.append({f: (self.original[f].iloc[0], self.counterfactuals[f].iloc[i]) for f in row.index[row]})
         return out
 
-    def table(self, marker: str = "*") -> pd.DataFrame:
+    def summary(self) -> dict[str, Any]:
+        """How many were found, for which outcome, and their metrics."""
+        return {"found": len(self), "target": self.desired, "method": self.method, "reason": self.reason,
+                **self.metrics}
+
+    def to_frame(self, marker: str = "*") -> pd.DataFrame:
         """Before/after as strings: one row per feature, columns "original", "cf 1", ...; each changed cell is
         suffixed with ``marker``."""
         frame = pd.concat([self.original, self.counterfactuals], ignore_index=True).astype(str)

@@ -60,17 +60,17 @@ class Target:
         for a regressor; ``x_output``: the model's output on the query row."""
         if predictor.regression:
             if not (isinstance(desired, (tuple, list)) and len(desired) == 2):
-                raise InputError(f"a regressor needs desired=(low, high), the range its output should reach; got "
+                raise InputError(f"a regressor needs target=(low, high), the range its output should reach; got "
                                  f"{desired!r}.")
             lo = -np.inf if desired[0] is None else float(desired[0])
             hi = np.inf if desired[1] is None else float(desired[1])
             if lo > hi:
-                raise InputError(f"desired=({lo:g}, {hi:g}) is empty: low is above high.")
+                raise InputError(f"target=({lo:g}, {hi:g}) is empty: low is above high.")
             return cls(label=f"[{lo:g}, {hi:g}]", low=lo, high=hi)
         labels = predictor.model.labels or [str(k) for k in range(x_output.shape[-1])]
         if desired is None:
             if len(labels) != 2:
-                raise InputError(f"the model has {len(labels)} classes ({labels}); say which one with desired=.")
+                raise InputError(f"the model has {len(labels)} classes ({labels}); say which one with target=.")
             index = 1 - int(np.argmax(x_output))
         elif isinstance(desired, (int, np.integer)) and not isinstance(desired, bool):
             index = int(desired)
@@ -80,7 +80,7 @@ class Target:
         elif str(desired) in labels:
             index = labels.index(str(desired))
         else:
-            raise InputError(f"desired={desired!r} is not one of the model's classes: {labels} (or their indices).")
+            raise InputError(f"target={desired!r} is not one of the model's classes: {labels} (or their indices).")
         return cls(label=labels[index], index=index)
 
     def margin(self, outputs: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from ..errors import InputError, UnsupportedError
+from ..errors import InputError
 from ..registry import register
 from .base import Attribution, Explainer
 
@@ -24,17 +24,11 @@ class Attention(Explainer):
 
     summary = "How much the classification token attends to each word (rollout across layers by default)."
     modalities: ClassVar[tuple[str, ...]] = ("text",)
+    requires: ClassVar[tuple[str, ...]] = ("attention",)
     mode: str = "rollout"
     head_fusion: str = "mean"
 
-    @classmethod
-    def applies_to(cls, model, modality):
-        return modality == "text" and hasattr(model, "attentions")
-
     def attribute(self, model, batch, targets, probs, seed):
-        if not hasattr(model, "attentions"):
-            raise UnsupportedError(f"attention needs a transformer text model; got {type(model).__name__}. "
-                                   "Use occlusion, lime or kernel_shap instead.")
         if self.mode not in ("rollout", "last_layer") or self.head_fusion not in ("mean", "max"):
             raise InputError(f"attention takes mode 'rollout'/'last_layer' and head_fusion 'mean'/'max'; "
                              f"got {self.mode!r}, {self.head_fusion!r}.")

@@ -29,7 +29,7 @@ class Explainer:
 
     name: ClassVar[str] = ""
     modalities: ClassVar[tuple[str, ...]] = ("text", "image", "tabular")
-    needs_gradients: ClassVar[bool] = False
+    requires: ClassVar[tuple[str, ...]] = ()  # model capabilities the method needs (lumos.models.CAPABILITIES)
     random: ClassVar[bool] = False
     summary: ClassVar[str] = ""
 
@@ -45,16 +45,17 @@ class Explainer:
     @classmethod
     def applies_to(cls, model: Model, modality: str) -> bool:
         """Whether this method can run on ``model`` for ``modality`` inputs (used to suggest alternatives)."""
-        return modality in cls.modalities and (model.supports_gradients or not cls.needs_gradients)
+        return modality in cls.modalities and model.can(*cls.requires)
 
     @classmethod
     def info(cls) -> dict[str, Any]:
         return {
-            "modalities": cls.modalities,
-            "needs_gradients": cls.needs_gradients,
-            "random": cls.random,
             "summary": cls.summary,
+            "modalities": cls.modalities,
             "params": {f.name: f.default for f in dataclasses.fields(cls)},
+            "requires": cls.requires,
+            "needs_gradients": "gradients" in cls.requires,
+            "random": cls.random,
         }
 
     @classmethod

@@ -12,7 +12,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import InputError, UnsupportedError
-from ..models.torch_module import TorchModel
 from .base import Attribution, Explainer
 
 
@@ -47,23 +46,17 @@ class CamExplainer(Explainer):
     or "probability". Maps are (1, H, W), upsampled bilinearly to the input size."""
 
     modalities: ClassVar[tuple[str, ...]] = ("image",)
-    needs_gradients: ClassVar[bool] = True
+    requires: ClassVar[tuple[str, ...]] = ("gradients", "network")
     layer: str | None = None
     output: str = "logit"
     upsample: bool = True
-
-    @classmethod
-    def applies_to(cls, model, modality):
-        return modality == "image" and isinstance(model, TorchModel)
 
     def channel_weights(self, acts: torch.Tensor, grads: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         """(N, K, h, w) activations and gradients -> (N, K) channel weights."""
         raise NotImplementedError
 
     def attribute(self, model, batch, targets, probs, seed):
-        if not isinstance(model, TorchModel):
-            raise UnsupportedError(f"{self.name} needs a PyTorch image model; got {type(model).__name__}.")
-        name, layer = find_layer(model.module, self.layer)
+        name, layer = find_layer(model.network, self.layer)
         space = model.gradient_space(batch)
         t = torch.as_tensor(targets, device=space.x.device)
         maps = []

@@ -20,7 +20,7 @@ class GradientExplainer(Explainer):
     """``output``: explain the target's "probability" (default, the same quantity perturbation methods use)
     or its "logit"."""
 
-    needs_gradients: ClassVar[bool] = True
+    requires: ClassVar[tuple[str, ...]] = ("gradients",)
     output: str = "probability"
 
     @staticmethod

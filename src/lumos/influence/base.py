@@ -1,4 +1,5 @@
-"""The influence-method registry and the one driver they share.
+"""The influence estimator base and the one driver they share (estimators register with
+``@register(name, kind="influence")``, one file each in ``estimators/``).
 
 A method estimates ``scores[i, j]``: the change of test example i's loss when training example j is removed
 from training. Positive: removing j would raise the test loss, so j helped (a proponent); negative: j hurt
@@ -10,44 +11,22 @@ from training. Positive: removing j would raise the test loss, so j helped (a pr
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, fields
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from ..errors import InputError
+from ..registry import INFLUENCE
 from .problem import Problem
 
 Preconditioner = Callable[[Tensor], Tensor]  # (k, p) gradients -> (k, p) P g
 
-_METHODS: dict[str, type["Method"]] = {}
-
-
 def register(name: str) -> Callable[[type["Method"]], type["Method"]]:
-    def decorate(cls: type["Method"]) -> type["Method"]:
-        cls.name = name
-        _METHODS[name] = cls
-        return cls
-
-    return decorate
-
-
-def get(name: str) -> type["Method"]:
-    from . import arnoldi, ekfac, exact, grad_cos, grad_dot, lissa, tracin  # noqa: F401  (registers them)
-
-    if name not in _METHODS:
-        close = difflib.get_close_matches(str(name), _METHODS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise InputError(f"unknown influence method {name!r}.{hint} Known: {', '.join(sorted(_METHODS))}.")
-    return _METHODS[name]
-
-
-def names() -> list[str]:
-    get("exact")
-    return sorted(_METHODS)
+    """``@register("name")`` on an estimator class: the influence registry's decorator."""
+    return INFLUENCE.register(name)
 
 
 @dataclass(frozen=True)
@@ -55,8 +34,16 @@ class Method:
     """Hyper-parameters of a method (subclasses add theirs as fields); ``run`` does the work."""
 
     name = "method"
+    summary = ""
+    uses_checkpoints: ClassVar[bool] = False  # runs over training checkpoints (``run_all``), TracIn-style
     damping: float = 1e-3
     seed: int = 0
+
+    @classmethod
+    def info(cls) -> dict[str, Any]:
+        return {"summary": cls.summary or (cls.__doc__ or "").strip().split("\n")[0],
+                "modalities": ("text", "image", "tabular"), "requires": ("network",),
+                "params": {f.name: f.default for f in fields(cls)}}
 
     @classmethod
     def create(cls, **kw: Any) -> "Method":

@@ -18,7 +18,7 @@ def train_with_checkpoints(module: nn.Module, x: Any, y: Any, *, epochs: int = 1
     """Train ``module`` (x (N, ...) -> logits) in place with cross-entropy and SGD; shuffling from ``seed``.
 
     Returns (checkpoints, learning_rates): a copy of the state_dict after every epoch and the learning rate
-    used in that epoch, ready for ``lumos.influence(..., method="tracin", checkpoints=..., learning_rates=...)``.
+    used in that epoch, ready for ``lumos.influence.explain(..., method="tracin", checkpoints=..., learning_rates=...)``.
     The module is left in eval mode.
     """
     if epochs < 1:

@@ -17,34 +17,18 @@ from torch.func import functional_call
 
 from ..errors import InputError, UnsupportedError
 from ..models import Model
-from ..models.huggingface import HuggingFaceTextModel
-from ..models.sklearn import SklearnModel
-from ..models.torch_module import TorchModel
-from .linear import linear_network
 from .problem import Problem, Rows, logits_of
 from .selection import ParamSpec, output_module, select
 from .text_grads import LinearHookProblem, linear_owners
 
 
 def network_of(model: Model) -> nn.Module:
-    """The torch module behind a lumos Model: its own, or a new one holding a fitted logistic regression's
-    coefficients (scikit-learn's LogisticRegression on tables, the zoo's logreg head). Call it once per run."""
-    if isinstance(model, TorchModel):
-        return model.module
-    if isinstance(model, HuggingFaceTextModel):
-        return model.model
-    head = getattr(model, "head", None) if hasattr(model, "preprocessor") else None
-    if isinstance(getattr(head, "module", None), nn.Module):
-        return head.module  # type: ignore[union-attr]
-    if type(head).__name__ == "LinearHead":
-        return linear_network(head.coef, head.intercept)  # type: ignore[union-attr]
-    estimator = getattr(model, "estimator", None)
-    if isinstance(model, SklearnModel) and type(estimator).__name__ == "LogisticRegression" \
-            and model.modalities == ("tabular",):
-        return linear_network(estimator.coef_, estimator.intercept_)
-    raise UnsupportedError(f"influence needs gradients of a torch network; a {type(model).__name__} has none. "
-                           "Wrap an nn.Module, a (Hugging Face model, tokenizer) pair, a scikit-learn "
-                           "LogisticRegression on tables, or a zoo MLP or logreg.")
+    """The torch module behind a lumos Model (its ``network`` capability); call it once per run."""
+    if not model.can("network"):
+        raise UnsupportedError(f"influence needs gradients of a torch network; a {type(model).__name__} has none. "
+                               "Wrap an nn.Module, a (Hugging Face model, tokenizer) pair, a scikit-learn "
+                               "LogisticRegression on tables, or a zoo MLP or logreg.")
+    return model.network
 
 
 def split_pair(data: Any, role: str, labels_required: bool) -> tuple[Any, Any]:
@@ -62,16 +46,10 @@ def split_pair(data: Any, role: str, labels_required: bool) -> tuple[Any, Any]:
 
 def model_rows(model: Model, network: nn.Module, inputs: Any) -> Any:
     """Raw inputs -> what the network takes: a float tensor (images, tables) or token-id lists (text)."""
-    batch = model.prepare(inputs)
-    if isinstance(model, HuggingFaceTextModel):
-        return [d.ids for d in batch.docs]  # type: ignore[union-attr]
-    x = batch.x
-    if hasattr(model, "preprocessor"):
-        import pandas as pd
-
-        x = model.preprocessor.transform(pd.DataFrame(x, columns=batch.feature_names))
-    dtype = next(network.parameters()).dtype
-    return torch.as_tensor(np.asarray(x, dtype=np.float64), dtype=dtype)
+    rows = model.network_inputs(inputs)
+    if isinstance(rows, list):
+        return rows
+    return rows.to(next(network.parameters()).dtype)
 
 
 def label_indices(model: Model, labels: Any, n: int, n_classes: int, role: str) -> Tensor:
@@ -95,8 +73,8 @@ def label_indices(model: Model, labels: Any, n: int, n_classes: int, role: str) 
 
 def _forward(model: Model, network: nn.Module, state: dict[str, Tensor], rows: Any) -> Tensor:
     """Logits of one batch of model rows with the network at ``state``."""
-    if isinstance(model, HuggingFaceTextModel):
-        ids, mask = model._pad(rows)
+    if model.can("token_embeddings"):
+        ids, mask = model.tokenize(rows)
         return logits_of(functional_call(network, state, (), {"input_ids": ids, "attention_mask": mask}))
     return logits_of(functional_call(network, state, (rows,)))
 
@@ -188,7 +166,7 @@ def setup(model: Model, network: nn.Module, train: Any, test: Any, params: Param
     own = network_state(network)
     head: str | None = output_module(network)
     if not all(n.startswith(f"{head}.") for n in names) or not _gives_logits(model, network, own, head, x_train):
-        if isinstance(model, HuggingFaceTextModel) and linear_owners(network, names) is None:
+        if model.can("token_embeddings") and linear_owners(network, names) is None:
             raise UnsupportedError(f"for text models influence covers Linear layers only; params={params!r} "
                                    "selects other parameters (embeddings, LayerNorm). Choose Linear modules by "
                                    "name, or params='last_layer'.")
@@ -209,14 +187,14 @@ def setup(model: Model, network: nn.Module, train: Any, test: Any, params: Param
 def problem_at(s: Setup, state: dict[str, Tensor] | None = None) -> Problem:
     """The problem with the network at ``state`` (a checkpoint; default: its own parameters)."""
     full = network_state(s.network, state)
-    if s.head is None and isinstance(s.model, HuggingFaceTextModel):
+    if s.head is None and s.model.can("token_embeddings"):
         hooked = LinearHookProblem(s.model, s.network, full, s.names, Rows(s.x_train, s.y_train),
                                    Rows(s.x_test, s.y_test), s.batch_size)
         return hooked  # type: ignore[return-value]  (the gradient side of Problem)
     if s.head is None:
         return Problem(s.network, full, s.names, Rows(s.x_train, s.y_train), Rows(s.x_test, s.y_test), s.batch_size)
     module = dict(s.network.named_modules())[s.head]
-    step = s.batch_size or (64 if isinstance(s.model, HuggingFaceTextModel) else 1024)
+    step = s.batch_size or (64 if s.model.can("token_embeddings") else 1024)
     x_train = _features(s.model, s.network, full, module, s.x_train, step)
     x_test = _features(s.model, s.network, full, module, s.x_test, step)
     head_state = {k[len(s.head) + 1:]: v for k, v in full.items() if k.startswith(s.head + ".")}

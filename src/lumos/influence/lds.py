@@ -8,13 +8,15 @@ examples (1: perfect ranking of the subsets; 0: no information).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import numpy as np
+import pandas as pd
 from scipy.stats import spearmanr
 
 from ..errors import InputError
+from ..results import Result
 
 
 def random_subsets(n_train: int, n_models: int, fraction: float = 0.5, seed: int = 0) -> np.ndarray:
@@ -30,7 +32,7 @@ def random_subsets(n_train: int, n_models: int, fraction: float = 0.5, seed: int
 
 
 @dataclass
-class LDSResult:
+class LDSResult(Result):
     """``score[name]``: mean LDS; ``per_test[name]``: (n_test,) Spearman per test example (NaN where constant);
     ``actual``: (n_models, n_test) retrained losses; ``masks``: the subsets."""
 
@@ -38,6 +40,15 @@ class LDSResult:
     per_test: dict[str, np.ndarray]
     actual: np.ndarray
     masks: np.ndarray
+    params: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per scored method: the mean LDS and the spread over test examples."""
+        return pd.DataFrame([{"method": k, "lds": v, "std_over_tests": float(np.nanstd(self.per_test[k])),
+                              "n_test": int(np.isfinite(self.per_test[k]).sum())} for k, v in self.score.items()])
+
+    def summary(self) -> dict[str, float]:
+        return dict(self.score)
 
 
 def lds(scores: Mapping[str, np.ndarray] | np.ndarray, retrain: Callable[[np.ndarray], np.ndarray], *,
@@ -62,7 +73,7 @@ def lds(scores: Mapping[str, np.ndarray] | np.ndarray, retrain: Callable[[np.nda
         rho = np.array([_spearman(predicted[:, i], actual[:, i]) for i in range(n_test)])
         per_test[name] = rho
         score[name] = float(np.nanmean(rho)) if np.isfinite(rho).any() else float("nan")
-    return LDSResult(score, per_test, actual, masks)
+    return LDSResult(score, per_test, actual, masks, {"n_models": len(masks), "fraction": fraction, "seed": seed})
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:

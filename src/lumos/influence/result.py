@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 import numpy as np
 
 from ..errors import InputError
+from ..results import Result
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,7 @@ def _row(inputs: Any, i: int) -> Any:
 
 
 @dataclass
-class Influence:
+class Influence(Result):
     """``scores[i, j]``: the predicted change of test example i's loss when training example j is removed
     (positive: j is a proponent that lowered i's loss; negative: an opponent). Similarity methods (grad_dot,
     grad_cos, tracin) keep that sign but are not in loss units.
@@ -41,6 +45,18 @@ class Influence:
     parameters: list[str]
     train_inputs: Any = field(repr=False)
     train_labels: Any = field(repr=False)
+
+    def to_frame(self) -> "pd.DataFrame":
+        """The scores as a (n_test, n_train) DataFrame: one row per test example, one column per training one."""
+        import pandas as pd
+
+        return pd.DataFrame(self.scores, index=pd.RangeIndex(len(self.scores), name="test"),
+                            columns=pd.RangeIndex(self.scores.shape[1], name="train"))
+
+    def summary(self) -> dict[str, Any]:
+        """The method, the sizes, and per test example its top proponent and opponent (training indices)."""
+        return {"method": self.method, "n_test": int(self.scores.shape[0]), "n_train": int(self.scores.shape[1]),
+                "top_proponent": self.scores.argmax(1).tolist(), "top_opponent": self.scores.argmin(1).tolist()}
 
     def _check(self, test_index: int) -> None:
         if not 0 <= test_index < len(self.scores):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Sequence
 
 from torch import nn
 
 from ..errors import InputError
+from ..registry import did_you_mean
 
 ParamSpec = str | Sequence[str]
 
@@ -31,18 +31,17 @@ def select(network: nn.Module, params: ParamSpec) -> list[str]:
         modules = dict(network.named_modules())
         for name in params:
             if name not in modules:
-                close = difflib.get_close_matches(name, modules, n=3)
-                hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-                raise InputError(f"params names module {name!r}, which the network does not have.{hint} "
-                                 "Pass module names from network.named_modules(), 'last_layer' or 'all'.")
+                raise did_you_mean(name, [m for m in modules if m], "module of the network",
+                                   f"layers names module {name!r}, which the network does not have (pass names from "
+                                   "network.named_modules(), 'last_layer' or 'all')")
         prefixes = list(params)
     else:
-        raise InputError(f"params must be 'last_layer', 'all' or a non-empty list of module names; got {params!r}.")
+        raise InputError(f"layers must be 'last_layer', 'all' or a non-empty list of module names; got {params!r}.")
     chosen = [n for n, p in network.named_parameters()
               if any(pre == "" or n == pre or n.startswith(pre + ".") for pre in prefixes)]
     trainable = [n for n, p in network.named_parameters() if n in chosen and p.requires_grad]
     if not trainable:
-        raise InputError(f"params={params!r} selects {len(chosen)} parameters and none is trainable "
+        raise InputError(f"layers={params!r} selects {len(chosen)} parameters and none is trainable "
                          "(requires_grad=False). Unfreeze them (p.requires_grad_(True)) or choose other modules "
                          "with params=[module names] or params='all'.")
     return trainable

@@ -54,7 +54,7 @@ class LinearHookProblem:
 
     def _loss(self, state: dict[str, Tensor], ids: list, y: Tensor) -> Tensor:
         """Summed cross-entropy of the rows ``ids`` (token-id lists) with the network at ``state``."""
-        input_ids, mask = self.model._pad(ids)
+        input_ids, mask = self.model.tokenize(ids)
         logits = logits_of(functional_call(self.network, state, (), {"input_ids": input_ids, "attention_mask": mask}))
         return nn.functional.cross_entropy(logits, y, reduction="sum")
 

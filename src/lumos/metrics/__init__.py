@@ -1,24 +1,8 @@
-"""Evaluation metrics, one file each; importing this package registers them all."""
+"""Evaluation metrics, one file each. The metric registry imports every module here on its first lookup, so
+adding a metric is adding its file. ``lumos.catalog("metric")`` lists them."""
 
-from . import (  # noqa: F401
-    agreement,
-    aopc_comprehensiveness,
-    aopc_sufficiency,
-    auprc,
-    citation_agreement,
-    comprehensiveness,
-    deletion_auc,
-    effective_size,
-    infidelity,
-    insertion_auc,
-    iou_f1,
-    max_sensitivity,
-    mprt,
-    nle_counterfactual,
-    road,
-    simulatability,
-    sparseness,
-    sufficiency,
-    taucorr_loo,
-    token_f1,
-)
+from ..deprecation import callable_module
+from ..registry import METRICS
+
+# ``lumos.metrics()`` listed the metrics before this name became only the package (one release)
+callable_module(__name__, METRICS.describe, "lumos.metrics()", 'lumos.catalog("metric")')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..agreement import per_example
+from ..comparison import per_example
 from ..errors import InputError
 from ..registry import register
 from .base import Metric
@@ -20,6 +20,7 @@ class AgreementMetric(Metric):
     higher_is_better = True
     bounds = (-1.0, 1.0)
     summary = "Rank agreement with another method's explanation of the same inputs."
+    needs_reference = True
     reference: object = None
     k: int = 5
     absolute: bool = True

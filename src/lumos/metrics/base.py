@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
@@ -29,17 +29,41 @@ class EvalContext:
     rationales: list[np.ndarray] | None = None
     seed: int = 0
     cache: dict[Any, Any] = field(default_factory=dict)
+    # given by ``lumos.evaluate`` (the floor above), so metrics can explain again without importing the API:
+    # run(model, explainer, inputs, targets, seed, granularity) -> Explanations, and the same by method name
+    run: Callable[..., Explanations] | None = None
+    explain_by_name: Callable[..., Explanations] | None = None
 
     @property
     def targets(self) -> np.ndarray:
         return self.explanations.targets
 
+    @property
+    def inputs(self) -> Any:
+        """The raw inputs: images/table rows (B, ...) or the texts."""
+        return self.batch.x if self.batch.x is not None else [d.text for d in self.batch.docs]  # type: ignore[union-attr]
+
+    def reexplain(self, model: Model | None = None, inputs: Any = None, targets: np.ndarray | None = None
+                  ) -> Explanations:
+        """The explanations' own method run again, on another model (e.g. a randomised copy) or other inputs."""
+        if self.explanations.explainer is None or self.run is None:
+            from ..errors import InputError
+
+            raise InputError("this metric re-runs the explanation method; pass Explanations made by lumos.explain.")
+        return self.run(model or self.model, self.explanations.explainer, self.inputs if inputs is None else inputs,
+                        self.targets if targets is None else targets, self.explanations.seed,
+                        self.explanations.granularity)
+
+    def explain(self, method: str, **params: Any) -> Explanations:
+        """Another method's explanations of the same inputs and targets."""
+        assert self.explain_by_name is not None, "EvalContext.explain_by_name is set by lumos.evaluate"
+        return self.explain_by_name(self.model, self.inputs, method=method, target=self.targets, seed=self.seed,
+                                    granularity=self.explanations.granularity, **params)
+
     def scores(self) -> list[np.ndarray]:
         """Per example one score per feature: text/tables the attributions (F,); images the channel-summed map
         flattened (H * W,)."""
-        if self.batch.modality == "image":
-            return [e.attributions.sum(axis=0).ravel().astype(np.float64) for e in self.explanations]
-        return [e.attributions.astype(np.float64) for e in self.explanations]
+        return [e.feature_scores() for e in self.explanations]
 
     def drops(self, masks: list[np.ndarray], baseline: object = None, background: object = None) -> list[np.ndarray]:
         """Keep-masks (S_i, F_i) over each example's features -> (S_i,) drops p(y|x) - p(y|masked x).
@@ -70,7 +94,11 @@ class Metric:
     higher_is_better: ClassVar[bool] = True
     bounds: ClassVar[tuple[float, float]] = (-np.inf, np.inf)
     modalities: ClassVar[tuple[str, ...]] = ("text", "image", "tabular")
+    requires: ClassVar[tuple[str, ...]] = ()  # model capabilities the metric needs (lumos.models.CAPABILITIES)
+    # re-runs the explanation method (n times its cost): "all" in a bench takes it on gradient models only
+    reexplains: ClassVar[bool] = False
     needs_rationales: ClassVar[bool] = False
+    needs_reference: ClassVar[bool] = False  # scores against another method's explanations (``reference=``)
     # informative only on generated (natural-language) explanations: bench runs with "all" metrics take it
     # only when they run some
     for_generated: ClassVar[bool] = False
@@ -81,10 +109,16 @@ class Metric:
         raise NotImplementedError
 
     @classmethod
+    def applies_to(cls, model: Model, modality: str) -> bool:
+        return modality in cls.modalities and model.can(*cls.requires)
+
+    @classmethod
     def info(cls) -> dict[str, Any]:
-        return {"family": cls.family, "higher_is_better": cls.higher_is_better, "bounds": cls.bounds,
-                "modalities": cls.modalities, "needs_rationales": cls.needs_rationales, "summary": cls.summary,
-                "params": {f.name: f.default for f in dataclasses.fields(cls)}}
+        return {"summary": cls.summary, "modalities": cls.modalities,
+                "params": {f.name: f.default for f in dataclasses.fields(cls)}, "requires": cls.requires,
+                "family": cls.family, "higher_is_better": cls.higher_is_better, "bounds": cls.bounds,
+                "needs_rationales": cls.needs_rationales, "needs_reference": cls.needs_reference, "reexplains": cls.reexplains,
+                "for_generated": cls.for_generated}
 
     @classmethod
     def param_names(cls) -> list[str]:

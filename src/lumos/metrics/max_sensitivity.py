@@ -23,22 +23,18 @@ class MaxSensitivity(Metric):
     bounds = (0.0, np.inf)
     modalities = ("image", "tabular")
     summary = "Largest relative change of the explanation under small uniform input noise."
+    reexplains = True
     n_samples: int = 10
     radius: float = 0.02
 
     def compute(self, ctx):
-        from ..api import run_explainer
-
-        if ctx.explanations.explainer is None:
-            raise InputError("max_sensitivity re-runs the explanation method; pass Explanations made by lumos.explain.")
         x = ctx.batch.x.astype(np.float64)
         n = self.n_samples
         spread = np.ptp(x.reshape(len(x), -1), axis=1).reshape((-1,) + (1,) * (x.ndim - 1))
         rng = np.random.default_rng(ctx.seed)
         noise = rng.uniform(-1, 1, size=(n,) + x.shape[1:])  # the same draws for every example
         perturbed = (x[:, None] + self.radius * spread[:, None] * noise[None]).reshape((-1,) + x.shape[1:])
-        again = run_explainer(ctx.model, ctx.explanations.explainer, perturbed.astype(x.dtype),
-                              np.repeat(ctx.targets, n), ctx.explanations.seed)
+        again = ctx.reexplain(inputs=perturbed.astype(x.dtype), targets=np.repeat(ctx.targets, n))
         base = np.stack([e.attributions.ravel() for e in ctx.explanations]).astype(np.float64)
         moved = np.stack([e.attributions.ravel() for e in again]).astype(np.float64).reshape(len(x), n, -1)
         change = np.linalg.norm(moved - base[:, None], axis=2).max(axis=1)

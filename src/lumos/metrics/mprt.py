@@ -66,17 +66,14 @@ class Mprt(Metric):
     higher_is_better = False
     bounds = (-1.0, 1.0)
     summary = "Rank correlation of explanations before and after cascading randomisation of the model."
+    requires = ("network", "randomisable")
+    reexplains = True
     max_layers: int | None = None
     absolute: bool = True
 
     def compute(self, ctx):
-        from ..api import run_explainer
-
-        if not hasattr(ctx.model, "with_network"):
+        if not ctx.model.can(*self.requires):
             raise UnsupportedError(f"mprt randomises a torch model's layers; {type(ctx.model).__name__} has none.")
-        if ctx.explanations.explainer is None:
-            raise InputError("mprt re-runs the explanation method; pass Explanations made by lumos.explain.")
-        inputs = ctx.batch.x if ctx.batch.x is not None else [d.text for d in ctx.batch.docs]
         randomised = copy.deepcopy(ctx.model.network)
         groups = layer_groups(randomised)[: self.max_layers]
         original = [self._values(e) for e in ctx.explanations]
@@ -84,8 +81,7 @@ class Mprt(Metric):
         ssim = np.full_like(spearman, np.nan)
         for col, (name, modules) in enumerate(groups):
             randomise(modules, ctx.seed + col)
-            again = run_explainer(ctx.model.with_network(randomised), ctx.explanations.explainer, inputs,
-                                  ctx.targets, ctx.explanations.seed, ctx.explanations.granularity)
+            again = ctx.reexplain(model=ctx.model.with_network(randomised))
             for row, (before, e) in enumerate(zip(original, again)):
                 after = self._values(e)
                 if np.ptp(before) > 0 and np.ptp(after) > 0:

@@ -1,7 +1,9 @@
 """The Model adapter interface: validated inputs in, batched probabilities out, counted.
 
-Every adapter owns batching (``BatchSizer``), device, eval mode and no-grad. Explainers and metrics only ever
-call ``prepare``, ``evaluate``, ``session`` and, for gradient methods, ``gradient_space``.
+Every adapter owns batching (``BatchSizer``), device, eval mode and no-grad. Every model gives ``prepare``,
+``evaluate``, ``predict_proba`` and ``session``; what a model can do beyond that it declares in
+``capabilities`` (see ``CAPABILITIES``), and plug-ins declare what they need of a model in ``requires``, so
+nothing above this floor probes attributes or reaches into private members.
 """
 
 from __future__ import annotations
@@ -66,6 +68,18 @@ def modality_of(inputs: object) -> str:
                      "pass a list of strings, an array (B, C, H, W) or an array/DataFrame (B, F).")
 
 
+# capability -> what a model that declares it provides (the methods below raise UnsupportedError otherwise)
+CAPABILITIES: dict[str, str] = {
+    "gradients": "gradient_space(batch): gradients of the outputs with respect to the inputs or input embeddings",
+    "network": "network (the torch nn.Module whose parameters define the model) and network_inputs(inputs)",
+    "randomisable": "with_network(module): the same model around another module of the same architecture",
+    "logits": "to_tensor(x) and logits(tensor): differentiable logits of image or table tensors",
+    "token_embeddings": "tokenizer, tokenize(rows) -> (ids, mask) and input_embeddings(): a transformer's "
+                        "word-piece vocabulary and embedding matrix",
+    "attention": "attentions(batch): per example (layers, heads, T, T) attention weights",
+}
+
+
 @dataclass
 class CallCounter:
     rows: int = 0
@@ -76,7 +90,7 @@ class Model:
     """Base adapter. Subclasses implement ``_probs(rows)`` for one batch and, if they can, ``gradient_space``."""
 
     modalities: tuple[str, ...] = ()
-    supports_gradients: bool = False
+    capabilities: frozenset[str] = frozenset()  # see CAPABILITIES
     training_checkpoints: Any = None  # zoo models trained here: TracIn checkpoints (lumos.zoo.checkpoints)
 
     def __init__(self, labels: Sequence[str] | None = None, batch_size: int | str = "auto"):
@@ -100,6 +114,43 @@ class Model:
             f"{type(self).__name__} gives no gradients, so gradient methods cannot run on it. "
             "Use a perturbation method instead: occlusion, lime, kernel_shap or exact_shapley.")
 
+    @property
+    def network(self) -> Any:
+        """The torch module whose parameters define the model (what mprt randomises, what influence
+        differentiates)."""
+        raise self._lacks("network")
+
+    def with_network(self, module: Any) -> "Model":
+        """The same adapter around another module of the same architecture (e.g. a randomised copy)."""
+        raise self._lacks("randomisable")
+
+    def network_inputs(self, inputs: object) -> Any:
+        """Raw inputs -> what ``network`` takes: a float tensor (images, encoded tables) or token-id lists."""
+        raise self._lacks("network")
+
+    def to_tensor(self, x: Any) -> Any:
+        """An array (B, C, H, W) or (B, F) as a tensor on the model's device and dtype."""
+        raise self._lacks("logits")
+
+    def logits(self, x: Any) -> Any:
+        """(B, K) differentiable logits of a tensor batch."""
+        raise self._lacks("logits")
+
+    def tokenize(self, rows: Sequence) -> tuple[Any, Any]:
+        """Texts or token-id lists -> (ids, attention mask), (B, T) tensors padded to the longest row."""
+        raise self._lacks("token_embeddings")
+
+    def input_embeddings(self) -> Any:
+        """The (vocabulary, D) word-piece embedding module of a transformer."""
+        raise self._lacks("token_embeddings")
+
+    def attentions(self, batch: Batch) -> list:
+        raise self._lacks("attention")
+
+    def _lacks(self, capability: str) -> UnsupportedError:
+        return UnsupportedError(f"{type(self).__name__} has no {capability!r} capability ({CAPABILITIES[capability]}"
+                                f"); it has: {', '.join(sorted(self.capabilities)) or 'only predictions'}.")
+
     def gradient_groups(self, batch: Batch) -> list[np.ndarray]:
         """Index groups of ``batch`` that gradient methods run one at a time (text: similar lengths, so a
         group pads little); inputs of one shape form one group."""
@@ -111,6 +162,14 @@ class Model:
         yield
 
     # ----- shared behaviour -------------------------------------------------------------------------
+    @property
+    def supports_gradients(self) -> bool:
+        return "gradients" in self.capabilities
+
+    def can(self, *needs: str) -> bool:
+        """Whether the model has every capability in ``needs``."""
+        return set(needs) <= self.capabilities
+
     @property
     def labels(self) -> list[str] | None:
         return self._labels

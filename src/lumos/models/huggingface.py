@@ -21,7 +21,7 @@ from .torch_module import eval_mode
 
 class HuggingFaceTextModel(Model):
     modalities = ("text",)
-    supports_gradients = True
+    capabilities = frozenset({"gradients", "network", "randomisable", "token_embeddings", "attention"})
 
     def __init__(self, model, tokenizer, labels: Sequence[str] | None = None, batch_size: int | str = "auto",
                  max_length: int | None = None, device: str | torch.device | None = None):
@@ -66,13 +66,19 @@ class HuggingFaceTextModel(Model):
         return HuggingFaceTextModel(model, self.tokenizer, self.labels, self.sizer.batch_size, self.max_length,
                                     self.device)
 
+    def network_inputs(self, inputs: object) -> list[list[int]]:
+        return [d.ids for d in self.prepare(inputs).docs]  # type: ignore[union-attr]
+
+    def input_embeddings(self) -> torch.nn.Module:
+        return self.model.get_input_embeddings()
+
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
         with eval_mode(self.model):
             yield
 
     # ----- forward -----------------------------------------------------------------------------------
-    def _pad(self, rows: Sequence) -> tuple[torch.Tensor, torch.Tensor]:
+    def tokenize(self, rows: Sequence) -> tuple[torch.Tensor, torch.Tensor]:
         if isinstance(rows[0], str):
             rows = self.tokenizer(list(rows), truncation=True, max_length=self.max_length)["input_ids"]
         n = max(len(r) for r in rows)
@@ -90,7 +96,7 @@ class HuggingFaceTextModel(Model):
             raise ModelError(f"the model failed: {str(e).splitlines()[0]}") from e
 
     def _probs(self, rows: Sequence) -> np.ndarray:
-        ids, mask = self._pad(rows)
+        ids, mask = self.tokenize(rows)
         with torch.inference_mode():
             return torch.softmax(self._logits(input_ids=ids, attention_mask=mask).float(), 1).cpu().numpy()
 
@@ -144,7 +150,7 @@ class HuggingFaceTextModel(Model):
         with self.eager_attention(), torch.inference_mode():
             for lo in range(0, len(batch), 32):
                 docs = batch.docs[lo:lo + 32]  # type: ignore[index]
-                ids, mask = self._pad([d.ids for d in docs])
+                ids, mask = self.tokenize([d.ids for d in docs])
                 att = self.model(input_ids=ids, attention_mask=mask, output_attentions=True).attentions
                 self.counts.rows += len(docs)
                 self.counts.forwards += 1
@@ -161,9 +167,9 @@ class EmbeddingGradientSpace(GradientSpace):
     def __init__(self, model: HuggingFaceTextModel, batch: Batch):
         self.model = model
         self.docs = batch.docs
-        self.ids, self.mask = model._pad([d.ids for d in batch.docs])  # type: ignore[union-attr]
+        self.ids, self.mask = model.tokenize([d.ids for d in batch.docs])  # type: ignore[union-attr]
         self.lengths = self.mask.sum(1)
-        self.embed = model.model.get_input_embeddings()
+        self.embed = model.input_embeddings()
         with torch.no_grad():
             self.x = self.embed(self.ids).detach()
         # activations of a (T x T) attention per layer dominate memory: bound rows x tokens per backward pass

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 
 from ..errors import InputError, ModelError
 from ..features.text import Granularity, TextDoc, word_doc
 from .base import Model
+from .linear import linear_network
 
 
 def _is_text_pipeline(estimator) -> bool:
@@ -27,6 +29,22 @@ class SklearnModel(Model):
         self.estimator = estimator
         self.modalities = ("text",) if _is_text_pipeline(estimator) else ("tabular",)
         self.columns = list(getattr(estimator, "feature_names_in_", [])) or None
+        if self.modalities == ("tabular",) and isinstance(estimator, LogisticRegression):
+            self.capabilities = frozenset({"network"})
+
+    @property
+    def network(self):
+        """A fitted logistic regression on tables as a torch network with its own parametrisation."""
+        if "network" not in self.capabilities:
+            raise self._lacks("network")
+        return linear_network(self.estimator.coef_, self.estimator.intercept_)
+
+    def network_inputs(self, inputs: object):
+        import torch
+
+        if "network" not in self.capabilities:
+            raise self._lacks("network")
+        return torch.as_tensor(np.asarray(self.prepare(inputs).x, dtype=np.float64))
 
     def _text_docs(self, texts: list[str], granularity: Granularity) -> list[TextDoc]:
         return [word_doc(t) for t in texts]

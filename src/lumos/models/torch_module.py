@@ -29,7 +29,7 @@ def eval_mode(module: nn.Module) -> Iterator[None]:
 
 class TorchModel(Model):
     modalities = ("image", "tabular")
-    supports_gradients = True
+    capabilities = frozenset({"gradients", "network", "randomisable", "logits"})
 
     def __init__(self, module: nn.Module, labels: Sequence[str] | None = None, batch_size: int | str = "auto",
                  device: str | torch.device | None = None):
@@ -64,11 +64,14 @@ class TorchModel(Model):
         if x.dtype == object:
             raise InputError("a torch model needs numeric inputs; got non-numeric columns. Encode them first.")
 
-    def _tensor(self, x: np.ndarray | torch.Tensor) -> torch.Tensor:
+    def network_inputs(self, inputs: object) -> torch.Tensor:
+        return self.to_tensor(self.prepare(inputs).x)
+
+    def to_tensor(self, x: np.ndarray | torch.Tensor) -> torch.Tensor:
         return torch.as_tensor(np.asarray(x, dtype=np.float32) if isinstance(x, np.ndarray) else x,
                                dtype=self.dtype, device=self.device)
 
-    def forward_logits(self, x: torch.Tensor) -> torch.Tensor:
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
         try:
             out = self.module(x)
         except RuntimeError as e:
@@ -84,7 +87,7 @@ class TorchModel(Model):
 
     def _probs(self, rows: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return torch.softmax(self.forward_logits(self._tensor(rows)).float(), dim=1).cpu().numpy()
+            return torch.softmax(self.logits(self.to_tensor(rows)).float(), dim=1).cpu().numpy()
 
     def gradient_space(self, batch: Batch) -> "TensorGradientSpace":
         return TensorGradientSpace(self, batch)
@@ -96,12 +99,12 @@ class TensorGradientSpace(GradientSpace):
     def __init__(self, model: TorchModel, batch: Batch):
         self.model = model
         self.batch = batch
-        self.x = model._tensor(batch.x)
+        self.x = model.to_tensor(batch.x)
         per_row = int(np.prod(batch.x.shape[1:]))
         self.max_rows = max(1, min(256, (2**22) // max(per_row, 1)))  # ~16 MB of input per backward chunk
 
     def logits(self, z: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-        return self.model.forward_logits(z)
+        return self.model.logits(z)
 
     def baseline(self, spec: object) -> torch.Tensor:
         if isinstance(spec, torch.Tensor):
@@ -109,14 +112,14 @@ class TensorGradientSpace(GradientSpace):
         x = self.batch.x
         if self.batch.modality == "image":
             if isinstance(spec, np.ndarray) and spec.shape == x.shape:
-                return self.model._tensor(spec)
-            return self.model._tensor(np.stack([image_baseline(xi, spec) for xi in x]))  # type: ignore[arg-type]
+                return self.model.to_tensor(spec)
+            return self.model.to_tensor(np.stack([image_baseline(xi, spec) for xi in x]))  # type: ignore[arg-type]
         if isinstance(spec, str):
             if spec != "zeros":
                 raise InputError(f"unknown tabular baseline {spec!r}; use 'zeros', a row of values or an array (B, F).")
             return torch.zeros_like(self.x)
         b = np.broadcast_to(np.asarray(spec, dtype=np.float32), x.shape)
-        return self.model._tensor(b.copy())
+        return self.model.to_tensor(b.copy())
 
     def attributions(self, elementwise: torch.Tensor, reduce: str = "sum") -> list[np.ndarray]:
         a = elementwise.detach().float().cpu().numpy()

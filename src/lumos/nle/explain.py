@@ -15,6 +15,7 @@ import numpy as np
 
 from ..api import explain as explain_attributions
 from ..api import resolve_targets
+from ..deprecation import renamed_keywords
 from ..errors import InputError
 from ..explanation import Explanation, Explanations
 from ..models import Model, wrap
@@ -24,27 +25,28 @@ from .labels import find_label
 from .prompts import STYLES, Prompt, fit, join_labels, load_template, needs
 
 
-def explain(classifier: Any, inputs: Sequence[str], generator: Generator | None = None, style: str = "free", *,
+@renamed_keywords(classifier="model", style="method")
+def explain(model: Any, inputs: Sequence[str], generator: Generator | None = None, method: str = "free", *,
             target: Any = None, attribution: str | Explanations = "occlusion", k: int = 5,
             template: str | None = None, max_new_tokens: int = 60, temperature: float = 0.0,
             seed: int = 0) -> Explanations:
-    """One natural-language explanation per input, as ``Explanations`` (method ``"nle:<style>"``).
+    """One natural-language explanation per input, as ``Explanations`` (method ``"nle:<method>"``).
 
-    classifier: anything ``lumos.wrap`` takes (text). generator: a ``LocalGenerator`` (default: SmolLM2) or an
-    ``EndpointGenerator``. style: "free" (explain the prediction), "attribution" (explain given the top ``k``
+    model: anything ``lumos.wrap`` takes (text). generator: a ``LocalGenerator`` (default: SmolLM2) or an
+    ``EndpointGenerator``. method: "free" (explain the prediction), "attribution" (explain given the top ``k``
     words of ``attribution``, a method name or Explanations of these inputs) or "self_rationalise" (the
     generator gives its own label and a rationale). template: a shipped name, a file path, or template text
-    (default: the style's file). Decoding is greedy unless ``temperature`` > 0.
+    (default: the method's file). Decoding is greedy unless ``temperature`` > 0.
 
     Each ``extras`` holds "text", "prompt", "generator", "cited" (the words), "flags" ("empty",
     "no_citation", "prompt_truncated") and, for self_rationalise, "generator_label".
     """
-    if style not in STYLES:
-        raise InputError(f"unknown style {style!r}; use one of {', '.join(STYLES)}.")
+    if method not in STYLES:
+        raise InputError(f"unknown natural-language method {method!r}; use one of {', '.join(STYLES)}.")
     if k < 1 or max_new_tokens < 1:
         raise InputError(f"k and max_new_tokens must be >= 1; got k={k}, max_new_tokens={max_new_tokens}.")
-    model, batch, probs, targets = _predict(classifier, inputs, target)
-    text_template = load_template(template or style)
+    model, batch, probs, targets = _predict(model, inputs, target)
+    text_template = load_template(template or method)
     words = _top_words(model, inputs, targets, attribution, k, seed) if needs(text_template, "words") else None
     if generator is None:
         from .local import LocalGenerator
@@ -61,30 +63,31 @@ def explain(classifier: Any, inputs: Sequence[str], generator: Generator | None 
                       f"only their first words went into the prompt (extras['flags'] has 'prompt_truncated').",
                       stacklevel=2)
     completions = generator.generate([p.messages for p in prompts], max_new_tokens, temperature, seed)
-    params = {"style": style, "generator": generator.name, "k": k, "template": str(template or style),
+    params = {"method": method, "generator": generator.name, "k": k, "template": str(template or method),
               "max_new_tokens": max_new_tokens, "temperature": temperature, "seed": int(seed), "granularity": "word"}
     if words is not None:
         params["attribution"] = attribution if isinstance(attribution, str) else attribution.method
-    return _pack(model, batch, probs, targets, prompts, completions, params, style, words)
+    return _pack(model, batch, probs, targets, prompts, completions, params, method, words)
 
 
-def _predict(classifier: Any, inputs: Sequence[str], target: Any) -> tuple[Any, Any, np.ndarray, np.ndarray]:
+def _predict(model: Any, inputs: Sequence[str], target: Any) -> tuple[Any, Any, np.ndarray, np.ndarray]:
     """(lumos model, word-level batch, (B, K) probabilities, (B,) targets) of the classifier on ``inputs``."""
-    model = wrap(classifier)
+    model = wrap(model)
     batch = model.prepare(inputs, "word")
     with model.session():
         probs = model.evaluate(batch.rows())
     return model, batch, probs, resolve_targets(target, probs, model.labels)
 
 
-def from_texts(classifier: Any, inputs: Sequence[str], texts: Sequence[str], target: Any = None,
+@renamed_keywords(classifier="model")
+def from_texts(model: Any, inputs: Sequence[str], texts: Sequence[str], target: Any = None,
                method: str = "nle:given") -> Explanations:
     """Explanations from texts written elsewhere (another tool, a person): citations matched, no generation."""
     if len(texts) != len(inputs):
         raise InputError(f"got {len(texts)} explanation texts for {len(inputs)} inputs; pass one per input.")
-    model, batch, probs, targets = _predict(classifier, inputs, target)
+    model, batch, probs, targets = _predict(model, inputs, target)
     prompts = [Prompt([{"role": "user", "content": ""}], len(d.text.split()), len(d.text.split())) for d in batch.docs]
-    params = {"style": method.split(":", 1)[-1], "generator": None, "seed": 0, "granularity": "word"}
+    params = {"method": method.split(":", 1)[-1], "generator": None, "seed": 0, "granularity": "word"}
     return _pack(model, batch, probs, targets, prompts, [Completion(str(t)) for t in texts], params, None, None,
                  method)
 

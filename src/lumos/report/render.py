@@ -11,10 +11,13 @@ from pathlib import Path
 import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from markupsafe import Markup
+
+from ..bench.sections import section_of
 from ..bench.store import Store, from_blob
-from .colors import rgba
+from ..errors import InputError
+from ..viz import bars_view, image_view, legend, original_view, rgba, text_view
 from .tables import agreement, costs, metric_tables, plain_summary
-from .views import bars_view, image_view, legend, original_view, text_view
 
 FAMILY_ORDER = ["faithfulness", "plausibility", "robustness", "randomization", "complexity", "agreement", "other"]
 
@@ -42,7 +45,8 @@ def render(db: str | Path, run_id: str | list[str] | None = None, out: str | Pat
     for run in runs:
         for section in run["sections"]:
             section["template"] = _section_template(env, section["kind"])
-    html = env.get_template("template.html").render(runs=runs, heat=heat, legend=legend())
+            section["payload"] = section_of(section["kind"]).view(section["payload"])
+    html = env.get_template("template.html").render(runs=runs, heat=heat, legend=Markup(legend()))
     path = Path(out) if out is not None else Path(db).parent / f"report-{'+'.join(ids) if len(ids) < 3 else ids[0] + '+more'}.html"
     path.write_text(html, encoding="utf-8")
     return path
@@ -59,8 +63,6 @@ def _run_view(store: Store, run_id: str, max_examples: int) -> dict:
     row = store.db.execute("SELECT spec, created, modality, labels, lumos_version FROM runs WHERE run_id=?",
                            (run_id,)).fetchone()
     if row is None:
-        from ..errors import InputError
-
         raise InputError(f"no run {run_id!r} in {store.path}; runs there: {', '.join(store.runs().run_id)}.")
     spec, created, modality, labels, version = row
     spec, labels = json.loads(spec), json.loads(labels) or []
@@ -103,9 +105,9 @@ def _examples(examples, attributions, labels, modality: str, limit: int) -> list
                 html = image_view(value, r.attributions, r.method)
             else:
                 html = bars_view(r.features, r.attributions)
-            views.append({"method": r.method, "html": html})
+            views.append({"method": r.method, "html": Markup(html)})
         out.append({"example_id": int(ex.example_id), "label": ex.label,
                     "predicted": labels[target] if target < len(labels) else str(target),
                     "probability": float(first.probs[target]), "views": views,
-                    "original": original_view(value) if modality == "image" else None})
+                    "original": Markup(original_view(value)) if modality == "image" else None})
     return out

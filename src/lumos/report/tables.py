@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from .. import registry
-from ..agreement import pair_scores
+from ..comparison import pair_scores
+from ..explanation import feature_vector
 
 
 @dataclass
@@ -38,11 +39,6 @@ def costs(units: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"rows_per_example": g.forward_rows / g.n_examples,
                          "forwards_per_example": g.forward_calls / g.n_examples,
                          "seconds_per_example": g.explain_seconds / g.n_examples})
-
-
-def feature_vector(a: np.ndarray) -> np.ndarray:
-    a = np.asarray(a, dtype=np.float64)
-    return a.sum(axis=0).ravel() if a.ndim == 3 else a.ravel()
 
 
 def agreement(attributions: pd.DataFrame, k: int = 5) -> tuple[pd.DataFrame, dict[tuple[str, str], np.ndarray]]:

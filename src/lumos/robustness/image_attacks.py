@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Sequence
 
 import numpy as np
+import pandas as pd
 import torch
 
-from ..agreement import pair_scores
+from ..comparison import pair_scores
 from ..errors import InputError, UnsupportedError
 from ..models import Model, wrap
+from ..results import Result
 
 Norm = Literal["linf", "l2"]
 
@@ -33,7 +35,7 @@ class EpsilonResult:
 
 
 @dataclass
-class ImageAttackResult:
+class ImageAttackResult(Result):
     method: str
     norm: Norm
     clean_accuracy: float
@@ -41,7 +43,17 @@ class ImageAttackResult:
     forward_rows: int
     params: dict
 
-    def table(self) -> list[dict]:
+    def to_frame(self) -> pd.DataFrame:
+        """One row per epsilon: accuracy, success rate, mean distance, explanation rank correlation."""
+        return pd.DataFrame(self.rows())
+
+    def summary(self) -> dict:
+        """Clean accuracy and the accuracy at the largest epsilon."""
+        last = self.per_epsilon[-1]
+        return {"method": self.method, "norm": self.norm, "clean_accuracy": self.clean_accuracy,
+                "epsilon": last.epsilon, "accuracy": last.accuracy, "forward_rows": self.forward_rows}
+
+    def rows(self) -> list[dict]:
         return [{"epsilon": r.epsilon, "accuracy": r.accuracy, "success_rate": r.success_rate,
                  "mean_distance": r.mean_distance,
                  "explanation_rank_correlation": float(np.mean(r.rank_correlation)) if r.rank_correlation
@@ -76,7 +88,7 @@ def perturb(model: Model, x: torch.Tensor, y: torch.Tensor, eps: float, method: 
     def grad(z: torch.Tensor) -> torch.Tensor:
         z = z.detach().requires_grad_(True)
         with torch.enable_grad():
-            loss = torch.nn.functional.cross_entropy(model.forward_logits(z), y, reduction="sum")
+            loss = torch.nn.functional.cross_entropy(model.logits(z), y, reduction="sum")
             (g,) = torch.autograd.grad(loss, z)
         model.counts.rows += len(z)
         model.counts.forwards += 1
@@ -109,7 +121,7 @@ def image_attack(model: Any, images: Any, labels: Sequence[int], method: str = "
     ``explain_method``: a lumos method compared on the first ``n_explained`` images before and after (None:
     skip). ``keep``: attacked images returned per epsilon."""
     model = wrap(model)
-    if not hasattr(model, "forward_logits"):
+    if not model.can("logits"):
         raise UnsupportedError(f"image attacks need a differentiable torch model; got {type(model).__name__}. "
                                "Wrap an nn.Module that returns logits.")
     if method not in ("fgsm", "pgd") or norm not in ("linf", "l2"):
@@ -117,7 +129,7 @@ def image_attack(model: Any, images: Any, labels: Sequence[int], method: str = "
     if steps < 1 or any(e < 0 for e in epsilons):
         raise InputError(f"steps must be >= 1 and epsilons >= 0; got steps={steps}, epsilons={list(epsilons)}.")
     batch = model.prepare(images)
-    x_all = model._tensor(batch.x)  # type: ignore[attr-defined]
+    x_all = model.to_tensor(batch.x)
     y_all = torch.as_tensor(np.array(labels, dtype=np.int64), device=x_all.device)
     if len(y_all) != len(x_all):
         raise InputError(f"got {len(y_all)} labels for {len(x_all)} images; pass one per image.")

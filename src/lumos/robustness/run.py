@@ -1,16 +1,22 @@
-"""``lumos robustness``: suites, attacks and slices with default sizes on a zoo model, stored as a report
-section (in a run of its own, or added to an existing run)."""
+"""``stress_test``: suites, attacks and slices with default sizes on one model and its test split, as one
+``RobustnessReport`` (the ``robustness`` report section and ``lumos robustness`` draw it)."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ..api import explain
 from ..errors import InputError
+from ..models import Model
+from .attacks import AttackResult, attack
+from .image_attacks import ImageAttackResult, image_attack
+from .slices import SliceReport, category, slices
+from .text_suites import SuiteResult, default_tests, run_suite
 
 
 @dataclass(frozen=True)
@@ -21,97 +27,142 @@ class RobustnessPlan:
     n_attack: int = 25
     n_slices: int = 300
     budget: int = 200
-    recipes: tuple[str, ...] = ("textfooler", "hotflip", "deepwordbug")
+    methods: tuple[str, ...] = ("textfooler", "hotflip", "deepwordbug")
     n_images: int = 200
     n_examples: int = 6
     seed: int = 0
 
 
-def run_robustness(model_name: str, plan: RobustnessPlan = RobustnessPlan(), db: str = "lumos-runs/lumos.sqlite",
-                   run_id: str | None = None, say: Callable[[str], None] = print) -> str:
-    """Run the plan on a zoo model, add a "robustness" section to ``run_id`` (default: a new run) in ``db``;
-    returns the run id."""
-    from pathlib import Path
+@dataclass
+class ExplainedPair:
+    """An input and its perturbed or attacked version, both explained for the original's predicted class.
 
-    from .. import __version__, zoo
-    from ..bench.store import Store
+    Text: ``original``/``perturbed`` are word lists; images: (C, H, W) arrays. ``attributions``: the two
+    explanations (text (F,), images (1 or C, H, W)); ``predictions``: "label (p)" strings."""
 
-    model, splits = zoo.load(model_name)
-    test = splits["test"]
+    source: str
+    original: Any
+    perturbed: Any
+    attributions: tuple[np.ndarray, np.ndarray]
+    predictions: tuple[str, str]
+    method: str
+    epsilon: float | None = None
+
+
+@dataclass
+class RobustnessReport:
+    """What ``stress_test`` found on one model: the suite, attacks, image attacks and slices it ran, example
+    pairs explained side by side, and the headline lines (``headline``) a report opens with."""
+
+    modality: str
+    suite: SuiteResult | None = None
+    attacks: list[AttackResult] = field(default_factory=list)
+    image_attacks: list[ImageAttackResult] = field(default_factory=list)
+    slices: SliceReport | None = None
+    pairs: list[ExplainedPair] = field(default_factory=list)
+    headline: list[str] = field(default_factory=list)
+    model_rows: int = 0
+    seconds: float = 0.0
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """The headline figures: suite failures, attack success, accuracy under attack, the worst slice."""
+        out: dict[str, Any] = {"modality": self.modality, "model_rows": self.model_rows, "seconds": self.seconds}
+        if self.suite is not None:
+            out["suite_failure_rate"] = {t.name: t.failure_rate for t in self.suite.tests}
+        out["attack_success_rate"] = {a.method: a.success_rate for a in self.attacks}
+        out["accuracy_under_attack"] = {f"{r.method} {r.norm}": r.per_epsilon[-1].accuracy
+                                        for r in self.image_attacks}
+        if self.slices is not None and self.slices.slices:
+            worst = self.slices.worst(1)[0]
+            out["worst_slice"] = {"name": worst.name, "accuracy": worst.accuracy,
+                                  "overall": self.slices.overall_accuracy}
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per test, attack, image attack (per epsilon) and slice: what it is and its main figure."""
+        rows = [{"part": "suite", "name": t.name, "figure": "failure rate", "value": t.failure_rate, "n": t.n}
+                for t in (self.suite.tests if self.suite else [])]
+        rows += [{"part": "attack", "name": a.method, "figure": "success rate", "value": a.success_rate,
+                  "n": a.attacked} for a in self.attacks]
+        rows += [{"part": "image attack", "name": f"{r.method} {r.norm} eps {e.epsilon:g}", "figure": "accuracy",
+                  "value": e.accuracy, "n": len(e.predictions)} for r in self.image_attacks for e in r.per_epsilon]
+        rows += [{"part": "slice", "name": s.name, "figure": "accuracy", "value": s.accuracy, "n": s.size}
+                 for s in (self.slices.slices if self.slices else [])]
+        return pd.DataFrame(rows, columns=["part", "name", "figure", "value", "n"])
+
+
+def stress_test(model: Model, test: pd.DataFrame, plan: RobustnessPlan = RobustnessPlan(),
+                say: Callable[[str], None] = print) -> RobustnessReport:
+    """Run ``plan`` on ``model`` with its labelled ``test`` split (text: columns text, label; images: image,
+    label; tables: the feature columns and label). ``say`` prints each step as it starts."""
     modality = "text" if "text" in test else "image" if "image" in test else "tabular"
-    started = time.time()
-    if modality == "text":
-        payload = text_payload(model, test, plan, say)
-    elif modality == "image":
-        payload = _images(model, test, plan, say)
-    else:
-        payload = _table(model, test, plan, say)
-    payload["text"].append(f"{model_name}, test split, seed {plan.seed}; {model.counts.rows} model rows, "
-                           f"{time.time() - started:.0f} s.")
-    Path(db).parent.mkdir(parents=True, exist_ok=True)
-    store = Store(db)
-    try:
-        run_id = run_id or f"robustness-{model_name.replace('/', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
-        store.ensure_run(run_id, {"model": model_name, "split": "test", "seed": plan.seed}, modality,
-                         list(model.labels or []), __version__)
-        store.add_section(run_id, "robustness", "Robustness", payload)
-    finally:
-        store.close()
-    for line in payload["text"]:  # the headline figures, as the report opens with them
-        say(line)
-    return run_id
+    started, rows_before = time.time(), model.counts.rows
+    run = {"text": _text, "image": _images, "tabular": _table}[modality]
+    report = run(model, test, plan, say)
+    report.model_rows = model.counts.rows - rows_before
+    report.seconds = time.time() - started
+    report.params = asdict(plan)
+    return report
 
 
-def text_payload(model, test, plan: RobustnessPlan, say: Callable[[str], None] = print) -> dict:
-    """Suites, attacks and slices on ``test`` (a DataFrame with text and label) -> the section's payload."""
-    from . import attack, run_suite
-    from .section import attack_curves, attack_table, slice_table, suite_table, text_pairs
-    from .slices import slices
-
+def _text(model: Model, test: pd.DataFrame, plan: RobustnessPlan, say: Callable[[str], None]) -> RobustnessReport:
     labels = list(model.labels or [])
     texts, y = test.text.tolist(), test.label.to_numpy()
-    say(f"suites: {len(default_names())} tests on {min(plan.n_suite, len(texts))} sentences")
+    say(f"suites: {len(default_tests())} tests on {min(plan.n_suite, len(texts))} sentences")
     suite = run_suite(model, texts[:plan.n_suite], seed=plan.seed)
     results = []
-    for recipe in plan.recipes:
-        if recipe in ("hotflip", "textfooler") and not hasattr(model, "tokenizer"):
-            say(f"attack: {recipe} skipped: it takes candidate words from the model's input embeddings, and "
+    for method in plan.methods:
+        if method in ("hotflip", "textfooler") and not model.can("token_embeddings"):
+            say(f"attack: {method} skipped: it takes candidate words from the model's input embeddings, and "
                 f"{type(model).__name__} has none")
             continue
-        say(f"attack: {recipe} on {min(plan.n_attack, len(texts))} sentences, at most {plan.budget} rows each")
-        results.append(attack(model, texts[:plan.n_attack], recipe, labels=y[:plan.n_attack].tolist(),
+        say(f"attack: {method} on {min(plan.n_attack, len(texts))} sentences, at most {plan.budget} rows each")
+        results.append(attack(model, texts[:plan.n_attack], method, labels=y[:plan.n_attack].tolist(),
                               budget=plan.budget, seed=plan.seed))
     say(f"slices: {min(plan.n_slices, len(texts))} sentences")
-    embeds = hasattr(model, "tokenizer")  # error clusters need a text encoder's embeddings
-    sliced = slices(model, texts[:plan.n_slices], y[:plan.n_slices], discover=embeds, seed=plan.seed)
-    pairs = [dict(e, source=t.name) for t in suite.tests for e in t.examples[:1] if e["failed"]][:plan.n_examples // 2]
-    pairs += [dict(e.as_dict(), source=r.recipe) for r in results for e in r.examples if e.status == "succeeded"][
-        :plan.n_examples - len(pairs)]
+    sliced = slices(model, texts[:plan.n_slices], y[:plan.n_slices],
+                    discover=model.can("network", "token_embeddings"), seed=plan.seed)
+    found = [dict(e, source=t.name) for t in suite.tests for e in t.examples[:1] if e["failed"]][:plan.n_examples // 2]
+    found += [dict(e.as_dict(), source=r.method) for r in results for e in r.examples if e.status == "succeeded"][
+        :plan.n_examples - len(found)]
     method = "saliency" if model.supports_gradients else "occlusion"
-    say(f"explaining {len(pairs)} example pairs with {method}")
+    say(f"explaining {len(found)} example pairs with {method}")
     summary = [f"{t.name}: {t.failures}/{t.n} failed" for t in suite.tests if t.n]
-    headline = ["Tests: " + "; ".join(summary) + ".", _worst_slice(sliced)]
+    headline = ["Tests: " + "; ".join(summary) + ".", worst_slice_line(sliced)]
     if results:
         headline.append(f"Attacks (at most {plan.budget} model rows per sentence): " + "; ".join(
-            f"{r.recipe} flipped {r.success_rate:.0%} of {r.attacked}" + (
+            f"{r.method} flipped {r.success_rate:.0%} of {r.attacked}" + (
                 f" ({r.queries_per_success:.0f} queries, {r.words_changed:.1f} words changed per success)"
                 if r.success_rate > 0 else "") for r in results) + ".")
-    return {"text": headline,
-            "suites": suite_table(suite), "attacks": attack_table(results), "attack_curves_svg": attack_curves(results),
-            "slices": slice_table(sliced), "examples": text_pairs(model, pairs, labels, method, plan.seed)}
+    return RobustnessReport("text", suite, results, [], sliced, text_pairs(model, found, labels, method, plan.seed),
+                            headline)
 
 
-def default_names() -> list[str]:
-    from .text_suites import default_tests
+def text_pairs(model: Model, pairs: list[dict], labels: Sequence[str], method: str, seed: int = 0
+               ) -> list[ExplainedPair]:
+    """(original, perturbed) text pairs with both explanations, of the original's predicted class."""
+    if not pairs:
+        return []
+    texts = [p["original"] for p in pairs] + [p["perturbed"] for p in pairs]
+    target = [int(np.argmax(p["probs_original"])) for p in pairs] * 2
+    expl = explain(model, texts, method=method, target=target, seed=seed)
+    out = []
+    for i, p in enumerate(pairs):
+        a, b = expl[i], expl[len(pairs) + i]
+        out.append(ExplainedPair(p["source"], list(a.features or []), list(b.features or []),
+                                 (a.attributions, b.attributions),
+                                 (_said(p["probs_original"], labels), _said(p["probs_perturbed"], labels)), method))
+    return out
 
-    return [t.name for t in default_tests()]
+
+def _said(probs: Sequence[float], labels: Sequence[str]) -> str:
+    k = int(np.argmax(probs))
+    return f"{labels[k] if k < len(labels) else k} ({probs[k]:.2f})"
 
 
-def _images(model, test, plan: RobustnessPlan, say) -> dict:
-    from .image_attacks import image_attack
-    from .section import image_examples, image_tables, slice_table
-    from .slices import category, slices
-
+def _images(model: Model, test: pd.DataFrame, plan: RobustnessPlan, say: Callable[[str], None]
+            ) -> RobustnessReport:
     pick = np.sort(np.random.default_rng(plan.seed).permutation(len(test))[:plan.n_images])  # every class
     x = np.stack(test.image.iloc[pick].tolist()).astype(np.float32)
     y = test.label.to_numpy()[pick]
@@ -120,39 +171,54 @@ def _images(model, test, plan: RobustnessPlan, say) -> dict:
                               ("pgd", "l2", (0.0, 0.5, 1.0, 2.0))):
         say(f"{method} {norm} on {len(x)} images, epsilons {list(eps)}")
         results.append(image_attack(model, x, y, method, eps, norm, seed=plan.seed, keep=len(x)))
-    tables, curves = image_tables(results)
-    labels = list(model.labels or [])
     rules = [category("label", int(c)) for c in np.unique(y)]
-
-    probs = _probs(model, x)
+    with model.session():
+        probs = model.evaluate(x)
     sliced = slices(model, x, y, embeddings=x.reshape(len(x), -1), seed=plan.seed, probs=probs)
     by_class = slices(model, pd.DataFrame({"label": y}), y, rules=rules, discover=False, probs=probs)
     sliced.slices += by_class.slices
     headline = [f"Accuracy under attack (clean {results[0].clean_accuracy:.3f}): " + "; ".join(
         f"{r.method.upper()} {r.norm} {r.per_epsilon[-1].accuracy:.3f} at eps {r.per_epsilon[-1].epsilon:g}"
-        for r in results) + ".", _worst_slice(sliced)]
-    return {"text": headline, "image_attacks": tables, "image_curves_svg": curves,
-            "image_examples": image_examples(model, x, results[1], labels, seed=plan.seed), "slices": slice_table(sliced)}
+        for r in results) + ".", worst_slice_line(sliced)]
+    pairs = image_pairs(model, x, results[1], list(model.labels or []), seed=plan.seed)
+    return RobustnessReport("image", None, [], results, sliced, pairs, headline)
 
 
-def _probs(model, x: np.ndarray) -> np.ndarray:
-    with model.session():
-        return model.evaluate(x)
+def image_pairs(model: Model, images: np.ndarray, result: ImageAttackResult, labels: Sequence[str], n: int = 4,
+                method: str = "saliency", seed: int = 0) -> list[ExplainedPair]:
+    """Clean vs attacked images at the largest epsilon with both explanations (``method``, of the clean
+    prediction): images the attack flipped, one per predicted class first."""
+    last, first = result.per_epsilon[-1], result.per_epsilon[0]
+    flipped = [i for i in range(len(last.adversarial)) if last.predictions[i] != first.predictions[i]]
+    chosen: dict[int, int] = {}
+    for i in flipped:
+        chosen.setdefault(first.predictions[i], i)
+    order = (list(chosen.values()) + [i for i in flipped if i not in chosen.values()])[:n]
+    if not order:
+        return []
+
+    def name(k: int) -> str:
+        return labels[k] if k < len(labels) else str(k)
+
+    target = [first.predictions[i] for i in order] * 2
+    expl = explain(model, np.concatenate([images[order], last.adversarial[order]]), method=method, target=target,
+                   seed=seed)
+    return [ExplainedPair(f"{result.method} {result.norm}", images[i], last.adversarial[i],
+                          (expl[k].attributions, expl[len(order) + k].attributions),
+                          (name(first.predictions[i]), name(last.predictions[i])), method, last.epsilon)
+            for k, i in enumerate(order)]
 
 
-def _table(model, test, plan: RobustnessPlan, say) -> dict:
-    from .section import slice_table
-    from .slices import slices
-
+def _table(model: Model, test: pd.DataFrame, plan: RobustnessPlan, say: Callable[[str], None]) -> RobustnessReport:
     frame = test.drop(columns=["label"]).iloc[:max(plan.n_slices, 2000)]
     say(f"slices: {len(frame)} rows, worst single and paired feature values")
     sliced = slices(model, frame, test.label.to_numpy()[:len(frame)], seed=plan.seed)
     if not sliced.slices:
         raise InputError("no slice had enough rows; lower min_size.")
-    return {"text": [_worst_slice(sliced)], "slices": slice_table(sliced)}
+    return RobustnessReport("tabular", slices=sliced, headline=[worst_slice_line(sliced)])
 
 
-def _worst_slice(report) -> str:
+def worst_slice_line(report: SliceReport) -> str:
     """One line on the slice furthest below the overall accuracy."""
     if not report.slices:
         return "No slice had enough examples to report."

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -16,6 +16,7 @@ from scipy.stats import norm as normal
 
 from ..errors import InputError
 from ..models import Model, wrap
+from ..results import Result
 
 Mask = Callable[[Any], np.ndarray]
 
@@ -172,13 +173,24 @@ def worst_feature_pairs(frame: pd.DataFrame, hit: np.ndarray, min_size: int, top
 
 
 @dataclass
-class SliceReport:
+class SliceReport(Result):
     overall_accuracy: float
     overall_ece: float
     slices: list[SliceStats]
+    params: dict = field(default_factory=dict)
 
-    def table(self) -> list[dict]:
-        return [s.as_dict() for s in self.slices]
+    def to_frame(self) -> pd.DataFrame:
+        """One row per slice: its name, source, size, accuracy, ECE and difference, with intervals."""
+        return pd.DataFrame([s.as_dict() for s in self.slices],
+                            columns=["slice", "source", "size", "accuracy", "accuracy_ci", "ece", "ece_ci",
+                                     "difference", "difference_ci"])
+
+    def summary(self) -> dict:
+        """Overall accuracy and ECE, and the worst slice."""
+        out = {"overall_accuracy": self.overall_accuracy, "overall_ece": self.overall_ece, "slices": len(self.slices)}
+        if self.slices:
+            out["worst"] = self.worst(1)[0].as_dict()
+        return out
 
     def worst(self, n: int = 5) -> list[SliceStats]:
         return sorted(self.slices, key=lambda s: s.difference)[:n]
@@ -214,20 +226,22 @@ def slices(model: Any, data: Any, labels: Sequence[int], rules: Sequence[Rule] |
             found = [(f"error cluster {c + 1}", m) for c, m in enumerate(error_clusters(emb, ~hit, n_clusters, seed))
                      if m.sum() >= min_size]
         out += [slice_stats(name, "discovered", probs, y, m, overall, seed) for name, m in found]
-    return SliceReport(overall, ece(probs, y), out)
+    return SliceReport(overall, ece(probs, y), out, {"rules": [r.name for r in rules], "discover": discover,
+                                                    "n_clusters": n_clusters, "min_size": min_size, "top": top,
+                                                    "seed": seed})
 
 
 def text_embeddings(model: Model, texts: list[str], batch_size: int = 64) -> np.ndarray:
     """(N, D) mean of the last hidden states over each text's tokens (Hugging Face models; rows counted)."""
     import torch
 
-    network = getattr(model, "network", None)
-    if network is None or not hasattr(model, "_pad"):
+    if not model.can("network", "token_embeddings"):
         raise InputError(f"cannot embed texts with {type(model).__name__}; pass embeddings=(N, D) array.")
+    network = model.network
     out = []
     with model.session(), torch.inference_mode():
         for lo in range(0, len(texts), batch_size):
-            ids, mask = model._pad(texts[lo:lo + batch_size])  # type: ignore[attr-defined]
+            ids, mask = model.tokenize(texts[lo:lo + batch_size])
             hidden = network(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states[-1]
             m = mask[..., None].to(hidden.dtype)
             out.append(((hidden * m).sum(1) / m.sum(1)).float().cpu().numpy())

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
 import numpy as np
+import pandas as pd
 
 from ..errors import InputError
 from ..models import Model, wrap
+from ..results import Result
 from . import perturbations as P
 
 Kind = Literal["invariance", "directional"]
@@ -75,14 +77,20 @@ class TextTestResult:
 
 
 @dataclass
-class SuiteResult:
+class SuiteResult(Result):
     tests: list[TextTestResult]
     labels: list[str]
+    params: dict = field(default_factory=dict)
 
-    def table(self) -> list[dict]:
-        """One row per test: name, kind, expectation, n, failures, failure_rate."""
-        return [{"test": t.name, "kind": t.kind, "expectation": t.expectation, "n": t.n, "failures": t.failures,
-                 "failure_rate": t.failure_rate} for t in self.tests]
+    def to_frame(self) -> pd.DataFrame:
+        """One row per test: test, kind, expectation, n, failures, failure_rate."""
+        return pd.DataFrame([{"test": t.name, "kind": t.kind, "expectation": t.expectation, "n": t.n,
+                              "failures": t.failures, "failure_rate": t.failure_rate} for t in self.tests],
+                            columns=["test", "kind", "expectation", "n", "failures", "failure_rate"])
+
+    def summary(self) -> dict:
+        """Failure rate per test."""
+        return {t.name: t.failure_rate for t in self.tests}
 
     def __getitem__(self, name: str) -> TextTestResult:
         for t in self.tests:
@@ -123,4 +131,5 @@ def run_suite(model, texts: Sequence[str], tests: Sequence[TextTest] | None = No
         examples = [{"original": texts[idx[j]], "perturbed": new[j], "probs_original": p_orig[idx[j]].tolist(),
                      "probs_perturbed": p_new[j].tolist(), "failed": bool(fails[j])} for j in order]
         results.append(TextTestResult(test.name, test.kind, test.expectation, len(idx), int(fails.sum()), examples))
-    return SuiteResult(results, list(model.labels or []))
+    return SuiteResult(results, list(model.labels or []), {"tests": [t.name for t in tests], "seed": int(seed),
+                                                                "max_examples": max_examples})

@@ -15,16 +15,27 @@ from typing import Any
 import pandas as pd
 
 from ..models import Model
+from ..registry import ZOO
 from .cache import ENV_VAR, cache_root
 from .datasets import imagenet_input
 from .loader import cached_meta, load_with_meta
 from .own_data import train_on
-from .registry import names
+from .recipe import Entry
 from .sources import MissingPackageError
 from .tables import TableSchema
 
-__all__ = ["names", "load", "train_on", "info", "imagenet_input", "cache_root", "ENV_VAR", "MissingPackageError",
-           "TableSchema"]
+__all__ = ["names", "get", "load", "load_with_meta", "train_on", "info", "imagenet_input", "cache_root", "ENV_VAR",
+           "MissingPackageError", "TableSchema", "Entry"]
+
+
+def names() -> list[str]:
+    """Every zoo name, e.g. "sentiment/minilm", "tabular/adult/gbm" (in the order they were registered)."""
+    return ZOO.in_order()
+
+
+def get(name: str) -> Entry:
+    """The zoo entry registered as ``name``; an unknown name suggests the closest."""
+    return ZOO.get(name)
 
 
 def load(name: str, *, retrain: bool = False, progress: bool = True, cache_dir: str | os.PathLike | None = None,
@@ -46,9 +57,7 @@ def info(name: str, cache_dir: str | os.PathLike | None = None, **settings: Any)
     seed, library versions) when it has been trained. Trains nothing."""
     import dataclasses
 
-    from .registry import configure, get
-
-    entry = get(name)
+    entry = ZOO.get(name)
     return {"name": name, "summary": entry.summary, "pretrained": entry.train is None,
-            "settings": dataclasses.asdict(configure(entry, settings)),
+            "settings": dataclasses.asdict(entry.configure(settings)),
             "cached": cached_meta(name, cache_dir=cache_dir, **settings)}

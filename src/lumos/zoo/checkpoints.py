@@ -1,6 +1,6 @@
 """TracIn checkpoints recorded while a zoo network trains, cached beside its weights (``ckpt.<k>.<name>``).
 
-A model trained with them carries ``model.training_checkpoints``, which ``lumos.influence(..., method="tracin")``
+A model trained with them carries ``model.training_checkpoints``, which ``lumos.influence.explain(..., method="tracin")``
 uses when no checkpoints are passed. Recording copies tensors only, so the trained weights (and the cache key)
 are the same as without it.
 """

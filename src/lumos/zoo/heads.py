@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from ..errors import ModelError
+from ..models.linear import linear_network
 from .training import seeded
 
 
@@ -38,6 +39,10 @@ class LinearHead:
     def probs(self, x: np.ndarray) -> np.ndarray:
         return _binary(np.asarray(x, dtype=np.float64) @ self.coef + self.intercept[0])
 
+    def network(self) -> nn.Module:
+        """The same logistic regression as a torch network (what influence differentiates)."""
+        return linear_network(self.coef, self.intercept)
+
     def arrays(self) -> dict[str, np.ndarray]:
         return {"coef": self.coef, "intercept": self.intercept}
 
@@ -57,6 +62,10 @@ class TreeHead:
     """
 
     kind = "trees"
+
+    def network(self) -> None:
+        """Trees have no torch network."""
+        return None
 
     def __init__(self, feature: np.ndarray, threshold: np.ndarray, left: np.ndarray, right: np.ndarray,
                  missing_left: np.ndarray, is_leaf: np.ndarray, value: np.ndarray, roots: np.ndarray,
@@ -132,6 +141,9 @@ class MLPHead:
         with torch.inference_mode():
             logits = self.module(torch.as_tensor(np.asarray(x, dtype=np.float32)))
         return torch.softmax(logits.double(), dim=1).numpy()
+
+    def network(self) -> nn.Module:
+        return self.module
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {k: v.detach().cpu().numpy() for k, v in self.module.state_dict().items()}

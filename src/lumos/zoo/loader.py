@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..models import Model
-from . import cache, registry
+from ..registry import ZOO
+from . import cache
 from .recipe import Artifact
 from .training import FitOptions
 
@@ -36,8 +37,8 @@ def load_with_meta(name: str, retrain: bool = False, progress: bool = True,
                    cache_dir: str | os.PathLike | None = None, **settings: Any
                    ) -> tuple[Model, dict[str, pd.DataFrame], dict[str, Any]]:
     """(model, splits, metadata); see ``lumos.zoo.load``."""
-    entry = registry.get(name)
-    config = registry.configure(entry, settings)
+    entry = ZOO.get(name)
+    config = entry.configure(settings)
     data = entry.dataset()
     if entry.train is None:
         meta = {"name": name, "pretrained": True, "data_hash": data.data_hash}
@@ -94,8 +95,8 @@ def _threads() -> int:
 
 def cached_meta(name: str, cache_dir: str | os.PathLike | None = None, **settings: Any) -> dict[str, Any] | None:
     """The metadata of ``name``'s intact cache entry for these settings, or None (nothing is trained)."""
-    entry = registry.get(name)
-    config = registry.configure(entry, settings)
+    entry = ZOO.get(name)
+    config = entry.configure(settings)
     if entry.train is None:
         return None
     data = entry.dataset()

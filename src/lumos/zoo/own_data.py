@@ -13,7 +13,8 @@ import pandas as pd
 
 from ..errors import InputError, UnsupportedError
 from ..models import Model
-from . import cache, registry
+from ..registry import ZOO
+from . import cache
 from .datasets import Dataset
 from .loader import cached_training
 from .recipe import Artifact
@@ -119,11 +120,11 @@ def train_on(name: str, splits: dict[str, pd.DataFrame], *, sample_weight: Any =
     the recipe version, the settings and hashes of the data, weights and probabilities; ``meta["metrics"]``
     has the validation and test scores.
     """
-    entry = registry.get(name)
+    entry = ZOO.get(name)
     if entry.train is None:
         raise UnsupportedError(f"{name} is pre-trained and has no training recipe; train_on takes one of "
-                               f"{', '.join(n for n, e in registry.ENTRIES.items() if e.train is not None)}.")
-    config = registry.configure(entry, settings)
+                               f"{', '.join(n for n, e in ZOO.items() if e.train is not None)}.")
+    config = entry.configure(settings)
     base = entry.dataset()
     frames = check_splits(name, base, splits, label_probs is not None)
     n = len(frames["train"])

@@ -3,11 +3,13 @@ pre-trained model. Trainers return an Artifact: everything needed to rebuild the
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
+from ..errors import InputError
 from ..models.base import Model
 from .datasets import Dataset
 from .training import Config
@@ -38,6 +40,22 @@ class Entry:
     build: Builder
     train: Trainer | None = None
     version: str = "1"
+    modality: str = ""
+
+    def configure(self, overrides: dict[str, Any]) -> Config:
+        """The entry's config with ``overrides`` applied; unknown keys are an error naming the known ones."""
+        known = [f.name for f in dataclasses.fields(self.config)]
+        unknown = [k for k in overrides if k not in known]
+        if unknown:
+            raise InputError(f"{self.name} has no setting {unknown[0]!r}; its settings: "
+                             + ", ".join(f"{k}={getattr(self.config, k)!r}" for k in known) + ".")
+        if self.train is None and overrides:
+            raise InputError(f"{self.name} is pre-trained and takes no training settings; got {sorted(overrides)}.")
+        return dataclasses.replace(self.config, **overrides)
+
+    def info(self) -> dict[str, Any]:
+        return {"summary": self.summary, "modalities": (self.modality,),
+                "params": dataclasses.asdict(self.config), "requires": (), "pretrained": self.train is None}
 
 
 def prefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -25,6 +25,24 @@ class TableModel(Model):
                  labels: Sequence[str], batch_size: int | str = 4096):
         super().__init__(labels, batch_size)
         self.schema, self.preprocessor, self.head = schema, preprocessor, head
+        if head.network() is not None:
+            self.capabilities = frozenset({"network"})
+
+    @property
+    def network(self):
+        """The head's torch network on the encoded columns (MLP, or the logistic regression as one)."""
+        module = self.head.network()
+        if module is None:
+            raise self._lacks("network")
+        return module
+
+    def network_inputs(self, inputs: object):
+        """Raw rows -> the encoded (N, D) float64 tensor the head's network takes."""
+        import torch
+
+        batch = self.prepare(inputs)
+        x = self.preprocessor.transform(pd.DataFrame(batch.x, columns=batch.feature_names))
+        return torch.as_tensor(np.asarray(x, dtype=np.float64))
 
     def prepare(self, inputs: object, granularity: str = "word") -> Batch:
         if isinstance(inputs, pd.DataFrame):

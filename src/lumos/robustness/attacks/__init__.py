@@ -1,11 +1,11 @@
-"""Adversarial text attacks as recipes, each with a query budget: ``attack(model, texts, "textfooler")``."""
+"""Adversarial text attacks, each with a query budget: ``attack(model, texts, method="textfooler")``."""
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
 from ... import registry
-from ...errors import InputError
+from ...deprecation import renamed_keywords
 from .base import Attack
 from .deepwordbug import DeepWordBug
 from .hotflip import HotFlip
@@ -18,17 +18,15 @@ __all__ = ["attack", "attacks", "Attack", "AttackResult", "AdversarialExample", 
 
 
 def attacks() -> dict[str, dict[str, Any]]:
-    """Every registered attack recipe with its summary and default hyper-parameters."""
+    """Every registered attack with its summary and default hyper-parameters (``lumos.catalog("attack")``)."""
     return registry.describe("attack")
 
 
-def attack(model: Any, texts: Sequence[str], recipe: str = "textfooler", labels: Sequence[int] | None = None,
+@renamed_keywords(recipe="method")
+def attack(model: Any, texts: Sequence[str], method: str = "textfooler", labels: Sequence[int] | None = None,
            budget: int = 500, seed: int = 0, **params: Any) -> AttackResult:
-    """Run one recipe on ``texts`` with at most ``budget`` model rows per sentence; ``labels``: true classes
-    (default: the model's predictions). ``params``: the recipe's hyper-parameters (see ``attacks()``)."""
-    cls = registry.get(recipe, "attack")
-    known = [f for f in cls.info()["params"] if f != "budget"]
-    unknown = [k for k in params if k not in known]
-    if unknown:
-        raise InputError(f"{recipe} has no parameter {unknown[0]!r}; its parameters: {', '.join(known)}.")
+    """Run one attack ``method`` on ``texts`` with at most ``budget`` model rows per sentence; ``labels``: true
+    classes (default: the model's predictions). ``params``: the method's hyper-parameters (see ``attacks()``)."""
+    cls = registry.get(method, "attack")
+    registry.check_params(method, params, [f for f in cls.info()["params"] if f != "budget"])
     return cls(budget=budget, **params).run(model, texts, labels, seed)

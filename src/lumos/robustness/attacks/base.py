@@ -41,7 +41,8 @@ class Attack:
     budget: int = 500
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
-    needs_gradients: ClassVar[bool] = False
+    modalities: ClassVar[tuple[str, ...]] = ("text",)
+    requires: ClassVar[tuple[str, ...]] = ()  # model capabilities the attack needs (lumos.models.CAPABILITIES)
 
     def __post_init__(self) -> None:
         if isinstance(self.budget, bool) or not isinstance(self.budget, (int, np.integer)) or self.budget < 1:
@@ -50,8 +51,12 @@ class Attack:
 
     @classmethod
     def info(cls) -> dict[str, Any]:
-        return {"summary": cls.summary, "needs_gradients": cls.needs_gradients,
-                "params": {f.name: f.default for f in dataclasses.fields(cls)}}
+        return {"summary": cls.summary, "modalities": cls.modalities,
+                "params": {f.name: f.default for f in dataclasses.fields(cls)}, "requires": cls.requires}
+
+    @classmethod
+    def applies_to(cls, model: Model, modality: str) -> bool:
+        return modality in cls.modalities and model.can(*cls.requires)
 
     def run(self, model: Any, texts: Sequence[str], labels: Sequence[int] | None = None,
             seed: int = 0) -> AttackResult:
@@ -64,7 +69,7 @@ class Attack:
                              f"{len(texts)} items of types {sorted({type(t).__name__ for t in texts})}.")
         if labels is not None and len(labels) != len(texts):
             raise InputError(f"{self.name}: got {len(labels)} labels for {len(texts)} texts; pass one per text.")
-        if self.needs_gradients and not model.supports_gradients:
+        if "gradients" in self.requires and not model.supports_gradients:
             raise UnsupportedError(f"{self.name} needs gradients, and {type(model).__name__} gives none; use "
                                    "textfooler or deepwordbug, which need only predictions.")
         recipe = self.resolved(model)

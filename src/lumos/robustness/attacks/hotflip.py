@@ -28,7 +28,7 @@ class HotFlip(Attack):
     max_flips: int = 5
     min_similarity: float = 0.3
     summary = "gradient-guided word flips (Ebrahimi et al., 2018), whole-word vocabulary of the victim"
-    needs_gradients = True
+    requires = ("gradients", "token_embeddings")
 
     def _attack(self, model: Model, texts: list[str], labels: list[int] | None, seed: int) -> list:
         vocab = vocabulary_of(model)

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
 import numpy as np
+import pandas as pd
+
+from ...results import Result
 
 Status = Literal["succeeded", "failed", "skipped"]
 
@@ -37,15 +40,23 @@ class AdversarialExample:
 
 
 @dataclass
-class AttackResult:
+class AttackResult(Result):
     """``budget``: the most model rows allowed per sentence; ``forward_rows``: every row the model saw during
     the attack, read from its counter (equals the sum of the per-sentence ``queries``)."""
 
-    recipe: str
+    method: str
     budget: int
     examples: list[AdversarialExample]
     forward_rows: int
     params: dict = field(default_factory=dict)
+
+    @property
+    def recipe(self) -> str:
+        """Deprecated: ``method``."""
+        from ...deprecation import warn
+
+        warn("AttackResult.recipe", "AttackResult.method")
+        return self.method
 
     def _where(self, status: Status) -> list[AdversarialExample]:
         return [e for e in self.examples if e.status == status]
@@ -77,8 +88,12 @@ class AttackResult:
         q = np.array([e.queries for e in self._where("succeeded")])
         return [float((q <= b).sum() / self.attacked) if self.attacked else float("nan") for b in budgets]
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per sentence: original, perturbed, label, status, queries, words changed."""
+        return pd.DataFrame([e.as_dict() for e in self.examples])
+
     def summary(self) -> dict:
-        return {"recipe": self.recipe, "budget": self.budget, "attacked": self.attacked,
+        return {"method": self.method, "budget": self.budget, "attacked": self.attacked,
                 "skipped": len(self._where("skipped")), "success_rate": self.success_rate,
                 "queries_per_success": self.queries_per_success, "words_changed": self.words_changed,
                 "forward_rows": self.forward_rows}

@@ -56,15 +56,15 @@ def is_candidate_word(token: str) -> bool:
 
 def vocabulary_of(model) -> WordVocabulary:
     """The whole-word vocabulary of a Hugging Face ``model`` (a lumos HuggingFaceTextModel), built once."""
-    network, tokenizer = getattr(model, "network", None), getattr(model, "tokenizer", None)
-    if network is None or tokenizer is None or not hasattr(network, "get_input_embeddings"):
+    if not model.can("token_embeddings"):
         raise UnsupportedError(f"{type(model).__name__} has no input-embedding matrix to take candidate words "
                                "from; pass vocabulary=WordVocabulary(words, vectors) built from any word vectors.")
+    network, tokenizer = model.network, model.tokenizer
     if network not in _CACHE:
         vocab = tokenizer.get_vocab()
         special = set(tokenizer.all_special_tokens)
         pairs = sorted((i, t) for t, i in vocab.items() if t not in special and is_candidate_word(t) and t == t.lower())
         ids = [i for i, _ in pairs]
-        weight = network.get_input_embeddings().weight.detach().float().cpu().numpy()
+        weight = model.input_embeddings().weight.detach().float().cpu().numpy()
         _CACHE[network] = WordVocabulary([t for _, t in pairs], weight[ids], ids)
     return _CACHE[network]

@@ -1,0 +1,2 @@
+"""The counterfactual searches, one file each; the counterfactual registry imports every module here on its
+first lookup."""
