@@ -44,7 +44,7 @@ def temp_cache(tmp_path, monkeypatch):
 
 def test_statistics_finds_the_planted_token_first(tiny):
     planted = artifacts.inject(tiny, "token", strength=0.95, coverage=0.15, seed=0, token="zed")
-    found = artifacts.statistics(planted.splits["train"], min_count=10, labels=["negative", "positive"])
+    found = artifacts.statistics(planted.splits["train"], min_count=10, class_names=["negative", "positive"])
     assert found[0].key == "zed" and found[0].label == "positive"
     assert found[0].evidence["significant"] and "labelled positive" in found[0].finding
     clean = artifacts.statistics(tiny["train"], min_count=10)
@@ -133,7 +133,8 @@ def test_model_based_discoverers_find_what_a_trained_bag_of_words_model_uses(tin
                                                   n_train=300, n_test=100, min_count=10)
     assert len(influence) and set(influence.examples.columns) >= {"proponent_mass", "self_influence"}
     frame = used.to_frame()
-    assert list(frame["rank"][:2]) == [1, 2] and "finding" in frame and used.summary().count("\n") == 5
+    assert list(frame["rank"][:2]) == [1, 2] and "finding" in frame and len(used.lines()) == 6
+    assert used.summary()["top"][0]["key"] == "zed" and used.summary()["candidates"] == len(used)
 
 
 def test_partial_input_of_a_perfect_feature_is_one_bit():

@@ -90,7 +90,7 @@ def test_every_repair_leaves_its_input_unmodified(planted, model):
         pd.testing.assert_frame_equal(train, before)
         assert isinstance(repaired, curate.Repaired) and repaired.method == name
         assert set(repaired.to_frame().columns) == set(curate.base.CHANGE_COLUMNS)
-        assert repaired.summary().startswith(f"{name}: ")
+        assert repaired.describe().startswith(f"{name}: ") and repaired.summary()["method"] == name
 
 
 def test_augmentation_balances_the_artifact_by_hand(planted, model):
@@ -172,7 +172,8 @@ def test_a_bag_of_words_model_fails_the_contrast_split_and_passes_after_augmenta
     assert augmented.worst_group_accuracy > plain.worst_group_accuracy + 0.3
     frame = result.to_frame()
     assert list(frame["model"]) == ["plain", "augment", "group_balance"] and frame["gap_recovered"][1] > 0.8
-    assert result.best().name == "augment" and "augment" in result.summary()
+    assert result.best().name == "augment" and result.summary()["best"] == "augment"
+    assert "augment" in result.lines()[2]
     assert result.pairs(3) and result.pairs(3)[0]["label"] == "negative"
 
 
@@ -190,36 +191,57 @@ def test_registry_and_context_errors(planted, model):
 
     @curate.register("noop_for_test")
     class Noop:
+        summary, modalities = "does nothing", ("text",)
+
         def __call__(self, train, ctx):
             return curate.Repaired(train, None, None, curate.base.changes_frame([]), "noop_for_test", {})
 
     try:
         assert "noop_for_test" in curate.names() and curate.build("noop_for_test").name == "noop_for_test"
     finally:
-        curate.REPAIRS.pop("noop_for_test")
+        lumos.registry.REPAIRS.unregister("noop_for_test")
 
 
 def test_the_report_section_shows_findings_before_after_and_escaped_pairs(planted, tmp_path):
-    from lumos.bench import Store
-    from lumos.curate.section import payload
+    from lumos.bench import add_section
     from lumos.report import render
 
     splits = dict(planted.splits)
     splits["test"] = splits["test"].copy()
     splits["test"].loc[0, "text"] = "w1 <script>alert(1)</script> " + splits["test"].loc[0, "text"]
     result = curate.robustify("sentiment/tfidf", splits, repairs=["augment"], settings={"min_df": 1},
-                              attribution_rows=40)
-    section = payload(result, n_examples=2)
-    assert section["text"][0].startswith("Artifact repaired: 'zed' (token, points to positive), ranked 1")
-    assert "Best repair: augment" in section["text"][2]
-    assert [r[0] for r in section["before_after"]["rows"]] == ["plain", "augment"]
-    assert section["findings"]["rows"][0][1] == "zed" and len(section["examples"]) == 2
+                              attribution_rows=40, n_examples=2)
+    assert len(result.examples) == 2 and len(result.examples[0]["attributions"]) == 2
     db = tmp_path / "r.sqlite"
+    add_section(db, "rb", "robustify", result, model_name="m", modality="text", labels=["negative", "positive"])
+    from lumos.bench import Store
+
     store = Store(db)
-    store.ensure_run("rb", {"model": "m", "split": "test", "seed": 0}, "text", ["negative", "positive"], "0")
-    store.add_section("rb", "robustify", "Robustify", section)
-    store.close()
+    try:
+        (section,) = [s for s in store.sections("rb") if s["kind"] == "robustify"]
+    finally:
+        store.close()
+    payload = section["payload"]
+    assert payload["text"][0].startswith("Artifact repaired: 'zed' (token, points to positive), ranked 1")
+    assert "Best repair: augment" in payload["text"][2] and isinstance(payload["examples"][0]["features"][0], str)
+    assert [r[0] for r in payload["before_after"]["rows"]] == ["plain", "augment"]
+    assert payload["findings"]["rows"][0][1] == "zed"
     html = render(db, "rb", out=tmp_path / "r.html").read_text()
     drawn = html[html.index('id="robustify"'):]
     assert "<h3>Before and after</h3>" in drawn and '<p class="words">' in drawn and "zed" in drawn
     assert "<script>alert" not in html
+
+
+def test_lumos_robustify_on_a_small_table_writes_the_section(tmp_path):
+    from typer.testing import CliRunner
+
+    from lumos.cli import app
+
+    runner = CliRunner()
+    db = tmp_path / "r.sqlite"
+    result = runner.invoke(app, ["robustify", "--model", "tabular/german/logreg", "--inject", "none",
+                                 "--repair", "group_balance", "--repair", "augment", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "Artifact repaired:" in result.output and "group_balance" in result.output and "report:" in result.output
+    bad = runner.invoke(app, ["robustify", "--model", "tabular/german/logreg", "--inject", "colour", "--db", str(db)])
+    assert bad.exit_code == 1 and "unknown artifact kind 'colour'" in bad.output

@@ -2,7 +2,8 @@
 
 The public face: verbs at the top (``wrap``, ``explain``, ``evaluate``, ``agreement``, ``catalog``), and a
 namespace per analysis (``lumos.influence``, ``lumos.counterfactuals``, ``lumos.robustness``, ``lumos.nle``;
-``lumos.zoo``, ``lumos.bench`` and ``lumos.report`` import on first use). See docs/design.md.
+``lumos.artifacts`` and ``lumos.curate`` find and repair dataset artifacts; ``lumos.zoo``, ``lumos.bench`` and
+``lumos.report`` import on first use). See docs/design.md.
 """
 
 from . import counterfactuals, eraser, influence, metrics, robustness
@@ -22,9 +23,9 @@ __all__ = ["wrap", "explain", "evaluate", "agreement", "catalog", "methods", "re
 
 
 def __getattr__(name: str):
-    """``lumos.zoo``, ``lumos.bench``, ``lumos.report``, ``lumos.nle`` and ``lumos.testing`` import on first use
-    (they pull in more)."""
-    if name in ("zoo", "bench", "report", "nle", "testing", "viz"):
+    """``lumos.zoo``, ``lumos.bench``, ``lumos.report``, ``lumos.nle``, ``lumos.testing``, ``lumos.artifacts``
+    and ``lumos.curate`` import on first use (they pull in more)."""
+    if name in ("zoo", "bench", "report", "nle", "testing", "viz", "artifacts", "curate"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)

@@ -181,10 +181,12 @@ ATTACKS: Registry = Registry("attack", ("lumos.robustness.attacks",))
 INFLUENCE: Registry = Registry("influence", ("lumos.influence.estimators",), "influence method")
 COUNTERFACTUALS: Registry = Registry("counterfactual", ("lumos.counterfactuals.searches",), "counterfactual method")
 SECTIONS: Registry = Registry("section", ("lumos.bench.sections",), "report section")
+REPAIRS: Registry = Registry("repair", ("lumos.curate.repairs",), "repair")
+DISCOVERERS: Registry = Registry("discoverer", ("lumos.artifacts.discoverers",), "artifact discoverer")
 ZOO: Registry = Registry("zoo", ("lumos.zoo.entries",), "zoo model", unknown="no zoo model named {name!r}")
 
 KINDS: dict[str, Registry] = {r.kind: r for r in (EXPLAINERS, METRICS, ATTACKS, INFLUENCE, COUNTERFACTUALS,
-                                                  SECTIONS, ZOO)}
+                                                  SECTIONS, REPAIRS, DISCOVERERS, ZOO)}
 
 
 def of(kind: str) -> Registry:

@@ -46,10 +46,10 @@ class Labelled:
 
 
 def labelled(data: Any, label_column: str = "label", text_column: str | None = None,
-             labels: Sequence[str] | None = None, model: Any = None, what: str = "data") -> Labelled:
+             class_names: Sequence[str] | None = None, model: Any = None, what: str = "data") -> Labelled:
     """Check ``data`` (a DataFrame with ``label_column``) and say how to read it. ``text_column`` None: "text"
-    when that column holds strings, else a table of every other column. Class names from ``labels``, else
-    the model's, else the indices."""
+    when that column holds strings, else a table of every other column. Class names from ``class_names``,
+    else the model's labels, else the indices."""
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"{what} must be a DataFrame with a {label_column!r} column and a text column or feature "
                          f"columns; got {type(data).__name__}. For a zoo model: lumos.zoo.load(name)[1]['train'].")
@@ -65,7 +65,7 @@ def labelled(data: Any, label_column: str = "label", text_column: str | None = N
     y = raw.astype(np.int64)
     if y.min() < 0:
         raise InputError(f"{what}[{label_column!r}] holds {y.min()}; class indices start at 0.")
-    names = tuple(labels) if labels is not None else tuple(getattr(model, "labels", None) or ())
+    names = tuple(class_names) if class_names is not None else tuple(getattr(model, "labels", None) or ())
     if not names:
         names = tuple(str(k) for k in range(int(y.max()) + 1))
     if y.max() >= len(names):

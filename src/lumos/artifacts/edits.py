@@ -5,7 +5,7 @@ artifact to other examples or remove it. Every method returns a new frame; the i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -82,11 +82,13 @@ class TokenEdit:
 
 @dataclass(frozen=True)
 class ValueEdit:
-    """``column`` = ``value`` in a table: ``attach`` sets it; ``remove`` gives the rows a value drawn from the
-    column's other values (in proportion to how often the frame holds them)."""
+    """``column`` = ``value`` in a table: ``attach`` sets it; ``remove`` gives the rows a value drawn from
+    ``pool`` (the column's other values, with repeats: in proportion to how often they occur), or, without a
+    pool, from the frame's other values."""
 
     column: str
     value: Any
+    pool: tuple = field(default=(), repr=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -106,7 +108,8 @@ class ValueEdit:
     def remove(self, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
         out = frame.copy()
         mask = _as_mask(rows, len(frame))
-        others = frame.loc[~self.present(frame), self.column].to_numpy()
+        others = np.asarray(self.pool, dtype=object) if self.pool else \
+            frame.loc[~self.present(frame), self.column].to_numpy()
         if len(others) == 0:
             raise InputError(f"every row has {self.key}; there is no other value to replace it with.")
         out.loc[mask, self.column] = others[rng.integers(len(others), size=int(mask.sum()))]
@@ -135,6 +138,8 @@ def edit_for(key: str, kind: str, data: Labelled) -> Edit:
         if column not in data.frame.columns:
             raise InputError(f"no column {column!r} in the data for the artifact {key!r}.")
         values = {str(v): v for v in data.frame[column].unique()}
-        return ValueEdit(column, values.get(shown, shown))
+        value = values.get(shown, shown)
+        column_values = data.frame[column]
+        return ValueEdit(column, value, tuple(column_values[column_values != value]))
     raise UnsupportedError(f"cannot attach or remove an artifact of kind {kind!r} ({key!r}); counterfactual "
                            "augmentation handles tokens, n-grams and categorical values.")

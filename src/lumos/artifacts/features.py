@@ -101,3 +101,15 @@ def candidate_features(data: Labelled, min_count: int = 1, ngram_range: tuple[in
         return text_features(data.texts, ngram_range, min_count)
     return table_features(data.frame, list(data.columns), min_count, n_bins)
 
+
+def word_key(word: str) -> str:
+    """An explainer's whitespace word as a candidate key: lower-cased, leading and trailing punctuation cut
+    ("Film," -> "film"); a word of punctuation only stays as it is ("!!")."""
+    stripped = word.lower().strip("".join(c for c in set(word) if not (c.isalnum() or c == "_")))
+    return stripped or word.lower()
+
+
+def sample_rows(n_rows: int, n: int | None, seed: int) -> np.ndarray:
+    if n is None or n >= n_rows:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(seed).choice(n_rows, size=n, replace=False))

@@ -53,7 +53,13 @@ class Planted:
     def label_name(self) -> str:
         return self.labels[self.label]
 
-    def summary(self) -> str:
+    def summary(self) -> dict[str, Any]:
+        """The planting's settings and sizes: carriers in train and validation, contrast and aligned rows."""
+        return {**self.params, **{f"{s}_carriers": int(m.sum()) for s, m in self.carriers.items()},
+                "contrast_rows": len(self.contrast), "aligned_rows": len(self.aligned)}
+
+    def describe(self) -> str:
+        """One sentence: what was planted where."""
         n = int(self.carriers["train"].sum())
         share = float(self.splits["train"]["label"].to_numpy()[self.carriers["train"]].__eq__(self.label).mean())
         return (f"{self.kind} artifact {self.key!r} planted in {n:,} of {len(self.splits['train']):,} training "
@@ -132,7 +138,7 @@ def inject(data: Any = "sentiment", kind: str = "token", strength: float = 0.9, 
         if not isinstance(v, (int, float)) or not (0 < v <= 1 if lo_open else 0 <= v <= 1):
             raise InputError(f"{name} must lie in {'(0, 1]' if lo_open else '[0, 1]'}; got {v!r}.")
     splits, names = _source(data)
-    train = labelled(splits["train"], labels=names or None, what="the training split")
+    train = labelled(splits["train"], class_names=names or None, what="the training split")
     names = train.labels
     if KINDS[kind] == "text" and not train.is_text:
         raise InputError(f"a {kind} artifact goes into text, but the data is a table; use kind='proxy'.")

@@ -9,6 +9,8 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
+from ..results import Result
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -39,10 +41,11 @@ class Candidate:
 
 
 @dataclass
-class Findings:
+class Findings(Result):
     """Candidates ranked best first (``findings[0]`` is the most suspicious). ``method``: the discoverer;
     ``params``: every resolved setting (what ``effect`` and ``score`` measure included); ``examples``: a
-    per-example table where the discoverer has one (data maps, influence)."""
+    per-example table where the discoverer has one (data maps, influence). ``lines(k)``: the top findings as
+    sentences."""
 
     method: str
     candidates: list[Candidate]
@@ -81,11 +84,17 @@ class Findings:
         frame.insert(0, "rank", np.arange(1, len(frame) + 1))
         return frame
 
-    def summary(self, k: int = 5) -> str:
-        """The method, what it ranks by, and the top ``k`` findings, one per line."""
+    def summary(self, k: int = 5) -> dict[str, Any]:
+        """The discoverer, how many candidates, what it ranks by, and the top ``k`` (key, label, score, effect)."""
+        return {"method": self.method, "candidates": len(self), "score": self.params.get("score", "score"),
+                "top": [{"key": c.key, "label": c.label, "score": c.score, "effect": c.effect}
+                        for c in self.candidates[:k]]}
+
+    def lines(self, k: int = 5) -> list[str]:
+        """A heading and the top ``k`` findings, one sentence each."""
         head = f"{self.method}: {len(self)} candidates, ranked by {self.params.get('score', 'score')}"
-        lines = [f"{i + 1}. {c.finding}" for i, c in enumerate(self.candidates[:k])]
-        return "\n".join([head, *lines] if lines else [head, "(no candidate passed the filters)"])
+        found = [f"{i + 1}. {c.finding}" for i, c in enumerate(self.candidates[:k])]
+        return [head, *found] if found else [head, "(no candidate passed the filters)"]
 
     def __repr__(self) -> str:
         first = f"; first: {self.candidates[0].key!r}" if self.candidates else ""

@@ -8,9 +8,9 @@
 A repair is any object with ``name`` and ``__call__(train, context) -> Repaired``; ``@register(name)`` adds one.
 """
 
-from .base import REPAIRS, Repair, RepairContext, Repaired, build, get, names, register
+from .base import Repair, RepairContext, Repaired, build, get, names, register
 
-__all__ = ["Repaired", "Repair", "RepairContext", "register", "get", "names", "build", "REPAIRS"]
+__all__ = ["Repaired", "Repair", "RepairContext", "register", "get", "names", "build"]
 
 from .loop import DEFAULT_REPAIRS, discover, robustify  # noqa: E402
 from .measure import Measurement, measure  # noqa: E402

@@ -4,20 +4,21 @@ registered by name (``@register("jtt")``) and built with ``get(name)(**params)``
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..registry import REPAIRS
+from ..results import Result
 
 CHANGE_COLUMNS = ["change", "row", "new_row", "label", "new_label", "weight", "detail"]
 
 
 @dataclass
-class Repaired:
+class Repaired(Result):
     train: pd.DataFrame               # the new training split; the input frame is never modified
     sample_weight: np.ndarray | None  # (N,) per-row weights, or None
     label_probs: np.ndarray | None    # (N, K) probabilistic labels, or None
@@ -34,7 +35,16 @@ class Repaired:
     def counts(self) -> dict[str, int]:
         return {str(k): int(v) for k, v in self.changes["change"].value_counts().items()} if len(self.changes) else {}
 
-    def summary(self) -> str:
+    def summary(self) -> dict[str, Any]:
+        """The method, the new split's size, how many rows each kind of change touched, the weights' range."""
+        w = self.sample_weight
+        return {"method": self.method, "rows": len(self.train), "changes": self.counts(),
+                "weights": None if w is None else {"min": float(w.min()), "max": float(w.max()),
+                                                   "mean": float(w.mean())},
+                "label_probs": None if self.label_probs is None else int(self.label_probs.shape[1])}
+
+    def describe(self) -> str:
+        """One sentence: what the repair changed."""
         counts = ", ".join(f"{n:,} {change}" for change, n in sorted(self.counts().items())) or "nothing changed"
         extra = []
         if self.sample_weight is not None:
@@ -46,7 +56,7 @@ class Repaired:
         return f"{self.method}: {len(self.train):,} training rows; {counts}{tail}"
 
     def __repr__(self) -> str:
-        return f"Repaired({self.summary()!r})"
+        return f"Repaired({self.describe()!r})"
 
 
 @dataclass
@@ -110,38 +120,18 @@ def changes_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame.astype({"row": "Int64", "new_row": "Int64"})
 
 
-T = TypeVar("T")
-REPAIRS: dict[str, type] = {}
-
-
-def register(name: str) -> Callable[[type[T]], type[T]]:
-    """Class decorator: make the repair class reachable as ``get(name)``."""
-
-    def decorate(cls: type[T]) -> type[T]:
-        if name in REPAIRS and REPAIRS[name] is not cls:
-            raise RuntimeError(f"two repairs registered as {name!r}: {REPAIRS[name]} and {cls}")
-        cls.name = name  # type: ignore[attr-defined]
-        REPAIRS[name] = cls
-        return cls
-
-    return decorate
+def register(name: str) -> Callable[[Any], Any]:
+    """Class decorator: make the repair class reachable as ``get(name)`` (the "repair" registry)."""
+    return REPAIRS.register(name)
 
 
 def get(name: str) -> type:
     """The repair class registered as ``name``; an unknown name names the closest and every known one."""
-    from . import repairs  # noqa: F401  (importing registers the built-in repairs)
-
-    if name not in REPAIRS:
-        close = difflib.get_close_matches(str(name), REPAIRS, n=1, cutoff=0.5)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise InputError(f"unknown repair {name!r}.{hint} Known repairs: {', '.join(sorted(REPAIRS))}.")
-    return REPAIRS[name]
+    return REPAIRS.get(name)
 
 
 def names() -> list[str]:
-    from . import repairs  # noqa: F401
-
-    return sorted(REPAIRS)
+    return REPAIRS.names()
 
 
 def build(spec: Any) -> Repair:

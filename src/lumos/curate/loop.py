@@ -17,32 +17,31 @@ from ..artifacts.result import Findings
 from ..errors import InputError
 from .base import RepairContext, Repaired, build
 from .measure import Measurement, measure
-from .result import Outcome, Robustified
+from .result import Outcome, Robustified, explained_pairs
 
 DEFAULT_REPAIRS = ("augment", "jtt", "group_balance", "confident_learning")
 
 
-def discover(name: str, model: Any, splits: dict[str, pd.DataFrame], labels: Sequence[str], seed: int = 0,
+def discover(name: str, model: Any, splits: dict[str, pd.DataFrame], class_names: Sequence[str], seed: int = 0,
              **params: Any) -> Findings:
     """Run the discoverer ``name`` the way the loop does: statistics and partial-input on the training split,
     attributions and worst slices with the model on the validation split, influence from training to
     validation, data maps from the model's recorded dynamics."""
-    from .. import artifacts
+    from ..registry import DISCOVERERS
 
     train, validation = splits["train"], splits["validation"]
+    fn = DISCOVERERS.get(name)
     if name == "statistics":
-        return artifacts.statistics(train, labels=labels, **params)
+        return fn(train, class_names=class_names, **params)
     if name == "partial_input":
-        return artifacts.partial_input(train, validation, labels=labels, seed=seed, **params)
-    if name == "attributions":
-        return artifacts.attributions(model, validation, labels=labels, seed=seed, **params)
-    if name == "worst_slices":
-        return artifacts.worst_slices(model, validation, labels=labels, seed=seed, **params)
+        return fn(train, validation, class_names=class_names, seed=seed, **params)
+    if name in ("attributions", "worst_slices"):
+        return fn(model, validation, class_names=class_names, seed=seed, **params)
     if name == "influence":
-        return artifacts.influence_concentration(model, train, validation, labels=labels, seed=seed, **params)
+        return fn(model, train, validation, class_names=class_names, seed=seed, **params)
     if name == "data_map":
-        return artifacts.data_map(model, train, labels=labels, **params)
-    raise InputError(f"unknown discoverer {name!r}; discoverers: {', '.join(artifacts.DISCOVERERS)}.")
+        return fn(model, train, class_names=class_names, **params)
+    return fn(model, train, class_names=class_names, **params)  # a discoverer from a plug-in: (model, data)
 
 
 def _splits(recipe: str, data: Any) -> tuple[dict[str, pd.DataFrame], Planted | None]:
@@ -51,9 +50,9 @@ def _splits(recipe: str, data: Any) -> tuple[dict[str, pd.DataFrame], Planted | 
     if isinstance(data, dict):
         return data, None
     if data is None:
-        from ..zoo import registry
+        from ..zoo import get
 
-        return registry.get(recipe).dataset().copy_splits(), None
+        return get(recipe).dataset().copy_splits(), None
     raise InputError(f"data must be a Planted variant (lumos.artifacts.inject), a dict of splits or None (the "
                      f"recipe's own data); got {type(data).__name__}.")
 
@@ -61,7 +60,7 @@ def _splits(recipe: str, data: Any) -> tuple[dict[str, pd.DataFrame], Planted | 
 def robustify(recipe: str, data: Any = None, *, repairs: Sequence[Any] = DEFAULT_REPAIRS,
               discoverer: str = "statistics", artifact: str | None = None, settings: dict | None = None,
               discover_params: dict | None = None, attribution_method: str | None = "occlusion",
-              attribution_rows: int | None = 200, seed: int = 0, dynamics: bool = False,
+              attribution_rows: int | None = 200, n_examples: int = 4, seed: int = 0, dynamics: bool = False,
               progress: bool = False, cache_dir: Any = None) -> Robustified:
     """Discover -> repair -> retrain -> measure.
 
@@ -73,6 +72,8 @@ def robustify(recipe: str, data: Any = None, *, repairs: Sequence[Any] = DEFAULT
     with the same recipe and ``settings`` (cached by ``lumos.zoo.train_on``), and every model is measured on
     the same test, contrast and aligned splits (see ``Measurement``). ``dynamics``: train the plain model with
     training dynamics (``artifacts.data_map(result.plain.model, train)``; the data_map discoverer sets it).
+    ``n_examples``: contrast rows the plain model gets wrong and the best repair right, explained by both
+    (``attribution_method``) for the report.
     """
     from ..zoo import train_on
 
@@ -84,7 +85,7 @@ def robustify(recipe: str, data: Any = None, *, repairs: Sequence[Any] = DEFAULT
                               dynamics=dynamics or discoverer == "data_map", **settings)
     plain_seconds = time.perf_counter() - t0
     labels = tuple(model.labels)
-    train = labelled(splits["train"], labels=labels, what="the training split")
+    train = labelled(splits["train"], class_names=labels, what="the training split")
     t0 = time.perf_counter()
     findings = discover(discoverer, model, splits, labels, seed, **(discover_params or {}))
     discover_seconds = time.perf_counter() - t0
@@ -105,7 +106,7 @@ def robustify(recipe: str, data: Any = None, *, repairs: Sequence[Any] = DEFAULT
         contrast, aligned = planted.contrast, planted.aligned
     else:
         contrast, aligned = contrast_splits(splits["test"], edit, label, seed)
-    views = [labelled(f, labels=labels, text_column=train.text_column, what=w)
+    views = [labelled(f, class_names=labels, text_column=train.text_column, what=w)
              for f, w in ((splits["test"], "test"), (contrast, "contrast"), (aligned, "aligned"))]
     background = None if train.is_text else train.frame[list(train.columns)].sample(50, random_state=seed)
 
@@ -134,5 +135,7 @@ def robustify(recipe: str, data: Any = None, *, repairs: Sequence[Any] = DEFAULT
               "planted": planted.params if planted is not None else None,
               "planted_rank": findings.rank_of(planted.key) if planted is not None else None}
     seconds = {"plain": plain_seconds, "discover": discover_seconds, "total": time.perf_counter() - start}
-    return Robustified(recipe, key, kind, labels[label], findings, plain, outcomes, params, seconds,
-                       views, edit)
+    result = Robustified(recipe, key, kind, labels[label], findings, plain, outcomes, params, seconds, views, edit)
+    if n_examples and attribution_method is not None:
+        result.examples = explained_pairs(result, n_examples, attribution_method, seed, background)
+    return result

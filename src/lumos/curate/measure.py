@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..artifacts.attributions import sample_rows, word_key
+from ..artifacts.features import sample_rows, word_key
 from ..artifacts.data import Labelled
 from ..artifacts.edits import Edit, ValueEdit
 from ..robustness.slices import ece

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..artifacts.result import Findings
+from ..results import Result
 from .base import Repaired
 from .measure import Measurement
 
@@ -27,10 +28,11 @@ class Outcome:
 
 
 @dataclass
-class Robustified:
+class Robustified(Result):
     """``findings``: the discoverer's ranked candidates; ``artifact`` (its ``kind``) was repaired, pointing to
     ``label``. ``plain``: the model trained on the data as given; ``outcomes``: one per repair. ``views``: the
-    (test, contrast, aligned) splits every model was measured on."""
+    (test, contrast, aligned) splits every model was measured on. ``examples``: contrast rows the plain model
+    gets wrong and the best repair right, with both models' explanations (see ``explained_pairs``)."""
 
     recipe: str
     artifact: str
@@ -43,6 +45,7 @@ class Robustified:
     seconds: dict[str, float]
     views: tuple = field(repr=False, default=())
     edit: Any = field(repr=False, default=None)
+    examples: list[dict[str, Any]] = field(repr=False, default_factory=list)
 
     def outcome(self, name: str) -> Outcome:
         for o in [self.plain, *self.outcomes]:
@@ -76,7 +79,18 @@ class Robustified:
             return None
         return self.outcome(str(ok.sort_values("gap_recovered", ascending=False)["model"].iloc[0]))
 
-    def summary(self) -> str:
+    def summary(self) -> dict[str, Any]:
+        """The artifact, its rank, and per model: clean and contrast accuracy, gap recovered, worst group."""
+        best = self.best()
+        return {"recipe": self.recipe, "artifact": self.artifact, "kind": self.kind, "label": self.label,
+                "rank": self.findings.rank_of(self.artifact), "discoverer": self.findings.method,
+                "best": best.name if best else None,
+                "models": {r["model"]: {k: r[k] for k in ("clean_accuracy", "contrast_accuracy", "gap",
+                                                          "gap_recovered", "worst_group_accuracy", "artifact_mass")}
+                           for r in self.to_frame().to_dict("records")}}
+
+    def lines(self) -> list[str]:
+        """The before/after table as text lines, with the artifact first and the best repair last."""
         head = (f"{self.recipe}: repaired {self.artifact!r} ({self.kind}, points to {self.label}), ranked "
                 f"{self.findings.rank_of(self.artifact) or '-'} by {self.findings.method}")
         lines = [head]
@@ -91,7 +105,7 @@ class Robustified:
         best = self.best()
         lines.append(f"best repair (clean drop <= 1 point): {best.name if best else 'none'}; "
                      f"{self.seconds['total']:.0f} s in all")
-        return "\n".join(lines)
+        return lines
 
     def pairs(self, k: int = 5, repair: str | None = None) -> list[dict[str, Any]]:
         """Up to ``k`` contrast rows the plain model gets wrong and ``repair`` (default: the best) gets right:
@@ -105,3 +119,38 @@ class Robustified:
         idx = np.flatnonzero((p0.argmax(1) != contrast.y) & (p1.argmax(1) == contrast.y))[:k]
         return [{"row": contrast.frame.iloc[int(i)], "label": contrast.labels[contrast.y[i]], "plain": p0[i],
                  "repaired": p1[i], "repair": other.name} for i in idx]
+
+
+def explained_pairs(result: Robustified, k: int, method: str, seed: int = 0, background: Any = None
+                    ) -> list[dict[str, Any]]:
+    """``result.pairs(k)`` with each model's explanation of its own prediction: text rows as words and two
+    attribution lists, table rows as their values and two per-column attribution lists."""
+    from ..api import explain
+
+    pairs = result.pairs(k)
+    if not pairs:
+        return []
+    test = result.views[0]
+    repaired = result.outcome(pairs[0]["repair"]).model
+    if test.is_text:
+        inputs: Any = [p["row"][test.text_column] for p in pairs]
+        params: dict[str, Any] = {}
+    else:
+        inputs = pd.DataFrame([p["row"][list(test.columns)] for p in pairs]).reset_index(drop=True)
+        params = {"background": background} if background is not None else {}
+    a = explain(result.plain.model, inputs, method=method, seed=seed, **params)
+    b = explain(repaired, inputs, method=method, seed=seed, **params)
+    out = []
+    for p, ea, eb in zip(pairs, a, b):
+        values = ([str(w) for w in ea.features] if test.is_text
+                  else [f"{c} = {p['row'][c]}" for c in test.columns])
+        out.append({"label": p["label"], "features": values, "repair": p["repair"], "method": method,
+                    "attributions": [np.asarray(ea.attributions, dtype=float).reshape(-1).tolist(),
+                                     np.asarray(eb.attributions, dtype=float).reshape(-1).tolist()],
+                    "predictions": [_named(p["plain"], test.labels), _named(p["repaired"], test.labels)]})
+    return out
+
+
+def _named(probs: np.ndarray, labels: tuple[str, ...]) -> str:
+    k = int(np.argmax(probs))
+    return f"{labels[k]} ({probs[k]:.2f})"

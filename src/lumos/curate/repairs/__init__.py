@@ -1,3 +1,1 @@
-"""The built-in repairs; importing this package registers them."""
-
-from . import augment, confident, group_balance, jtt, llm_flip, table_counterfactuals  # noqa: F401
+"""The built-in repairs, one file each; the "repair" registry imports them on first lookup."""

@@ -21,6 +21,9 @@ class Augment:
     examples (None: the label's share of the whole split, i.e. no link left). ``remove_share``: the share of
     the artifact's own-label examples that also get a copy without it."""
 
+    summary = "Counterfactual augmentation: copies with the artifact attached to other labels and removed from its own."
+    modalities = ("text", "tabular")
+
     target_share: float | None = None
     remove_share: float = 1.0
 

@@ -49,6 +49,9 @@ class ConfidentLearning:
     model). ``filter_by``: cleanlab's method ("prune_by_noise_rate", "prune_by_class", "both",
     "confident_learning", "predicted_neq_given")."""
 
+    summary = "Drop or relabel suspected label errors found by confident learning (cleanlab)."
+    modalities = ("text", "tabular")
+
     action: str = "drop"
     folds: int = 5
     filter_by: str = "prune_by_noise_rate"

@@ -19,6 +19,9 @@ class GroupBalance:
     """Weight of a row in group g: N / (G * n_g). Groups: ``context.groups`` when given, else the artifact's
     presence crossed with the label."""
 
+    summary = "Equal total weight per group (artifact present x label, or the given groups)."
+    modalities = ("text", "tabular")
+
     def __call__(self, train: pd.DataFrame, context: RepairContext) -> Repaired:
         d = context.data(train)
         if context.groups is not None:

@@ -18,6 +18,9 @@ class JTT:
     """Rows that ``context.model`` (the first model, trained on the split) misclassifies get weight
     ``upweight``; the rest 1."""
 
+    summary = "Just Train Twice: upweight the rows a first model gets wrong."
+    modalities = ("text", "tabular")
+
     upweight: float = 5.0
 
     def __call__(self, train: pd.DataFrame, context: RepairContext) -> Repaired:

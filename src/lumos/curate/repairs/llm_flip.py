@@ -45,6 +45,9 @@ class LLMFlip:
     original label on the masked original). ``template``: the prompt, with {text}, {label}, {target},
     {artifact}."""
 
+    summary = "Minimal label-flipping rewrites by a language model, kept when consistent and the ensemble agrees."
+    modalities = ("text",)
+
     generator: Any = None
     n: int = 200
     max_change: float = 0.5

@@ -22,6 +22,9 @@ class TableCounterfactuals:
     """``n``: carriers of the artifact's own label to start from; ``method``, ``budget``: the counterfactual
     search (``lumos.counterfactuals``); one counterfactual per row."""
 
+    summary = "Counterfactual rows that keep the artifact and take the other label (lumos.counterfactuals)."
+    modalities = ("tabular",)
+
     n: int = 200
     method: str = "genetic"
     budget: int = 2000
@@ -51,7 +54,7 @@ class TableCounterfactuals:
         explainer = CounterfactualExplainer(model, features)
         found, sources = [], []
         for i in picked:
-            cfs = explainer.explain(features.iloc[[i]], desired=target, n=1, method=self.method,
+            cfs = explainer.explain(features.iloc[[i]], target=target, n=1, method=self.method,
                                     constraints={"immutable": [edit.column]}, seed=context.seed, budget=self.budget)
             if len(cfs):
                 found.append(cfs.counterfactuals.iloc[[0]])

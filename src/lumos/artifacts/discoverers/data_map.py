@@ -11,16 +11,18 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ..errors import InputError
-from .data import labelled
-from .features import candidate_features
-from .result import Candidate, Findings
-from .statistics import adjust
+from ...errors import InputError
+from ..data import labelled
+from ..features import candidate_features
+from ..result import Candidate, Findings
+from ..stats import adjust
+from ._register import discoverer
 
 
+@discoverer("data_map")
 def data_map(dynamics: Any, data: Any, *, min_count: int = 20, quantile: float = 1 / 3,
              ngram_range: tuple[int, int] = (1, 2), n_bins: int = 4, label_column: str = "label",
-             text_column: str | None = None, labels: Sequence[str] | None = None) -> Findings:
+             text_column: str | None = None, class_names: Sequence[str] | None = None) -> Findings:
     """The data map of ``data`` (the training split the model was trained on) and the features it implicates.
 
     dynamics: a model from ``lumos.zoo.train_on(..., dynamics=True)`` (its ``training_dynamics``), that
@@ -31,7 +33,7 @@ def data_map(dynamics: Any, data: Any, *, min_count: int = 20, quantile: float =
     of its examples carry); score = z of the hard-to-learn share among them against the share among all
     examples (Holm-corrected p-value); effect = the difference of the shares.
     """
-    d = labelled(data, label_column, text_column, labels, getattr(dynamics, "labels", None))
+    d = labelled(data, label_column, text_column, class_names, getattr(dynamics, "labels", None))
     probs, index = _dynamics(dynamics, len(d.frame))
     if probs.shape[0] < 2:
         raise InputError(f"a data map needs probabilities from at least 2 epochs; got {probs.shape[0]}. Train with "

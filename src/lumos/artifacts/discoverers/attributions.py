@@ -9,26 +9,14 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..models import wrap
-from .data import Labelled, labelled
-from .features import table_features
-from .result import Candidate, Findings
+from ...errors import InputError
+from ...models import wrap
+from ..data import Labelled, labelled
+from ..features import sample_rows, table_features, word_key
+from ..result import Candidate, Findings
+from ._register import discoverer
 
 RANK_BY = ("signed", "mass", "mean")
-
-
-def word_key(word: str) -> str:
-    """An explainer's whitespace word as a candidate key: lower-cased, leading and trailing punctuation cut
-    ("Film," -> "film"); a word of punctuation only stays as it is ("!!")."""
-    stripped = word.lower().strip("".join(c for c in set(word) if not (c.isalnum() or c == "_")))
-    return stripped or word.lower()
-
-
-def sample_rows(n_rows: int, n: int | None, seed: int) -> np.ndarray:
-    if n is None or n >= n_rows:
-        return np.arange(n_rows)
-    return np.sort(np.random.default_rng(seed).choice(n_rows, size=n, replace=False))
 
 
 def _row_keys(d: Labelled, rows: pd.DataFrame, n_bins: int) -> list[list[str | None]]:
@@ -44,10 +32,11 @@ def _row_keys(d: Labelled, rows: pd.DataFrame, n_bins: int) -> list[list[str | N
     return out
 
 
+@discoverer("attributions")
 def attributions(model: Any, data: Any, *, method: str = "occlusion", n: int | None = 500, target: Any = None,
                  seed: int = 0, min_count: int = 5, rank_by: str = "signed", n_bins: int = 4,
                  label_column: str = "label", text_column: str | None = None,
-                 labels: Sequence[str] | None = None, **params: Any) -> Findings:
+                 class_names: Sequence[str] | None = None, **params: Any) -> Findings:
     """Explain ``n`` sampled rows of ``data`` with ``method`` and aggregate per word / column value.
 
     target: the class the attributions explain (default: class 1 of a binary model, so a positive score pushes
@@ -58,12 +47,12 @@ def attributions(model: Any, data: Any, *, method: str = "occlusion", n: int | N
     varies fall back), "mass" by the share, "mean" by the mean absolute attribution of keys seen at least
     ``min_count`` times (frequency-normalised). ``params`` go to the explainer.
     """
-    from ..api import explain
+    from ...api import explain
 
     if rank_by not in RANK_BY:
         raise InputError(f"rank_by must be one of {', '.join(RANK_BY)}; got {rank_by!r}.")
     model = wrap(model)
-    d = labelled(data, label_column, text_column, labels, model)
+    d = labelled(data, label_column, text_column, class_names, model)
     rows = d.frame.iloc[sample_rows(len(d.frame), n, seed)]
     n_classes = len(model.labels or d.labels)
     target = (1 if n_classes == 2 else None) if target is None else target

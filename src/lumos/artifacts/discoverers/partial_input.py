@@ -7,10 +7,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import InputError
-from .data import labelled
-from .features import FeatureMatrix, candidate_features, text_features
-from .result import Candidate, Findings
+from ...errors import InputError
+from ..data import labelled
+from ..features import FeatureMatrix, candidate_features, text_features
+from ..result import Candidate, Findings
+from ._register import discoverer
 
 
 def _split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -18,9 +19,10 @@ def _split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(order[: n // 2]), np.sort(order[n // 2:])
 
 
+@discoverer("partial_input")
 def partial_input(data: Any, heldout: Any = None, *, min_count: int = 20, top: int = 10, seed: int = 0,
                   ngram_range: tuple[int, int] = (1, 2), n_bins: int = 4, label_column: str = "label",
-                  text_column: str | None = None, labels: Sequence[str] | None = None) -> Findings:
+                  text_column: str | None = None, class_names: Sequence[str] | None = None) -> Findings:
     """Rank features by the information a one-feature model carries about the label on held-out rows.
 
     For each feature seen at least ``min_count`` times in ``data``, p(label | present) and p(label | absent)
@@ -29,7 +31,7 @@ def partial_input(data: Any, heldout: Any = None, *, min_count: int = 20, top: i
     held-out example, with a 95% interval over the examples. params["combined"]: held-out accuracy and AUC of a
     logistic regression on the ``top`` features together, beside the majority class.
     """
-    d = labelled(data, label_column, text_column, labels)
+    d = labelled(data, label_column, text_column, class_names)
     if heldout is None:
         fit_rows, eval_rows = _split(len(d.frame), seed)
         fit_d = labelled(d.frame.iloc[fit_rows].reset_index(drop=True), label_column, d.text_column, d.labels)

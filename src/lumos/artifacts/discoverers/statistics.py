@@ -8,37 +8,18 @@ from typing import Any, Sequence
 import numpy as np
 from scipy.stats import norm
 
-from ..errors import InputError
-from .data import labelled
-from .features import candidate_features
-from .result import Candidate, Findings
-from ..robustness.slices import wilson
+from ...errors import InputError
+from ...robustness.slices import wilson
+from ..data import labelled
+from ..features import candidate_features
+from ..result import Candidate, Findings
+from ..stats import CORRECTIONS, adjust
+from ._register import discoverer
 
-CORRECTIONS = ("holm", "bonferroni", "bh", "none")
-
-
-def adjust(p: np.ndarray, method: str) -> np.ndarray:
-    """p-values corrected for ``len(p)`` tests: Holm's step-down, Bonferroni, Benjamini-Hochberg, or none."""
-    m = len(p)
-    if method == "none" or m == 0:
-        return p.copy()
-    if method == "bonferroni":
-        return np.minimum(p * m, 1.0)
-    order = np.argsort(p, kind="stable")
-    if method == "holm":
-        stepped = np.maximum.accumulate(np.minimum((m - np.arange(m)) * p[order], 1.0))
-    else:  # bh
-        from scipy.stats import false_discovery_control
-
-        return false_discovery_control(p, method="bh")
-    out = np.empty(m)
-    out[order] = stepped
-    return out
-
-
+@discoverer("statistics")
 def statistics(data: Any, *, min_count: int = 20, correction: str = "holm", alpha: float = 0.05,
                ngram_range: tuple[int, int] = (1, 2), n_bins: int = 4, label_column: str = "label",
-               text_column: str | None = None, labels: Sequence[str] | None = None) -> Findings:
+               text_column: str | None = None, class_names: Sequence[str] | None = None) -> Findings:
     """Rank features by how far p(label | feature) strays from the label's prior.
 
     data: a DataFrame with a label column and a text column (features: lower-cased tokens and n-grams) or
@@ -52,7 +33,7 @@ def statistics(data: Any, *, min_count: int = 20, correction: str = "holm", alph
         raise InputError(f"unknown correction {correction!r}; choose one of {', '.join(CORRECTIONS)}.")
     if min_count < 1:
         raise InputError(f"min_count must be >= 1; got {min_count}.")
-    d = labelled(data, label_column, text_column, labels)
+    d = labelled(data, label_column, text_column, class_names)
     feats = candidate_features(d, min_count, ngram_range, n_bins)
     n_classes = len(d.labels)
     n = feats.counts

@@ -8,17 +8,19 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..models import wrap
-from ..robustness.slices import Rule, slices
-from .data import labelled
-from .features import candidate_features
-from .result import Candidate, Findings
+from ...models import wrap
+from ...robustness.slices import Rule, slices
+from ..data import labelled
+from ..features import candidate_features
+from ..result import Candidate, Findings
+from ._register import discoverer
 
 
+@discoverer("worst_slices")
 def worst_slices(model: Any, data: Any, *, min_count: int = 20, probs: np.ndarray | None = None, seed: int = 0,
                  max_rules: int = 50, ngram_range: tuple[int, int] = (1, 1), n_bins: int = 4, discover: bool = True,
                  label_column: str = "label", text_column: str | None = None,
-                 labels: Sequence[str] | None = None) -> Findings:
+                 class_names: Sequence[str] | None = None) -> Findings:
     """Slices of ``data`` ranked by how far their accuracy falls below the overall accuracy.
 
     Rules: "<feature> & label <k>" for every feature and label with at least ``min_count`` examples (the
@@ -27,7 +29,7 @@ def worst_slices(model: Any, data: Any, *, min_count: int = 20, probs: np.ndarra
     when ``discover``. score = overall accuracy - slice accuracy; effect = slice accuracy - overall,
     with the Wilson interval shifted alike. ``probs``: the model's (N, K) outputs if already computed.
     """
-    d = labelled(data, label_column, text_column, labels, model)
+    d = labelled(data, label_column, text_column, class_names, model)
     if probs is None:
         probs = wrap(model).predict_proba(d.inputs())
     feats = candidate_features(d, min_count, ngram_range, n_bins)
