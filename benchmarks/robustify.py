@@ -69,19 +69,19 @@ def discover_all(planted_or_splits, kind: str, seed: int, names: tuple[str, ...]
     for name in names:
         start = time.perf_counter()
         if name == "statistics":
-            f = artifacts.statistics(splits["train"], labels=labels)
+            f = artifacts.statistics(splits["train"], class_names=labels)
         elif name == "partial_input":
-            f = artifacts.partial_input(splits["train"], splits["validation"], labels=labels, seed=seed)
+            f = artifacts.partial_input(splits["train"], splits["validation"], class_names=labels, seed=seed)
         elif name == "attributions":
             params = {} if text else {"background": splits["train"].drop(columns="label").sample(50, random_state=0)}
-            f = artifacts.attributions(model, splits["validation"], n=500, seed=seed, labels=labels, **params)
+            f = artifacts.attributions(model, splits["validation"], n=500, seed=seed, class_names=labels, **params)
         elif name == "worst_slices":
-            f = artifacts.worst_slices(model, splits["validation"], min_count=10, seed=seed, labels=labels)
+            f = artifacts.worst_slices(model, splits["validation"], min_count=10, seed=seed, class_names=labels)
         elif name == "influence":
             f = artifacts.influence_concentration(linear, splits["train"], splits["validation"], seed=seed,
-                                                  labels=labels, n_train=1000, n_test=200)
+                                                  class_names=labels, n_train=1000, n_test=200)
         elif name == "data_map":
-            f = artifacts.data_map(model, splits["train"], labels=labels)
+            f = artifacts.data_map(model, splits["train"], class_names=labels)
         out[name] = (f, time.perf_counter() - start)
     return out
 
@@ -156,13 +156,13 @@ def repair(args) -> None:
                "kind": kind, "strength": args.strength,
                "coverage": args.coverage, "seed": seed, "artifact": result.artifact,
                "planted_rank": result.params["planted_rank"], "table": result.to_frame().to_dict("records"),
-               "repairs": {o.name: {"params": o.repaired.params, "summary": o.repaired.summary()}
+               "repairs": {o.name: {"params": o.repaired.params, "summary": o.repaired.describe()}
                            for o in result.outcomes}, "seconds": result.seconds}
         if args.dynamics:
-            f = artifacts.data_map(result.plain.model, planted.splits["train"], labels=planted.labels)
+            f = artifacts.data_map(result.plain.model, planted.splits["train"], class_names=planted.labels)
             row["data_map"] = {"rank": f.rank_of(planted.key), "top5": f.keys(5), "params": f.params}
         save(args.out, row)
-        print(result.summary(), flush=True)
+        print("\n".join(result.lines()), flush=True)
 
 
 def runtime(args) -> None:
@@ -176,7 +176,7 @@ def runtime(args) -> None:
     save(args.out, {"run": f"runtime/{time.strftime('%Y%m%dT%H%M%S')}", "part": "runtime", "seconds": seconds,
                     "phases": result.seconds, "per_repair": {o.name: o.seconds for o in result.outcomes},
                     "load": os.getloadavg()})
-    print(result.summary())
+    print("\n".join(result.lines()))
     print(f"total {seconds:.0f} s (load average {os.getloadavg()[0]:.1f})")
 
 
