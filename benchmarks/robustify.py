@@ -195,7 +195,8 @@ def tables(args) -> None:
     det = [r for r in rows if r["part"] == "detection"]
     if det:
         flat = pd.DataFrame([{"kind": r["kind"], "strength": r["strength"], "coverage": r["coverage"],
-                              "seed": r["seed"], "discoverer": n, **d} for r in det for n, d in r["discoverers"].items()])
+                              "seed": r["seed"], "discoverer": n, **d}
+                             for r in det for n, d in r["discoverers"].items()])
         flat["rank"] = flat["rank"].fillna(9999)
         agg = flat.groupby(["kind", "strength", "coverage", "discoverer"]).agg(
             runs=("seed", "size"), first=("hit1", "mean"), top5=("hit5", "mean"), precision_at_5=("precision5", "mean"),

@@ -4,13 +4,12 @@ cached), and measure every model on the same splits."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..artifacts.data import Labelled, labelled
+from ..artifacts.data import labelled
 from ..artifacts.edits import edit_for
 from ..artifacts.inject import Planted, contrast_splits
 from ..artifacts.result import Findings

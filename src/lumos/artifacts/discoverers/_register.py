@@ -17,8 +17,8 @@ def discoverer(name: str, modalities: tuple[str, ...] = ("text", "tabular"), req
         params = {k: p.default for k, p in inspect.signature(fn).parameters.items()
                   if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty}
         summary = (fn.__doc__ or "").strip().splitlines()[0]
-        fn.info = lambda: {"summary": summary, "modalities": modalities, "requires": requires,  # type: ignore[attr-defined]
-                           "params": params}
+        info = {"summary": summary, "modalities": modalities, "requires": requires, "params": params}
+        fn.info = lambda: dict(info)  # type: ignore[attr-defined]
         return DISCOVERERS.register(name, fn)
 
     return add

@@ -83,11 +83,14 @@ class LLMFlip:
             text=t, label=d.label_name(label), target=d.label_name(target), artifact=key)}] for t in texts]
         edits = [clean_completion(c.text) for c in generator.generate(prompts, max_new_tokens=self.max_new_tokens,
                                                                       seed=context.seed)]
-        consistent = np.array([bool(e) and e.strip().lower() != t.strip().lower() and changed_share(t, e) <= self.max_change
-                               for t, e in zip(texts, edits)])
+        consistent = np.array([bool(e) and e.strip().lower() != t.strip().lower()
+                               and changed_share(t, e) <= self.max_change for t, e in zip(texts, edits)])
         carries = edit.present(pd.DataFrame({d.text_column: edits}))
-        masked = lambda items: edit.remove(pd.DataFrame({d.text_column: items}), np.ones(len(items), bool),  # noqa: E731
-                                           rng)[d.text_column].tolist()
+
+        def masked(items: list[str]) -> list[str]:
+            frame = pd.DataFrame({d.text_column: items})
+            return edit.remove(frame, np.ones(len(items), bool), rng)[d.text_column].tolist()
+
         votes_new = np.mean([m.predict_proba(masked(edits)).argmax(1) == target for m in voters], axis=0)
         votes_old = np.mean([m.predict_proba(masked(texts)).argmax(1) == label for m in voters], axis=0)
         keep = consistent & carries & (votes_new > 0.5) & (votes_old > 0.5)
