@@ -88,21 +88,25 @@ def discover_all(planted_or_splits, kind: str, seed: int, names: tuple[str, ...]
 
 def detection(args) -> None:
     rows = [r for r in done(args.out).values() if r["part"] == "detection"]
-    have = {(r["kind"], r["strength"], r["coverage"], r["seed"], n) for r in rows for n in r["discoverers"]}
+    have = {(r["kind"], r["strength"], r["coverage"], r["seed"], r.get("label", 1), n)
+            for r in rows for n in r["discoverers"]}
     for kind in args.kinds:
         for strength in args.strengths:
             for coverage in args.coverages:
                 for seed in args.seeds:
                     names = TEXT_DISCOVERERS if KIND_DATA[kind] == "sentiment" else TABLE_DISCOVERERS
                     names = tuple(n for n in names if (not args.discoverers or n in args.discoverers)
-                                  and (kind, strength, coverage, seed, n) not in have)
+                                  and (kind, strength, coverage, seed, args.label, n) not in have)
                     if not names:
                         continue
-                    run = f"detection/{kind}/{strength}/{coverage}/{seed}/{'+'.join(names)}"
-                    planted = artifacts.inject(KIND_DATA[kind], kind, strength=strength, coverage=coverage, seed=seed)
+                    run = (f"detection/{kind}/{strength}/{coverage}/{seed}/{'+'.join(names)}"
+                           + (f"/label{args.label}" if args.label != 1 else ""))
+                    planted = artifacts.inject(KIND_DATA[kind], kind, strength=strength, coverage=coverage, seed=seed,
+                                               label=args.label)
                     found = discover_all(planted, kind, seed, names)
                     row = {"run": run, "part": "detection", "kind": kind, "strength": strength,
-                           "coverage": coverage, "seed": seed, "key": planted.key, "discoverers": {}}
+                           "coverage": coverage, "seed": seed, "label": args.label, "key": planted.key,
+                           "discoverers": {}}
                     for name, (f, seconds) in found.items():
                         top = f.keys(5)
                         row["discoverers"][name] = {
@@ -194,18 +198,21 @@ def tables(args) -> None:
     rows = list(done(args.out).values())
     det = [r for r in rows if r["part"] == "detection"]
     if det:
-        flat = pd.DataFrame([{"kind": r["kind"], "strength": r["strength"], "coverage": r["coverage"],
-                              "seed": r["seed"], "discoverer": n, **d}
+        flat = pd.DataFrame([{"kind": r["kind"], "label": r.get("label", 1), "strength": r["strength"],
+                              "coverage": r["coverage"], "seed": r["seed"], "discoverer": n, **d}
                              for r in det for n, d in r["discoverers"].items()])
         flat["rank"] = flat["rank"].fillna(9999)
-        agg = flat.groupby(["kind", "strength", "coverage", "discoverer"]).agg(
+        agg = flat.groupby(["kind", "label", "strength", "coverage", "discoverer"]).agg(
             runs=("seed", "size"), first=("hit1", "mean"), top5=("hit5", "mean"), precision_at_5=("precision5", "mean"),
             median_rank=("rank", "median"), seconds=("seconds", "mean")).reset_index()
         print("## Detection (share of runs with the planted artifact first / in the top 5; precision@5)\n")
         print(markdown(agg, 2))
-        target = flat[(flat["kind"] == "token") & (flat["strength"] >= 0.8) & (flat["coverage"] >= 0.05)]
-        best = target.groupby("discoverer")["hit1"].mean().sort_values(ascending=False)
-        print("\nToken artifacts, strength >= 0.8, coverage >= 5%: ranked first in", best.round(3).to_dict())
+        for label in sorted(flat["label"].unique()):
+            target = flat[(flat["kind"] == "token") & (flat["strength"] >= 0.8) & (flat["coverage"] >= 0.05)
+                          & (flat["label"] == label)]
+            best = target.groupby("discoverer")["hit1"].agg(["mean", "size"]).sort_values("mean", ascending=False)
+            print(f"\nToken artifacts tied to label {label}, strength >= 0.8, coverage >= 5%: share of runs ranked "
+                  f"first: {best.round(3).to_dict('index')}")
     for r in [r for r in rows if r["part"] == "unmodified"]:
         print(f"\n## Unmodified {r['data']}\n")
         for n, d in r["discoverers"].items():
@@ -237,6 +244,7 @@ def main() -> None:
     p.add_argument("--discoverers", nargs="+", default=None, help="detection: only these (default: all)")
     p.add_argument("--recipe", default="sentiment/tfidf")
     p.add_argument("--kind", default=None)
+    p.add_argument("--label", type=int, default=1, help="detection: the class the planted artifact is tied to")
     p.add_argument("--strength", type=float, default=0.9)
     p.add_argument("--coverage", type=float, default=0.1)
     p.add_argument("--repairs", nargs="+", default=list(curate.DEFAULT_REPAIRS))
