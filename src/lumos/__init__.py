@@ -2,7 +2,9 @@
 
 The public face: verbs at the top (``wrap``, ``explain``, ``evaluate``, ``agreement``, ``catalog``), and a
 namespace per analysis (``lumos.influence``, ``lumos.counterfactuals``, ``lumos.robustness``, ``lumos.nle``;
-``lumos.zoo``, ``lumos.bench``, ``lumos.report`` and ``lumos.plot`` import on first use). See docs/design.md.
+``lumos.artifacts`` and ``lumos.curate`` find and repair dataset artifacts, ``lumos.weak`` labels data with
+labeling functions; ``lumos.zoo``, ``lumos.bench``, ``lumos.report`` and ``lumos.plot`` import on first use).
+See docs/design.md.
 """
 
 from . import counterfactuals, eraser, influence, metrics, robustness
@@ -22,9 +24,10 @@ __all__ = ["wrap", "explain", "evaluate", "agreement", "catalog", "methods", "re
 
 
 def __getattr__(name: str):
-    """``lumos.zoo``, ``lumos.bench``, ``lumos.report``, ``lumos.nle``, ``lumos.testing`` and ``lumos.plot``
-    import on first use (they pull in more)."""
-    if name in ("zoo", "bench", "report", "nle", "testing", "viz", "plot", "progress"):
+    """``lumos.zoo``, ``lumos.bench``, ``lumos.report``, ``lumos.nle``, ``lumos.testing``, ``lumos.plot``,
+    ``lumos.artifacts``, ``lumos.curate`` and ``lumos.weak`` import on first use (they pull in more)."""
+    if name in ("zoo", "bench", "report", "nle", "testing", "viz", "plot", "progress", "artifacts", "curate",
+                "weak"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)

@@ -182,10 +182,12 @@ INFLUENCE: Registry = Registry("influence", ("lumos.influence.estimators",), "in
 COUNTERFACTUALS: Registry = Registry("counterfactual", ("lumos.counterfactuals.searches",), "counterfactual method")
 LABEL_MODELS: Registry = Registry("label_model", ("lumos.weak.label_models",), "label model")
 SECTIONS: Registry = Registry("section", ("lumos.bench.sections",), "report section")
+REPAIRS: Registry = Registry("repair", ("lumos.curate.repairs",), "repair")
+DISCOVERERS: Registry = Registry("discoverer", ("lumos.artifacts.discoverers",), "artifact discoverer")
 ZOO: Registry = Registry("zoo", ("lumos.zoo.entries",), "zoo model", unknown="no zoo model named {name!r}")
 
 KINDS: dict[str, Registry] = {r.kind: r for r in (EXPLAINERS, METRICS, ATTACKS, INFLUENCE, COUNTERFACTUALS,
-                                                  LABEL_MODELS, SECTIONS, ZOO)}
+                                                  LABEL_MODELS, SECTIONS, REPAIRS, DISCOVERERS, ZOO)}
 
 
 def of(kind: str) -> Registry:

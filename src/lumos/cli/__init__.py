@@ -1,6 +1,7 @@
 """The ``lumos`` command line: one module per command, all on one Typer ``app`` (``lumos --help``)."""
 
-from . import bench, catalog, counterfactual, demo, explain, nle, report, robustness, weak, zoo  # noqa: F401  (commands)
+from . import (bench, catalog, counterfactual, demo, explain, nle, report, robustify, robustness,  # noqa: F401
+               weak, zoo)  # (commands)
 from ._app import app
 
 __all__ = ["app"]

@@ -29,21 +29,32 @@ class SklearnModel(Model):
         self.estimator = estimator
         self.modalities = ("text",) if _is_text_pipeline(estimator) else ("tabular",)
         self.columns = list(getattr(estimator, "feature_names_in_", [])) or None
-        if self.modalities == ("tabular",) and isinstance(estimator, LogisticRegression):
+        if self.modalities == ("tabular",) and isinstance(estimator, LogisticRegression) or \
+                self.modalities == ("text",) and isinstance(getattr(estimator, "steps", [[None, None]])[-1][1],
+                                                            LogisticRegression):
             self.capabilities = frozenset({"network"})
+
+    def _linear(self) -> LogisticRegression:
+        if "network" not in self.capabilities:
+            raise self._lacks("network")
+        return self.estimator.steps[-1][1] if self.modalities == ("text",) else self.estimator
 
     @property
     def network(self):
-        """A fitted logistic regression on tables as a torch network with its own parametrisation."""
-        if "network" not in self.capabilities:
-            raise self._lacks("network")
-        return linear_network(self.estimator.coef_, self.estimator.intercept_)
+        """A fitted logistic regression (on tables, or the last step of a text pipeline such as TF-IDF + logistic
+        regression) as a torch network with its own parametrisation."""
+        lr = self._linear()
+        return linear_network(lr.coef_, lr.intercept_)
 
     def network_inputs(self, inputs: object):
+        """Tables: the rows; text: the pipeline's features before the logistic regression (dense (N, V))."""
         import torch
 
-        if "network" not in self.capabilities:
-            raise self._lacks("network")
+        self._linear()
+        if self.modalities == ("text",):
+            texts = list(inputs) if not isinstance(inputs, str) else [inputs]
+            x = self.estimator[:-1].transform(texts)
+            return torch.as_tensor(x.toarray() if hasattr(x, "toarray") else np.asarray(x), dtype=torch.float64)
         return torch.as_tensor(np.asarray(self.prepare(inputs).x, dtype=np.float64))
 
     def weights_hash(self) -> str:

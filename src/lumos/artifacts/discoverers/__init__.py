@@ -1,0 +1,1 @@
+"""The built-in artifact discoverers, one file each; the "discoverer" registry imports them on first lookup."""
