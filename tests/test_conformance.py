@@ -17,7 +17,8 @@ FAST = {"lime": {"n_samples": 64}, "kernel_shap": {"n_samples": 64}, "smoothgrad
         "gradient_shap": {"n_samples": 6}, "integrated_gradients": {"steps": 8},
         "exact_shapley": {"n_segments": 9}, "leverage_shap": {"n_samples": 64},
         "regression_shap": {"n_samples": 64, "n_segments": 12}, "permutation_shap": {"n_samples": 64, "n_segments": 9},
-        "stratified_shap": {"n_samples": 250, "n_segments": 9}}
+        "stratified_shap": {"n_samples": 250, "n_segments": 9},
+        "fastshap": {"background": np.random.default_rng(5).normal(size=(40, 6)), "epochs": 3}}
 
 
 def _case_list():
@@ -101,7 +102,7 @@ def test_every_method_has_metadata():
     info = lumos.methods()
     assert set(info) == {"saliency", "input_x_gradient", "smoothgrad", "integrated_gradients", "gradient_shap",
                          "occlusion", "lime", "kernel_shap", "exact_shapley", "gradcam", "gradcam_pp", "attention",
-                         "random", "leverage_shap", "regression_shap", "permutation_shap", "stratified_shap"}
+                         "random", "leverage_shap", "regression_shap", "permutation_shap", "stratified_shap", "fastshap"}
     for name, meta in info.items():
         assert meta["summary"] and meta["modalities"], name
         assert isinstance(meta["params"], dict)

@@ -25,7 +25,7 @@ def fitted():
     rng = np.random.default_rng(0)
     train, background = rng.uniform(-1, 1, (400, 5)), rng.uniform(-1, 1, (30, 5))
     model = lumos.wrap(linear_probability)
-    return model, background, fit_fastshap(model, train, background=background, n_coalitions=32, epochs=60, seed=0)
+    return model, background, fit_fastshap(model, train, background=background, n_coalitions=32, epochs=30, seed=0)
 
 
 def test_fastshap_learns_the_shapley_values_of_a_linear_model(fitted):
@@ -34,8 +34,8 @@ def test_fastshap_learns_the_shapley_values_of_a_linear_model(fitted):
     expl = lumos.explain(model, x, "fastshap", explainer=fs, target=1)
     exact = 0.08 * W * (x - background.mean(0))
     got = np.stack([e.attributions for e in expl])
-    assert np.abs(got - exact).max() < 0.1 * np.abs(exact).max()
-    assert fs.info["model_rows"] == 400 * 33 * 30 + 400 and fs.info["validation_loss"] < 1e-3
+    assert np.abs(got - exact).max() < 0.05 * np.abs(exact).max()
+    assert fs.info["model_rows"] == 400 * 33 * 30 + 400 and fs.info["validation_loss"] < 1e-4
 
 
 def test_fastshap_is_efficient_and_costs_the_prediction_pass_only(fitted):

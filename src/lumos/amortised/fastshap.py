@@ -59,6 +59,22 @@ class FastShap:
         return normalise(self.raw(x), probs - self.empty_value[None])
 
 
+class ExplainerNet(nn.Module):
+    """A linear map plus a two-hidden-layer ReLU network: (B, D) encoded rows -> (B, F * K)."""
+
+    def __init__(self, d_in: int, d_out: int, hidden: int):
+        super().__init__()
+        self.linear = nn.Linear(d_in, d_out)
+        self.mlp = nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                                 nn.Linear(hidden, d_out))
+        for layer in (self.linear, self.mlp[-1]):  # start from phi = 0: the scale of attributions is small
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x) + self.mlp(x)
+
+
 def normalise(phi: np.ndarray, gap: np.ndarray) -> np.ndarray:
     """Additive efficient normalisation: phi (B, F, K) shifted per class so that it sums to gap (B, K)."""
     return phi + (gap - phi.sum(1))[:, None, :] / phi.shape[1]
@@ -96,8 +112,8 @@ def kernel_coalitions(n: int, count: int, rng: np.random.Generator) -> np.ndarra
     return np.stack([first, ~first], axis=1).reshape(-1, n)[:count]
 
 
-def fit_fastshap(model: Any, rows: Any, *, background: Any, n_coalitions: int = 32, epochs: int = 100,
-                 hidden: int = 128, batch_rows: int = 64, lr: float = 1e-3, validation: float = 0.1,
+def fit_fastshap(model: Any, rows: Any, *, background: Any, n_coalitions: int = 32, epochs: int = 50,
+                 hidden: int = 128, batch_rows: int = 32, lr: float = 3e-3, validation: float = 0.1,
                  seed: int = 0) -> FastShap:
     """Train a FastSHAP explainer for ``model`` on ``rows`` (a table (N, F); a sample of the data to explain).
 
@@ -128,10 +144,14 @@ def fit_fastshap(model: Any, rows: Any, *, background: Any, n_coalitions: int = 
     k = values.shape[2]
     encoder = RowEncoder(batch.x)
     torch.manual_seed(seed)
-    network = nn.Sequential(nn.Linear(encoder(batch.x[:1]).shape[1], hidden), nn.ReLU(), nn.Linear(hidden, hidden),
-                            nn.ReLU(), nn.Linear(hidden, n * k))
-    train_losses, val_loss = _train(network, encoder(batch.x), np.stack(masks)[:, 1:], values[:, 1:] - empty,
-                                    full - empty, n, k, epochs, batch_rows, lr, validation, rng)
+    network = ExplainerNet(encoder(batch.x[:1]).shape[1], n * k, hidden)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a network this small trains fastest on one thread (more only wait on each other)
+    try:
+        train_losses, val_loss = _train(network, encoder(batch.x), np.stack(masks)[:, 1:], values[:, 1:] - empty,
+                                        full - empty, n, k, epochs, batch_rows, lr, validation, rng)
+    finally:
+        torch.set_num_threads(threads)
     info = {"rows": len(batch), "coalitions_per_row": n_coalitions, "model_rows": int(evaluations),
             "seconds_values": seconds_values, "seconds": time.perf_counter() - t0,
             "train_loss": train_losses, "validation_loss": val_loss}

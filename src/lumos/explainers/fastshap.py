@@ -35,7 +35,7 @@ class FastShapMethod(Explainer):
     train: Any = None
     background: Any = None
     n_coalitions: int = 32
-    epochs: int = 100
+    epochs: int = 50
 
     def attribute(self, model, batch, targets, probs, seed):
         fitted = self.explainer if self.explainer is not None else self._fit(model, seed)
@@ -56,8 +56,17 @@ class FastShapMethod(Explainer):
             raise InputError("fastshap needs explainer=lumos.amortised.fit_fastshap(...), or background= rows "
                              "(and train= rows to fit on; default: the background rows).")
         key = (id(rows), id(self.background), self.n_coalitions, self.epochs, seed)
-        cache = _FITTED.setdefault(model, {})
+        cache = _cache_for(model)
         if key not in cache:
             cache[key] = fit_fastshap(model, rows, background=self.background, n_coalitions=self.n_coalitions,
                                       epochs=self.epochs, seed=seed)
         return cache[key]
+
+
+def _cache_for(model) -> dict:
+    """Fitted explainers of the network or function under ``model`` (adapters are re-made on every call)."""
+    inner = next((getattr(model, a) for a in ("module", "estimator", "fn", "model") if hasattr(model, a)), model)
+    try:
+        return _FITTED.setdefault(inner, {})
+    except TypeError:  # not weakly referenceable: keep them with the adapter
+        return _FITTED.setdefault(model, {})
