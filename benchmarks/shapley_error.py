@@ -37,6 +37,9 @@ from itertools import combinations
 from math import comb
 
 warnings.filterwarnings("ignore")
+# the estimators' linear algebra is small: on a shared machine BLAS threads only wait on each other (a 500 x 55
+# SVD took seconds with two), so this benchmark runs it on one thread
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
