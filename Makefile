@@ -42,7 +42,9 @@ test: $(VENV)/.dev
 
 bench: $(VENV)/.bench
 	HF_HUB_OFFLINE=1 $(PY) benchmarks/vs_anchors.py
-	HF_HUB_OFFLINE=1 $(PY) benchmarks/shapley_error.py
+	HF_HUB_OFFLINE=1 $(PY) benchmarks/shapley_error.py --workload quadratic --amortised
+	HF_HUB_OFFLINE=1 $(PY) benchmarks/shapley_error.py --workload adult --amortised
+	HF_HUB_OFFLINE=1 $(PY) benchmarks/shapley_error.py --workload text
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache

@@ -16,7 +16,10 @@ from lumos.testing import check_explainer, check_metric
 
 FAST = {"lime": {"n_samples": 64}, "kernel_shap": {"n_samples": 64}, "smoothgrad": {"n_samples": 6},
         "gradient_shap": {"n_samples": 6}, "integrated_gradients": {"steps": 8},
-        "exact_shapley": {"n_segments": 9}}
+        "exact_shapley": {"n_segments": 9}, "leverage_shap": {"n_samples": 64},
+        "regression_shap": {"n_samples": 64, "n_segments": 12}, "permutation_shap": {"n_samples": 64, "n_segments": 9},
+        "stratified_shap": {"n_samples": 250, "n_segments": 9},
+        "fastshap": {"background": np.random.default_rng(5).normal(size=(40, 6)), "epochs": 3}}
 FAST_METRICS = {"mprt": {"max_layers": 2}, "max_sensitivity": {"n_samples": 3}, "infidelity": {"n_samples": 8},
                 "nle_counterfactual": {"n_samples": 10}, "road": {"levels": (0.2, 0.5)}}
 

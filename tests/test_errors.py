@@ -76,7 +76,8 @@ def test_unknown_parameter_suggests_the_closest():
 
 def test_gradient_method_on_a_black_box_says_which_methods_work(tfidf_pipeline):
     with pytest.raises(UnsupportedError, match=r"integrated_gradients needs gradients.*Methods that work on it: "
-                                               r"exact_shapley, kernel_shap, lime, occlusion"):
+                                               r"exact_shapley, kernel_shap, leverage_shap, lime, occlusion, "
+                                               r"permutation_shap, random, regression_shap, stratified_shap"):
         lumos.explain(tfidf_pipeline, ["a film"], method="integrated_gradients")
 
 
@@ -105,7 +106,8 @@ def test_unwrappable_object():
 
 def test_model_specific_methods_name_the_alternatives(tfidf_pipeline):
     with pytest.raises(UnsupportedError, match=r"attention cannot run on SklearnModel\. Methods that work on it: "
-                                               r"exact_shapley, kernel_shap, lime, occlusion, random"):
+                                               r"exact_shapley, kernel_shap, leverage_shap, lime, occlusion, "
+                                               r"permutation_shap, random, regression_shap, stratified_shap"):
         lumos.explain(tfidf_pipeline, ["a film"], method="attention")
     with pytest.raises(UnsupportedError, match=r"gradcam needs gradients.*CallableModel"):
         lumos.explain(lambda x: np.full((len(x), 2), 0.5), np.zeros((1, 3, 8, 8)), method="gradcam")

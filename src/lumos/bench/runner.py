@@ -28,8 +28,9 @@ from .spec import BenchSpec
 from .sections import section_of
 from .store import Store, dumps, to_blob
 
-# what "all" means when a budget must stay sane on 2 cores: exact Shapley is exponential, so it is opt-in
-NOT_IN_ALL = {"exact_shapley"}
+# what "all" means when a budget must stay sane on 2 cores: exact Shapley is exponential, so it is opt-in; the
+# other Shapley estimators estimate what kernel_shap does (name them to compare them), and fastshap trains a network
+NOT_IN_ALL = {"exact_shapley", "leverage_shap", "regression_shap", "permutation_shap", "stratified_shap", "fastshap"}
 DEFAULT_PARAMS = {"lime": {"n_samples": 500}, "kernel_shap": {"n_samples": 500}, "smoothgrad": {"n_samples": 20},
                   "gradient_shap": {"n_samples": 20}, "integrated_gradients": {"steps": 32}}
 DEFAULT_METRIC_PARAMS = {"mprt": {"max_layers": 3}, "max_sensitivity": {"n_samples": 5},

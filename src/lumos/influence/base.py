@@ -15,7 +15,6 @@ from dataclasses import dataclass, fields
 from typing import Any, Callable, ClassVar
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from ..errors import InputError

@@ -7,7 +7,6 @@ from dataclasses import fields
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ...counterfactuals import CounterfactualExplainer, Constraints, CounterfactualSet
 from ...errors import InputError

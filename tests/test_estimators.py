@@ -1,0 +1,208 @@
+"""The sampled Shapley and LIME estimators against known answers: exact at full budget, efficiency,
+unbiasedness over a fixed list of seeds, calibrated error estimates, ``tolerance=``, exact counting."""
+
+from __future__ import annotations
+
+from math import comb
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+from sklearn.tree import DecisionTreeRegressor
+
+import lumos
+from lumos.errors import InputError
+from lumos.explainers.exact_shapley import all_coalitions, shapley_from_values
+from lumos.explainers.lime import lime_masks
+from lumos.explainers.shapley_surrogates import Surrogate, tree_shapley
+
+SHAPLEY = ["kernel_shap", "leverage_shap", "regression_shap", "permutation_shap", "stratified_shap"]
+
+
+class TableGame:
+    """A classifier whose p(class 1) on a row z in {0, 1}^n (background 0, input 1) is a fixed table of 2^n
+    values: every coalition's value is known, so are the exact Shapley values."""
+
+    def __init__(self, n: int, seed: int, low: float = 0.05, high: float = 0.95):
+        self.n = n
+        self.values = np.random.default_rng(seed).uniform(low, high, 2**n)
+        self.rows = 0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        self.rows += len(x)
+        p = self.values[(x > 0.5).astype(np.int64) @ (1 << np.arange(self.n))]
+        return np.stack([1 - p, p], axis=1)
+
+    @property
+    def shapley(self) -> np.ndarray:
+        return shapley_from_values(self.values, self.n)
+
+
+def explain(game: TableGame, method: str, seed: int = 0, **params) -> lumos.Explanation:
+    return lumos.explain(game, np.ones((1, game.n)), method, target=1, background=np.zeros((1, game.n)),
+                         seed=seed, batch_size=4096, **params)[0]
+
+
+def smooth_game(n: int, seed: int, noise: float = 0.0) -> TableGame:
+    """A logistic model with pairwise interactions, as a table (values a classifier would give); ``noise``
+    adds higher-order interactions on the logit scale."""
+    rng = np.random.default_rng(seed)
+    z = all_coalitions(n).astype(float)
+    w, a = rng.normal(size=n), np.triu(rng.normal(scale=0.5, size=(n, n)), 1)
+    game = TableGame(n, seed)
+    logit = z @ w + np.einsum("ij,jk,ik->i", z, a, z) - w.sum() / 2 + rng.normal(scale=noise, size=len(z))
+    game.values = 1 / (1 + np.exp(-logit))
+    return game
+
+
+@pytest.mark.parametrize("method", SHAPLEY)
+def test_exact_when_the_budget_covers_every_coalition(method):
+    game = TableGame(5, seed=1)
+    e = explain(game, method, n_samples=2**5 - 1)
+    assert e.extras["exact"] and e.extras["error"] == 0.0 and e.extras["n_evaluations"] == 2**5 - 1
+    np.testing.assert_allclose(e.attributions, game.shapley, atol=1e-6)
+
+
+@pytest.mark.parametrize("method,params", [(m, {}) for m in SHAPLEY] + [("regression_shap", {"crossfit": 3}),
+                                            ("regression_shap", {"surrogate": "trees", "link": "identity"})])
+def test_efficiency_holds_exactly_below_full_budget(method, params):
+    game = TableGame(9, seed=2)
+    e = explain(game, method, n_samples=200, **params)
+    assert not e.extras["exact"] and e.extras["n_evaluations"] <= 200
+    gap = game.values[-1] - game.values[0]
+    assert e.attributions.sum(dtype=np.float64) == pytest.approx(gap, abs=1e-5)
+
+
+@pytest.mark.parametrize("method,params,budget", [
+    ("permutation_shap", {}, 40), ("permutation_shap", {"antithetic": False}, 40),
+    ("stratified_shap", {}, 61), ("regression_shap", {"crossfit": 2, "surrogate": "linear"}, 40)])
+def test_unbiased_over_a_fixed_list_of_seeds(method, params, budget):
+    """The mean over 150 seeds is within 4 standard errors of the exact values, for every player."""
+    game = TableGame(6, seed=3)
+    runs = np.array([explain(game, method, seed=s, n_samples=budget, **params).attributions for s in range(150)])
+    assert not np.allclose(runs[0], runs[1])  # it is random
+    z = (runs.mean(0) - game.shapley) / (runs.std(0, ddof=1) / np.sqrt(len(runs)))
+    assert np.abs(z).max() < 4, z
+
+
+@pytest.mark.parametrize("method,n,budget", [("kernel_shap", 8, 120), ("leverage_shap", 8, 120),
+                                             ("regression_shap", 8, 120), ("permutation_shap", 8, 120),
+                                             ("stratified_shap", 10, 400)])
+def test_error_estimates_are_calibrated(method, n, budget):
+    """Over 4 games x 15 seeds, the true error is within 1.96 estimated standard errors for about 95% of the
+    attributions, and the estimate is neither far too small nor far too large."""
+    inside, ratio = [], []
+    for g in range(4):
+        game = smooth_game(n, seed=g, noise=0.5)
+        runs = [explain(game, method, seed=s, n_samples=budget) for s in range(15)]
+        err = np.array([e.attributions - game.shapley for e in runs])
+        se = np.array([e.extras["std_error"] for e in runs])
+        inside.append(np.abs(err) <= 1.96 * se)
+        ratio.append(np.sqrt((se**2).mean()) / np.sqrt((err**2).mean()))
+    assert np.mean(inside) >= 0.85, np.mean(inside)
+    assert 0.6 <= np.median(ratio) <= 2.0, ratio
+
+
+@pytest.mark.parametrize("method", SHAPLEY + ["lime"])
+def test_tolerance_gives_the_cheapest_budget_below_it(method):
+    game = smooth_game(12, seed=5, noise=0.5)
+    loose, tight = (explain(game, method, n_samples=4000, tolerance=t) for t in (0.04, 0.015))
+    for e, t in ((loose, 0.04), (tight, 0.015)):
+        assert e.extras["converged"] and e.extras["error"] <= t and not e.extras["exact"]
+    assert loose.extras["n_evaluations"] < tight.extras["n_evaluations"] <= 4000
+    capped = explain(game, method, n_samples=300, tolerance=1e-6)
+    assert not capped.extras["converged"] and capped.extras["n_evaluations"] <= 300
+
+
+@pytest.mark.parametrize("method", SHAPLEY + ["lime"])
+def test_evaluations_are_counted_exactly_and_batched(method):
+    """Table rows: each coalition costs one model row per background row, and all examples share the calls."""
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=7)
+    calls = []
+
+    def model(x):
+        calls.append(len(x))
+        p = 1 / (1 + np.exp(-(np.asarray(x) @ w)))
+        return np.stack([1 - p, p], axis=1)
+
+    x, background = rng.normal(size=(4, 7)), rng.normal(size=(3, 7))
+    wrapped = lumos.wrap(model, batch_size=100_000)
+    expl = lumos.explain(wrapped, x, method, background=background, n_samples=100)
+    evaluations = [e.extras["n_evaluations"] for e in expl]
+    assert all(e <= 100 for e in evaluations)
+    assert wrapped.counts.rows == sum(calls) == 4 + 3 * sum(evaluations)
+    chunks = calls[1:]  # after the prediction pass, every example's coalitions in one stream of full chunks
+    assert len(chunks) == -(-sum(chunks) // max(chunks)) and set(chunks[:-1]) <= {max(chunks)}
+
+
+def test_bad_parameters_are_refused_with_the_fix():
+    game = TableGame(12, seed=0)
+    with pytest.raises(InputError, match=r"stratified_shap needs n_samples >= 265 for 12 features"):
+        explain(game, "stratified_shap", n_samples=200)
+    with pytest.raises(InputError, match="tolerance > 0"):
+        explain(game, "leverage_shap", tolerance=0)
+    with pytest.raises(InputError, match="surrogate must be one of"):
+        explain(game, "regression_shap", surrogate="forest")
+    with pytest.raises(InputError, match="sampling must be one of"):
+        explain(game, "lime", sampling="sobol")
+
+
+# ----- surrogates: closed-form Shapley values against enumeration -------------------------------------------
+def test_tree_and_polynomial_surrogates_have_exact_shapley_values():
+    n = 7
+    z = all_coalitions(n)
+    y = np.random.default_rng(0).normal(size=len(z))
+    tree = DecisionTreeRegressor(max_depth=4, random_state=0).fit(z.astype(float), y)
+    np.testing.assert_allclose(tree_shapley(tree.tree_, n), shapley_from_values(tree.predict(z.astype(float)), n),
+                               atol=1e-10)
+    for kind in ("linear", "quadratic", "trees"):
+        g = Surrogate(kind, "identity", z[::3], y[::3])
+        np.testing.assert_allclose(g.shapley(np.random.default_rng(0))[0], shapley_from_values(g.predict(z), n),
+                                   atol=1e-8)
+
+
+def test_logit_surrogate_sampled_values_agree_with_enumeration(monkeypatch):
+    n = 9
+    z = all_coalitions(n)
+    game = smooth_game(n, seed=1)
+    g = Surrogate("quadratic", "logit", z[::2], game.values[::2])
+    exact = shapley_from_values(g.predict(z), n)
+    monkeypatch.setattr("lumos.explainers.shapley_surrogates.ENUMERATE_UP_TO", 4)
+    phi, var = g.shapley(np.random.default_rng(0))
+    assert np.all(var > 0)
+    assert np.abs((phi - exact) / np.sqrt(var)).max() < 4
+
+
+# ----- LIME --------------------------------------------------------------------------------------------
+def test_antithetic_lime_masks_remove_disjoint_sets_from_one_order():
+    masks = lime_masks(10, 400, np.random.default_rng(0), antithetic=True)
+    first, second = ~masks[0::2], ~masks[1::2]
+    assert np.array_equal(first.sum(1), second.sum(1))  # the same number removed
+    small = first.sum(1) <= 5
+    assert not (first & second)[small].any()  # disjoint whenever they can be
+    assert abs(masks.mean() - lime_masks(10, 400, np.random.default_rng(1)).mean()) < 0.03
+
+
+def test_lime_at_full_budget_is_the_expected_objective_solved_exactly():
+    game = TableGame(4, seed=4)
+    e = explain(game, "lime", n_samples=15)
+    z = all_coalitions(4)
+    removed = 4 - z.sum(1)
+    weight = np.array([1.0 if r == 0 else 14 / (4 * comb(4, r)) for r in removed])
+    weight *= np.sqrt(np.exp(-((1 - np.sqrt(z.sum(1) / 4)) ** 2) / 0.25**2))
+    ref = Ridge(alpha=0.01).fit(z.astype(float), game.values, sample_weight=weight).coef_
+    assert e.extras["exact"]
+    np.testing.assert_allclose(e.attributions, ref, atol=1e-6)
+
+
+def test_lime_antithetic_has_less_variance_and_a_calibrated_bootstrap():
+    game = smooth_game(8, seed=2)
+    runs = {s: [explain(game, "lime", seed=k, n_samples=200, sampling=s) for k in range(20)]
+            for s in ("random", "antithetic")}
+    spread = {s: np.array([e.attributions for e in r]).std(0).mean() for s, r in runs.items()}
+    assert spread["antithetic"] < spread["random"]
+    for s, r in runs.items():
+        se = np.mean([e.extras["std_error"].mean() for e in r])
+        assert 0.6 <= se / spread[s] <= 1.6, (s, se, spread[s])
