@@ -29,14 +29,7 @@ class BenchData:
 
 def load(model_name: str, split: str, n: int) -> BenchData:
     """The model and the first ``n`` examples of ``split``."""
-    if ":" in model_name:
-        model, splits = _user_loader(model_name)
-    elif model_name.startswith("groundtruth/"):
-        model, splits = _cue_word_model(model_name)
-    else:
-        from .. import zoo
-
-        model, splits = zoo.load(model_name)
+    model, splits = load_model(model_name)
     if split not in splits:
         raise InputError(f"{model_name} has no split {split!r}; it has {', '.join(splits)}.")
     data = from_frame(wrap(model), splits[split].iloc[:n].reset_index(drop=True))
@@ -48,6 +41,17 @@ def load(model_name: str, split: str, n: int) -> BenchData:
 
 
 BACKGROUND_ROWS = 50
+
+
+def load_model(model_name: str) -> tuple[Any, dict[str, pd.DataFrame]]:
+    """(model, splits) for a bench model name: a zoo name, "groundtruth/tfidf" or "package.module:function"."""
+    if ":" in model_name:
+        return _user_loader(model_name)
+    if model_name.startswith("groundtruth/"):
+        return _cue_word_model(model_name)
+    from .. import zoo
+
+    return zoo.load(model_name)
 
 
 def from_frame(model: Model, df: pd.DataFrame) -> BenchData:

@@ -36,20 +36,36 @@ def render(db: str | Path, run_id: str | list[str] | None = None, out: str | Pat
            max_examples: int = 12) -> Path:
     """Write the report of one run or several (default: the latest run) into one HTML file; returns its path."""
     store = Store(db)
+    env = environment()
     try:
         ids = [run_id] if isinstance(run_id, str) else list(run_id or [store.latest_run()])
-        runs = [_run_view(store, rid, max_examples) for rid in ids]
+        runs = [run_view(store, rid, max_examples, env) for rid in ids]
     finally:
         store.close()
-    env = Environment(loader=PackageLoader("lumos", "report"), autoescape=select_autoescape(["html"]))
-    for run in runs:
-        for section in run["sections"]:
-            section["template"] = _section_template(env, section["kind"])
-            section["payload"] = section_of(section["kind"]).view(section["payload"])
-    html = env.get_template("template.html").render(runs=runs, heat=heat, legend=Markup(legend()))
+    html = env.get_template("template.html").render(runs=runs, **page_helpers())
     path = Path(out) if out is not None else Path(db).parent / f"report-{'+'.join(ids) if len(ids) < 3 else ids[0] + '+more'}.html"
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def environment() -> Environment:
+    """The report's templates: ``template.html`` (the page), ``run.html`` (one run), ``style.css``, ``sections/``."""
+    return Environment(loader=PackageLoader("lumos", "report"), autoescape=select_autoescape(["html"]))
+
+
+def page_helpers() -> dict:
+    """What ``run.html`` needs beside the run: the heatmap colour and the colour legend."""
+    return {"heat": heat, "legend": Markup(legend())}
+
+
+def run_view(store: Store, run_id: str, max_examples: int = 12, env: Environment | None = None) -> dict:
+    """Everything ``run.html`` draws for one run, its sections' views included (``env`` finds their templates)."""
+    env = env or environment()
+    run = _run_view(store, run_id, max_examples)
+    for section in run["sections"]:
+        section["template"] = _section_template(env, section["kind"])
+        section["payload"] = section_of(section["kind"]).view(section["payload"])
+    return run
 
 
 def _section_template(env: Environment, kind: str) -> str:
@@ -95,19 +111,25 @@ def _examples(examples, attributions, labels, modality: str, limit: int) -> list
         target = int(first.target)
         value = decode_input(ex["input"])
         rationale = np.asarray(ex.rationale, dtype=bool) if isinstance(ex.rationale, list) else None
-        views = []
-        for _, r in rows.iterrows():
-            if modality == "text":
-                html = text_view(r.features, r.attributions, rationale)
-                if isinstance(r.extras, dict) and r.extras.get("text") is not None:  # a natural-language one
-                    html += f'<p class="nle">{escape(str(r.extras["text"]))}</p>'
-            elif modality == "image":
-                html = image_view(value, r.attributions, r.method)
-            else:
-                html = bars_view(r.features, r.attributions)
-            views.append({"method": r.method, "html": Markup(html)})
+        views = [{"method": r.method, "html": explanation_view(modality, value, r.features, r.attributions, r.method,
+                                                          r.extras, rationale)} for _, r in rows.iterrows()]
         out.append({"example_id": int(ex.example_id), "label": ex.label,
                     "predicted": labels[target] if target < len(labels) else str(target),
                     "probability": float(first.probs[target]), "views": views,
                     "original": Markup(original_view(value)) if modality == "image" else None})
     return out
+
+
+def explanation_view(modality: str, value, features, attributions: np.ndarray, method: str, extras=None,
+                     rationale: np.ndarray | None = None) -> Markup:
+    """One explanation drawn for a person: shaded words (text; a natural-language one's text below), the map
+    over the image (images, ``value`` (C, H, W)) or signed bars (tables); every string escaped."""
+    if modality == "text":
+        html = text_view(features, attributions, rationale)
+        if isinstance(extras, dict) and extras.get("text") is not None:  # a natural-language one
+            html += f'<p class="nle">{escape(str(extras["text"]))}</p>'
+    elif modality == "image":
+        html = image_view(value, attributions, method)
+    else:
+        html = bars_view(features, attributions)
+    return Markup(html)
