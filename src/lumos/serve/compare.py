@@ -72,13 +72,26 @@ def _predictions(store: Store, run_id: str, ids: list[int]) -> dict[int, np.ndar
     return out
 
 
+def matched(store: Store, run_a: str, run_b: str) -> list[tuple[int, int, str, str | None]]:
+    """(example in a, example in b, input, label in a) for the examples of both runs, one to one: the k-th
+    occurrence of an input in one run goes with its k-th occurrence in the other."""
+    waiting: dict[str, list[int]] = {}
+    for e, raw in store.db.execute("SELECT example_id, input FROM examples WHERE run_id=? ORDER BY example_id DESC",
+                                   (run_b,)):
+        waiting.setdefault(raw, []).append(e)
+    out = []
+    for e, raw, label in store.db.execute("SELECT example_id, input, label FROM examples WHERE run_id=? "
+                                          "ORDER BY example_id", (run_a,)):
+        if waiting.get(raw):
+            out.append((e, waiting[raw].pop(), raw, label))
+    return out
+
+
 def compare(store: Store, run_a: str, run_b: str, limit: int = 20) -> Comparison:
     """Match the two runs' examples by identical input and compare them (``limit`` rows per list)."""
     model_a, labels_a, _ = _run(store, run_a)
     model_b, labels_b, _ = _run(store, run_b)
-    pairs = store.db.execute("SELECT a.example_id, b.example_id, a.input, a.label FROM examples a JOIN examples b "
-                             "ON b.run_id = ? AND b.input = a.input WHERE a.run_id = ? ORDER BY a.example_id",
-                             (run_b, run_a)).fetchall()
+    pairs = matched(store, run_a, run_b)
     pa = _predictions(store, run_a, [p[0] for p in pairs])
     pb = _predictions(store, run_b, [p[1] for p in pairs])
     both = [p for p in pairs if p[0] in pa and p[1] in pb]

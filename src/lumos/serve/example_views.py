@@ -108,6 +108,8 @@ def _page(wb: Workbench, run: RunInfo, example_id: int, model_name: str | None =
         if live.modality != run.modality:
             raise UnsupportedError(f"{name} takes {live.modality} inputs; run {run.run_id} holds {run.modality} "
                                    "examples. Pick a model of the same kind.")
+    if live is not None and live.features and set(live.features) <= set(stored.value):
+        stored.value = {c: stored.value[c] for c in live.features}  # the model's column order
     page = ExamplePage(run, stored, name, live, stored.value)
     if live is not None:
         page.methods = live.methods()
@@ -208,7 +210,7 @@ async def what_if(request: Request) -> HTMLResponse:
             page.value = edited_text(form.get("text"))
         elif run.modality == "tabular":
             page.value = edited_row(page.stored.value, form)
-        elif data is not None and len(data):
+        elif isinstance(upload, UploadFile) and (upload.filename or data):  # a file was chosen
             page.value = uploaded_image(data, upload.filename, upload.content_type, page.stored.value.shape,
                                         wb.settings.max_upload)
         page.edited = page.value is not page.stored.value

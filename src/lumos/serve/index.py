@@ -182,34 +182,39 @@ def search_body(modality: str, raw: str, label: str | None) -> str:
     return raw if modality == "text" else ""
 
 
-def _examples(db: sqlite3.Connection, run_id: str) -> Iterator[list[tuple]]:
-    """The run's (example_id, input, label, probs) in id order, in chunks (probs: one stored explanation's)."""
-    cursor = db.execute(
-        "SELECT e.example_id, e.input, e.label, a.probs FROM examples e LEFT JOIN "
-        "(SELECT example_id, probs, MIN(method) FROM attributions WHERE run_id=? GROUP BY example_id) a "
-        "ON a.example_id = e.example_id WHERE e.run_id=? ORDER BY e.example_id", (run_id, run_id))
+def _chunks(db: sqlite3.Connection, run_id: str) -> Iterator[list[tuple]]:
+    """The run's (example_id, input, label, probs) in id order, ``CHUNK`` at a time, each chunk read whole (so
+    writes can commit between chunks); probs: one stored explanation's, None when there is none."""
+    last = -1
     while True:
-        chunk = cursor.fetchmany(CHUNK)
-        if not chunk:
+        rows = db.execute("SELECT example_id, input, label FROM examples WHERE run_id=? AND example_id>? "
+                          "ORDER BY example_id LIMIT ?", (run_id, last, CHUNK)).fetchall()
+        if not rows:
             return
-        yield chunk
+        probs = {e: p for e, p, _ in db.execute(
+            "SELECT example_id, probs, MIN(method) FROM attributions WHERE run_id=? AND example_id>? AND "
+            "example_id<=? GROUP BY example_id", (run_id, last, rows[-1][0]))}
+        last = rows[-1][0]
+        yield [(e, raw, label, probs.get(e)) for e, raw, label in rows]
 
 
 def build(store: Store, run_id: str, modality: str, labels: list[str],
           progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
-    """(Re)build the run's index in one transaction; returns the arrays slices are computed from:
-    ``example_id``, ``truth`` (-1 unknown), ``probs`` (N, K; NaN rows unknown), ``raw`` inputs."""
+    """(Re)build the run's index, one transaction per chunk of examples (the run reads as unindexed until
+    the last one commits); returns the arrays slices are computed from: ``example_id``, ``truth`` (-1
+    unknown), ``probs`` (N, K; NaN rows unknown), ``raw`` inputs."""
     ensure_schema(store.db)
     n, predicted = counts(store.db, run_id)
     ids, truths, probs_rows, raws = [], [], [], []
     with store.transaction() as db:
-        old = "SELECT key FROM serve_rows WHERE run_id=?"
-        db.execute(f"DELETE FROM serve_search WHERE rowid IN ({old})", (run_id,))
+        db.execute("DELETE FROM serve_index WHERE run_id=?", (run_id,))
+        db.execute("DELETE FROM serve_search WHERE rowid IN (SELECT key FROM serve_rows WHERE run_id=?)", (run_id,))
         db.execute("DELETE FROM serve_rows WHERE run_id=?", (run_id,))
-        key = db.execute("SELECT COALESCE(MAX(key), 0) FROM serve_rows").fetchone()[0]
-        done = 0
-        for chunk in _examples(db, run_id):
-            rows, bodies = [], []
+    done = 0
+    for chunk in _chunks(store.db, run_id):
+        rows, bodies = [], []
+        with store.transaction() as db:
+            key = db.execute("SELECT COALESCE(MAX(key), 0) FROM serve_rows").fetchone()[0]
             for example_id, raw, label, probs_json in chunk:
                 p = np.asarray(json.loads(probs_json), dtype=np.float64) if probs_json else None
                 truth = class_index(label, labels)
@@ -225,9 +230,10 @@ def build(store: Store, run_id: str, modality: str, labels: list[str],
                 raws.append(raw)
             db.executemany("INSERT INTO serve_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             db.executemany("INSERT INTO serve_search (rowid, body) VALUES (?, ?)", bodies)
-            done += len(chunk)
-            if progress:
-                progress("indexing examples", done, n)
+        done += len(chunk)
+        if progress:
+            progress("indexing examples", done, n)
+    with store.transaction() as db:
         db.execute("INSERT OR REPLACE INTO serve_index VALUES (?, ?, ?, ?)", (run_id, n, predicted, time.time()))
     width = max((len(p) for p in probs_rows if p is not None), default=len(labels) or 2)
     probs = np.full((len(ids), width), np.nan)

@@ -54,6 +54,24 @@ class LiveModel:
         return self.splits.get("train")
 
     @property
+    def features(self) -> list[str] | None:
+        """Table models: the columns in the model's order (stored rows keep them in another order)."""
+        if self.modality != "tabular":
+            return None
+        frame = next(f for f in self.splits.values() if len(f))
+        return [str(c) for c in frame.columns if c not in ("label", "id", "rationale")]
+
+    def batch(self, value: Any) -> Any:
+        """One example as the model takes it (a table row's cells put in the model's column order)."""
+        if self.modality == "tabular":
+            missing = [c for c in self.features if c not in value]
+            if missing:
+                raise InputError(f"the row lacks the model's column(s) {', '.join(missing[:5])}; it has "
+                                 f"{', '.join(list(value)[:8])}.")
+            return pd.DataFrame([{c: value[c] for c in self.features}])
+        return batch_of(self.modality, value)
+
+    @property
     def background(self) -> pd.DataFrame | None:
         """Table models: training rows that stand in for removed columns."""
         if self.modality != "tabular" or self.train is None or not len(self.train):
@@ -155,7 +173,7 @@ def scores_of(live: LiveModel, batch: Any, explanations: Any, cache: dict, specs
 
 
 def predict(live: LiveModel, value: Any, target: int | None = None) -> Prediction:
-    probs = live.model.predict_proba(batch_of(live.modality, value))[0]
+    probs = live.model.predict_proba(live.batch(value))[0]
     labels = list(live.model.labels or [str(k) for k in range(len(probs))])
     return Prediction(labels, [float(p) for p in probs], int(np.argmax(probs)) if target is None else int(target))
 
@@ -178,7 +196,7 @@ def explain_example(live: LiveModel, value: Any, methods: Sequence[str], target:
     prediction = predict(live, value)
     target = check_target(live, target, len(prediction.probs))
     prediction.target = prediction.predicted if target is None else target
-    batch = batch_of(live.modality, value)
+    batch = live.batch(value)
     cards, errors, cache = [], [], {}
     for method in methods:
         start, rows = time.perf_counter(), live.model.counts.rows
@@ -209,7 +227,7 @@ def counterfactuals(live: LiveModel, row: dict[str, Any], explainers: dict, n: i
         raise InputError(f"unknown counterfactual method {method!r}; use {', '.join(registry.names('counterfactual'))}.")
     if live.name not in explainers:
         explainers[live.name] = CounterfactualExplainer(live.model, live.train)
-    return explainers[live.name].explain(pd.DataFrame([row]), n=n, method=method, seed=seed, budget=2000)
+    return explainers[live.name].explain(live.batch(row), n=n, method=method, seed=seed, budget=2000)
 
 
 # ----- attacks --------------------------------------------------------------------------------------------
@@ -321,8 +339,8 @@ def training_examples(live: LiveModel, value: Any, label: int | None, rows: int,
     train = from_frame(live.model, live.train.iloc[:rows].reset_index(drop=True))
     if train.labels is None:
         raise UnsupportedError(f"{live.name}'s training rows have no labels, which influence needs.")
-    target = [int(np.argmax(live.model.predict_proba(batch_of(live.modality, value))[0]))] if label is None else [label]
-    result = influence.explain(live.model, (train.inputs, train.labels), (batch_of(live.modality, value), target),
+    target = [int(np.argmax(live.model.predict_proba(live.batch(value))[0]))] if label is None else [label]
+    result = influence.explain(live.model, (train.inputs, train.labels), (live.batch(value), target),
                                method=method, layers="last_layer", self_influence=False)
     names = list(live.model.labels or [])
 

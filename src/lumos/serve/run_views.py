@@ -164,7 +164,7 @@ async def compare_page(request: Request) -> HTMLResponse:
         if a == b:
             raise InputError("pick two different runs to compare.")
         run_a, run_b = wb.run(a), wb.run(b)
-        result = await run_in_threadpool(comparison.compare, wb.store(), run_a.run_id, run_b.run_id)
+        result = await run_in_threadpool(lambda: comparison.compare(wb.store(), run_a.run_id, run_b.run_id))
     runs = [r for r in runs_list(wb) if r["examples"]]
     return request.app.state.pages.render(request, "compare.html", runs=runs, a=a, b=b, result=result,
                                           models=wb.model_names())
