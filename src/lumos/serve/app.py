@@ -72,6 +72,7 @@ def routes() -> list[Any]:
         Route("/api/jobs/{job_id:str}", job_views.job_api),
         Route("/api" + run + "/rows", run_views.rows_api),
         Route("/static/report.css", _report_css),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
         Mount("/static", static),
     ]
 

@@ -197,9 +197,9 @@ async def example_page(request: Request) -> HTMLResponse:
 
 async def what_if(request: Request) -> HTMLResponse:
     """POST: the edited text, table cells or uploaded image -> new prediction and explanations."""
+    form = await read_form(request)
     wb = request.app.state.workbench
     run = wb.run(request.path_params["run_id"])
-    form = await read_form(request)
     upload = form.get("image")
     data = await upload.read() if isinstance(upload, UploadFile) else None
 
@@ -225,10 +225,10 @@ async def what_if(request: Request) -> HTMLResponse:
 
 async def tool(request: Request) -> HTMLResponse:
     """POST: counterfactuals (tables), an attack or "why?" (text) on the example as it is in the form."""
+    form = await read_form(request)
     wb = request.app.state.workbench
     run = wb.run(request.path_params["run_id"])
     name = request.path_params["tool"]
-    form = await read_form(request)
 
     def work_on() -> ExamplePage:
         page = _page(wb, run, request.path_params["example_id"], form.get("model"))

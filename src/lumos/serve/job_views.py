@@ -99,8 +99,8 @@ async def start_job(request: Request) -> Response:
 
 
 async def cancel_job(request: Request) -> Response:
-    wb = request.app.state.workbench
     await read_form(request)
+    wb = request.app.state.workbench
     job = _job(wb, request.path_params["job_id"])
     wb.jobs.cancel(job["job_id"])
     return RedirectResponse(job_url(job["job_id"]), status_code=303)

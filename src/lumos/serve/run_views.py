@@ -121,9 +121,9 @@ async def rows_api(request: Request) -> JSONResponse:
 
 
 async def save_slice(request: Request) -> Response:
+    form = await read_form(request)
     wb = _wb(request)
     run = wb.run(request.path_params["run_id"])
-    form = await read_form(request)
     query = index.Query.from_params(form)
 
     def work() -> int:
@@ -135,9 +135,9 @@ async def save_slice(request: Request) -> Response:
 
 
 async def reindex(request: Request) -> Response:
+    await read_form(request)
     wb = _wb(request)
     run = wb.run(request.path_params["run_id"])
-    await read_form(request)
     job_id = wb.jobs.submit(wb.store(), "index", {"run_id": run.run_id}, run.run_id)
     return RedirectResponse(run_url(run.run_id, "table", job=job_id), status_code=303)
 

@@ -163,7 +163,7 @@ class Guard:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 extra = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-                         (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"),
+                         (b"referrer-policy", b"same-origin"), (b"x-frame-options", b"DENY"),
                          (b"cache-control", b"no-store")]
                 if new_cookie:
                     extra.append((b"set-cookie", f"{CSRF_COOKIE}={csrf}; Path=/; SameSite=Strict".encode()))
@@ -207,8 +207,8 @@ class Guard:
         origin = headers.get(b"origin", b"").decode("latin-1")
         host = headers.get(b"host", b"").decode("latin-1")
         if origin and origin != "null" and urlsplit(origin).netloc != host:
-            raise Refused(403, f"a page on {origin[:80]} tried to send this request; lumos serve only accepts "
-                               "requests from its own pages.")
+            raise Refused(403, f"a page on another site ({origin[:80]}) tried to send this request; lumos serve "
+                               "only accepts requests from its own pages.")
         if origin == "null":
             raise Refused(403, "a request from an opaque origin (a sandboxed frame or a file) was refused.")
 
@@ -221,7 +221,7 @@ class Guard:
     async def _send_redirect(send: Send, location: str, cookie: str) -> None:
         await send({"type": "http.response.start", "status": 303,
                     "headers": [(b"location", location.encode("latin-1")), (b"set-cookie", cookie.encode()),
-                                (b"referrer-policy", b"no-referrer"), (b"content-length", b"0")]})
+                                (b"referrer-policy", b"same-origin"), (b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
 
     @staticmethod

@@ -68,8 +68,10 @@
         }
       }
     }
-    const get = form.method.toLowerCase() === "get";
-    const url = get ? `${form.action}?${new URLSearchParams(body)}` : form.action;
+    // attributes, not properties: a field named "method" or "action" would shadow them
+    const get = (form.getAttribute("method") || "get").toLowerCase() === "get";
+    const action = new URL(form.getAttribute("action") || location.href, location.href).href;
+    const url = get ? `${action}?${new URLSearchParams(body)}` : action;
     const seq = (latest[selector] = (latest[selector] || 0) + 1);
     region.classList.add("busy");
     form.classList.add("busy");
