@@ -151,6 +151,6 @@ def _explanations(store: Store, result: Comparison, run_a: str, run_b: str, rows
             if np.isfinite(rho):
                 rhos.append(rho)
                 moved.append(Changed(**{**r.__dict__, "distance": 1.0 - rho}))
-        result.moved[method] = sorted(moved, key=lambda c: -(c.distance or 0.0))[:limit]
+        result.moved[method] = sorted((c for c in moved if (c.distance or 0.0) > 1e-9), key=lambda c: -c.distance)[:limit]
         if rhos:
             result.mean_agreement[method] = float(np.mean(rhos))

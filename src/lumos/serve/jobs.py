@@ -161,7 +161,7 @@ class Jobs:
             log.exception("job %s failed", job_id)
             self._update(store, job_id, status="failed", message=f"{type(e).__name__}: {e}"[:2000])
         else:
-            fields: dict[str, Any] = {"status": "done", "stage": "done"}
+            fields: dict[str, Any] = {"status": "done", "stage": ""}
             if run_id:
                 fields["run_id"] = run_id
             current = job_row(store, job_id)

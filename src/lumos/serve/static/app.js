@@ -95,6 +95,7 @@
     const bar = element.querySelector("progress");
     const status = element.querySelector(".status");
     const stage = element.querySelector(".stage");
+    const count = element.querySelector(".count");
     const message = element.querySelector(".message");
     const link = element.querySelector(".result");
     async function tick() {
@@ -111,7 +112,8 @@
       bar.value = job.total ? job.done : 0;
       status.textContent = job.status;
       status.className = `status status-${job.status}`;
-      stage.textContent = job.stage ? `${job.stage}${job.total ? ` (${job.done} of ${job.total})` : ""}` : "";
+      stage.textContent = job.stage || "";
+      count.textContent = job.total ? `${job.done} of ${job.total}` : "";
       message.textContent = job.message || "";
       if (job.run_id && job.status === "done") {
         link.href = `/runs/${encodeURIComponent(job.run_id)}`;
@@ -120,9 +122,10 @@
       }
       if (job.status === "queued" || job.status === "running") {
         setTimeout(tick, 700);
-      } else if (element.dataset.reload && job.status === "done") {
-        location.reload();
+        return;
       }
+      for (const control of document.querySelectorAll(`[data-while-job="${CSS.escape(id)}"]`)) control.hidden = true;
+      if (element.dataset.reload && job.status === "done") location.reload();
     }
     const now = status.textContent.trim();
     if (now === "queued" || now === "running") tick();
