@@ -99,6 +99,9 @@ class Metric:
     reexplains: ClassVar[bool] = False
     needs_rationales: ClassVar[bool] = False
     needs_reference: ClassVar[bool] = False  # scores against another method's explanations (``reference=``)
+    # an example's score depends only on that example (False: a batch-level convention, e.g. ERASER sizing hard
+    # rationales by the batch's mean human rationale length; the docstring says which)
+    batch_invariant: ClassVar[bool] = True
     # informative only on generated (natural-language) explanations: bench runs with "all" metrics take it
     # only when they run some
     for_generated: ClassVar[bool] = False
@@ -117,7 +120,8 @@ class Metric:
         return {"summary": cls.summary, "modalities": cls.modalities,
                 "params": {f.name: f.default for f in dataclasses.fields(cls)}, "requires": cls.requires,
                 "family": cls.family, "higher_is_better": cls.higher_is_better, "bounds": cls.bounds,
-                "needs_rationales": cls.needs_rationales, "needs_reference": cls.needs_reference, "reexplains": cls.reexplains,
+                "needs_rationales": cls.needs_rationales, "needs_reference": cls.needs_reference,
+                "batch_invariant": cls.batch_invariant, "reexplains": cls.reexplains,
                 "for_generated": cls.for_generated}
 
     @classmethod

@@ -38,6 +38,7 @@ class IouF1(Metric):
     bounds = (0.0, 1.0)
     needs_rationales = True
     summary = "F1 of predicted rationale spans matching human spans at IOU >= 0.5."
+    batch_invariant = False  # the default hard rationale takes k = the batch's mean human rationale length (ERASER)
     rule: str = "top_k"
     value: float | None = None
     threshold: float = 0.5

@@ -22,6 +22,7 @@ class TokenF1(Metric):
     bounds = (0.0, 1.0)
     needs_rationales = True
     summary = "F1 overlap between the top features and the human rationale."
+    batch_invariant = False  # the default hard rationale takes k = the batch's mean human rationale length (ERASER)
     rule: str = "top_k"
     value: float | None = None
 
