@@ -156,6 +156,43 @@ def test_rule_slices_carry_their_accuracy_and_wilson_interval_and_filter_the_tab
     assert sorted(r["example_id"] for r in shown) == np.flatnonzero(members).tolist()
 
 
+def test_the_performance_panel_counts_the_confusion_matrix_of_the_filter(client, store):
+    db, ids = store
+    run_id = ids["text"]
+    examples, p = stored(db, run_id)
+    truth, predicted = examples.label.astype(int).to_numpy(), p.argmax(1)
+    for params, keep in (({}, np.ones(len(truth), dtype=bool)),
+                         ({"q": "bad"}, np.array(["bad" in t.split() for t in examples.input]))):
+        html = client.get(f"/runs/{run_id}/table", params=params).text
+        panel = html[html.index('id="performance"'):html.index('id="data-table"')]
+        cells = [int(v) for v in re.findall(r'<td class="(?:diagonal|off)"><a [^>]*>([0-9,]+)</a>', panel)]
+        expect = [int(((truth == t) & (predicted == q) & keep).sum()) for t in (0, 1) for q in (0, 1)]
+        assert cells == expect
+        hits = int((truth == predicted)[keep].sum())
+        low, high = wilson(hits, int(keep.sum()))
+        assert f"<b>{100 * hits / keep.sum():.1f}%</b> [{100 * low:.1f}%, {100 * high:.1f}%]" in panel
+
+
+def test_the_cheapest_threshold_is_the_brute_force_one():
+    import sqlite3
+
+    from lumos.serve.metrics import _threshold
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    p = np.round(np.clip(0.3 * y + 0.7 * rng.random(300), 0, 1), 1)  # many ties
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE serve_rows (run_id, truth, probs)")
+    db.executemany("INSERT INTO serve_rows VALUES ('r', ?, ?)", [(int(a), json.dumps([1 - b, b])) for a, b in zip(y, p)])
+    for cost in (0.25, 1.0, 4.0):
+        def spent(t):
+            return cost * int(((p >= t) & (y == 0)).sum()) + int(((p < t) & (y == 1)).sum())
+
+        found = _threshold(db, "r.run_id = ?", ["r"], 0.5, cost)
+        assert spent(found.best) == min(spent(t) for t in [*np.unique(p), 1.01])
+        assert found.accuracy == pytest.approx(((p >= 0.5) == (y == 1)).mean())
+
+
 def test_a_filter_saved_as_a_slice_gets_its_members_and_statistics(client, store):
     db, ids = store
     run_id = ids["text"]
@@ -298,6 +335,21 @@ def test_counterfactuals_of_a_table_row_reach_the_other_class(client, store):
     probs = [float(v) for v in re.search(rf"<td>p\({desired}\)</td>(.*?)</tr>", tool, re.S).group(1).split("<td>")[1:]
              for v in [v.split("<")[0]]]
     assert probs[0] < 0.5 and all(p > 0.5 for p in probs[1:])  # the original, then counterfactuals that flip it
+
+
+def test_one_column_at_a_time_is_the_model_on_the_edited_rows(client, store):
+    _, ids = store
+    response = client.post(f"/runs/{ids['table']}/examples/3/dependence",
+                           data={"csrf": csrf(client), "column": "income"})
+    assert response.status_code == 200, message(response)
+    tool = region(response.text, "tool")
+    rows = re.findall(r"<tr[^>]*><td>([-0-9.e]+)</td><td>([0-9.]+)</td><td>([0-9.]+)</td></tr>", tool)
+    model, splits = serve_loader.table_model()
+    row = splits["test"].drop(columns="label").iloc[[3]]
+    values = np.linspace(splits["train"].income.min(), splits["train"].income.max(), 12)
+    expect = model.predict_proba(row.loc[row.index.repeat(12)].assign(income=values))
+    assert len(rows) == 12 and 'class="curve"' in tool
+    assert [float(r[1]) for r in rows] == pytest.approx(expect[:, 0], abs=6e-4)
 
 
 def test_an_attack_within_its_budget_and_the_explanation_before_and_after(client, store):

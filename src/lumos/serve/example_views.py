@@ -24,7 +24,7 @@ from ..bench.sections import section_of
 from ..bench.store import from_blob
 from ..errors import InputError, UnsupportedError
 from ..report.render import explanation_view
-from ..viz import original_view
+from ..viz import original_view, svg_curves
 from . import live as work
 from .index import class_index
 from .inputs import decode, edited_row, edited_text, uploaded_image
@@ -169,12 +169,23 @@ def _render(request: Request, page: ExamplePage, status: int = 200) -> HTMLRespo
                 label_name=name(class_index(stored.label, run.labels)) or stored.label)
     if page.run.modality == "image":
         view["original"] = Markup(original_view(page.value))
+    if page.tool == "dependence":
+        view["dependence_html"] = _dependence_chart(page.tool_result)
     if page.tool == "counterfactuals":
         payload = section_of("counterfactuals").payload([page.tool_result], settings={"n": len(page.tool_result)})
         payload["queries"][0]["example_id"] = page.stored.example_id
         view["counterfactual_html"] = Markup(request.app.state.pages.fragment("sections/counterfactuals.html",
                                                                               payload=payload))
     return request.app.state.pages.render(request, "example.html", status=status, **view)
+
+
+def _dependence_chart(d: work.Dependence) -> Markup | None:
+    """A numeric column's curve of each class's probability (at most five classes) as an inline chart."""
+    if not d.numeric:
+        return None
+    classes = np.argsort(-d.probs.mean(0))[:5]
+    return Markup(svg_curves({d.labels[k]: list(zip(map(float, d.values), map(float, d.probs[:, k]))) for k in classes},
+                             d.column, "probability", width=520, height=240))
 
 
 async def example_page(request: Request) -> HTMLResponse:
@@ -249,8 +260,11 @@ async def tool(request: Request) -> HTMLResponse:
                 page.tool_result = work.attack_text(live, page.value, str(form.get("method") or ""), budget)
             elif name == "why":
                 page.tool_result = work.why(live, page.value, wb.generator, _targets(form))
+            elif name == "dependence":
+                page.tool_result = work.dependence(live, page.value, str(form.get("column") or ""))
             else:
-                raise Refused(404, f"no tool {name[:40]!r}; the tools are counterfactuals, attack and why.")
+                raise Refused(404, f"no tool {name[:40]!r}; the tools are counterfactuals, dependence, attack and "
+                                   "why.")
         return page
 
     return _render(request, await run_in_threadpool(work_on))

@@ -263,7 +263,8 @@ def page(db: sqlite3.Connection, run_id: str, query: Query) -> Page:
     return result
 
 
-def _where(run_id: str, query: Query) -> tuple[str, list[Any]]:
+def filters(run_id: str, query: Query) -> tuple[str, list[Any]]:
+    """The SQL condition on ``serve_rows r`` that the query's filters make, and its arguments."""
     clauses, args = ["r.run_id = ?"], [run_id]
     if query.q and fts_query(query.q):
         clauses.append("r.key IN (SELECT rowid FROM serve_search WHERE serve_search MATCH ?)")
@@ -289,12 +290,12 @@ def _where(run_id: str, query: Query) -> tuple[str, list[Any]]:
 
 def matching_ids(db: sqlite3.Connection, run_id: str, query: Query) -> list[int]:
     """Every example id the query's filters select (no paging), for saving a filter as a slice."""
-    where, args = _where(run_id, query)
+    where, args = filters(run_id, query)
     return [r[0] for r in db.execute(f"SELECT r.example_id FROM serve_rows r WHERE {where}", args)]
 
 
 def _indexed_page(db: sqlite3.Connection, run_id: str, query: Query) -> Page:
-    where, args = _where(run_id, query)
+    where, args = filters(run_id, query)
     total = db.execute(f"SELECT COUNT(*) FROM serve_rows r WHERE {where}", args).fetchone()[0]
     column = SORTS[query.sort]
     direction = "DESC" if query.descending else "ASC"

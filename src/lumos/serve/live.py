@@ -230,6 +230,43 @@ def counterfactuals(live: LiveModel, row: dict[str, Any], explainers: dict, n: i
     return explainers[live.name].explain(live.batch(row), n=n, method=method, seed=seed, budget=2000)
 
 
+# ----- one column at a time ---------------------------------------------------------------------------------
+@dataclass
+class Dependence:
+    """How the prediction on one row changes as one column takes other values (an ICE curve; LIT calls it a
+    partial dependence plot of one point). ``probs``: (V, K) for ``values``."""
+
+    column: str
+    values: list[Any]
+    probs: np.ndarray
+    labels: list[str]
+    current: Any
+    numeric: bool
+
+
+def dependence(live: LiveModel, row: dict[str, Any], column: str, points: int = 12) -> Dependence:
+    """The model's probabilities on ``row`` with ``column`` set to ``points`` values across the training
+    range (numbers) or to each of its training values (categories, at most 30): one batch."""
+    if live.modality != "tabular" or live.features is None:
+        raise UnsupportedError(f"dependence on a column applies to table models; {live.name} is a {live.modality} "
+                               "model.")
+    if column not in live.features:
+        raise InputError(f"{live.name} has no column {column[:60]!r}; its columns: {', '.join(live.features)}.")
+    if live.train is None or not len(live.train):
+        raise UnsupportedError(f"{live.name} came without training rows, which give the column's range.")
+    seen = live.train[column].dropna()
+    numeric = pd.api.types.is_numeric_dtype(seen) and not pd.api.types.is_bool_dtype(seen)
+    if numeric:
+        values = np.linspace(float(seen.min()), float(seen.max()), points)
+        values = [int(round(v)) for v in values] if pd.api.types.is_integer_dtype(seen) else [float(v) for v in values]
+        values = list(dict.fromkeys(values))
+    else:
+        values = [v for v in seen.value_counts().index[:30]]
+    probs = live.model.predict_proba(pd.DataFrame([{**row, column: v} for v in values])[live.features])
+    labels = list(live.model.labels or [str(k) for k in range(probs.shape[1])])
+    return Dependence(column, values, probs, labels, row.get(column), numeric)
+
+
 # ----- attacks --------------------------------------------------------------------------------------------
 def attack_methods(live: LiveModel) -> list[str]:
     """Text attacks that can run on this model (textfooler and hotflip take words from input embeddings)."""

@@ -16,9 +16,9 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from ..errors import InputError
 from ..report.render import environment, render, run_view
-from ..viz import image_rgb, png_data_uri
+from ..viz import image_rgb, png_data_uri, svg_curves
 from . import compare as comparison
-from . import index, jobs, slices
+from . import index, jobs, metrics, slices
 from .inputs import decode
 from .pages import read_form, run_url
 from .workbench import RunInfo, Workbench
@@ -91,15 +91,44 @@ def _row_view(run: RunInfo, row: index.Row) -> dict[str, Any]:
     return shown
 
 
+def _fraction(params: Any, name: str, default: float | None, low: float, high: float) -> float | None:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(f"{name} must be a number; got {str(raw)[:30]!r}.") from None
+    if not low <= value <= high:
+        raise InputError(f"{name} must lie between {low:g} and {high:g}; got {value:g}.")
+    return value
+
+
 def table_data(wb: Workbench, run: RunInfo, params: Any) -> dict[str, Any]:
     query = index.Query.from_params(params)
+    threshold = _fraction(params, "threshold", None, 0.0, 1.0)
+    cost = _fraction(params, "cost", 1.0, 0.01, 100.0)
     job_id = wb.ensure_index(run)
     page = index.page(wb.store().db, run.run_id, query)
     rows = [_row_view(run, r) for r in page.rows]
     columns = list(rows[0]["cells"]) if rows and "cells" in rows[0] else []
+    shown = metrics.performance(wb.store().db, run.run_id, query, run.labels,
+                                threshold if len(run.labels) == 2 else None, cost) if page.indexed else None
     return {"run": run, "page": page, "rows": rows, "columns": columns, "query": query, "index_job": job_id,
             "slices": slices.list_slices(wb.store().db, run.run_id) if page.indexed else [],
-            "sorts": list(index.SORTS), "sizes": index.PAGE_SIZES}
+            "sorts": list(index.SORTS), "sizes": index.PAGE_SIZES, "performance": shown,
+            "reliability": _reliability(shown), "threshold": threshold if threshold is not None else 0.5,
+            "cost": cost}
+
+
+def _reliability(shown: metrics.Performance | None) -> Markup | None:
+    """Accuracy against confidence (a reliability curve) as an inline chart, beside the diagonal."""
+    if shown is None or len(shown.reliability) < 2:
+        return None
+    return Markup(svg_curves({"accuracy": [(c, a) for c, a, _ in shown.reliability],
+                              "calibrated": [(shown.reliability[0][0], shown.reliability[0][0]),
+                                             (shown.reliability[-1][0], shown.reliability[-1][0])]},
+                             "confidence (mean of its bin)", "accuracy", width=360, height=200))
 
 
 async def table_page(request: Request) -> HTMLResponse:

@@ -27,7 +27,7 @@ class Settings:
     max_upload: int = 8 * 2**20
     max_body: int = 2**20
     influence_rows: int = 1000
-    index_inline: int = 20_000
+    index_inline: int = 2000
 
 
 @dataclass
