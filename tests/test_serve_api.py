@@ -214,6 +214,29 @@ def test_a_filter_saved_as_a_slice_gets_its_members_and_statistics(client, store
     assert size == members.sum() and accuracy == pytest.approx(hit[members].mean())
 
 
+def test_salience_patterns_group_examples_by_the_words_their_explanations_weigh(client, store):
+    db, ids = store
+    run_id = ids["text"]
+    response = client.post(f"/runs/{run_id}/patterns", data={"csrf": csrf(client), "method": "occlusion", "k": "3"},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    s = Store(db)
+    try:
+        found = s.db.execute("SELECT slice_id, name, size FROM serve_slices WHERE run_id=? AND source='pattern'",
+                             (run_id,)).fetchall()
+        examples = s.frame("examples", run_id)
+        explained = s.frame("attributions", run_id).query("method == 'occlusion'").attributions
+    finally:
+        s.close()
+    pointing = sum(bool(np.abs(a).sum()) for a in explained)  # an all-zero explanation points at nothing
+    assert len(found) == 3 and sum(size for _, _, size in found) == pointing == 30
+    for slice_id, name, _ in found:
+        members = [r["example_id"] for r in rows_of(client, run_id, slice=slice_id, size=100)["rows"]]
+        texts = examples.set_index("example_id").input.loc[members].str.lower()
+        first_word = name.split(": ")[1].split(", ")[0]
+        assert texts.str.contains(first_word, regex=False).mean() > 0.5  # a pattern's heaviest word is in it
+
+
 def test_a_large_run_is_indexed_by_a_job_and_pages_meanwhile(store, tmp_path):
     db, ids = store
     app = create_app(db, models=MODELS, index_inline=5)  # everything above 5 examples: a background job

@@ -104,7 +104,7 @@ def post_routes() -> list[str]:
 
 def test_every_post_needs_the_csrf_token(client):
     paths = post_routes()
-    assert len(paths) == 8
+    assert len(paths) == 9
     for path in paths:
         response = client.post(path, data={"text": "x"})
         assert response.status_code == 403 and "CSRF token" in message(response), path

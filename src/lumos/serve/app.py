@@ -60,6 +60,7 @@ def routes() -> list[Any]:
         Route(run + "/table", run_views.table_page),
         Route(run + "/slices", run_views.save_slice, methods=["POST"]),
         Route(run + "/index", run_views.reindex, methods=["POST"]),
+        Route(run + "/patterns", run_views.find_patterns, methods=["POST"]),
         Route(run + "/report", run_views.report_file),
         Route(example, example_views.example_page),
         Route(example + "/whatif", example_views.what_if, methods=["POST"]),

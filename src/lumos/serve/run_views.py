@@ -116,6 +116,8 @@ def table_data(wb: Workbench, run: RunInfo, params: Any) -> dict[str, Any]:
                                 threshold if len(run.labels) == 2 else None, cost) if page.indexed else None
     return {"run": run, "page": page, "rows": rows, "columns": columns, "query": query, "index_job": job_id,
             "slices": slices.list_slices(wb.store().db, run.run_id) if page.indexed else [],
+            "methods": [m for (m,) in wb.store().db.execute("SELECT DISTINCT method FROM attributions WHERE run_id=?",
+                                                            (run.run_id,))] if run.modality == "text" else [],
             "sorts": list(index.SORTS), "sizes": index.PAGE_SIZES, "performance": shown,
             "reliability": _reliability(shown), "threshold": threshold if threshold is not None else 0.5,
             "cost": cost}
@@ -161,6 +163,30 @@ async def save_slice(request: Request) -> Response:
 
     slice_id = await run_in_threadpool(work)
     return RedirectResponse(run_url(run.run_id, "table", slice=slice_id), status_code=303)
+
+
+PATTERN_EXAMPLES = 20_000  # examples of a filter that salience patterns read (the first ones)
+
+
+async def find_patterns(request: Request) -> Response:
+    """POST: clusters of what a method's explanations point at, over the examples of the filter, as slices."""
+    form = await read_form(request)
+    wb = _wb(request)
+    run = wb.run(request.path_params["run_id"])
+    query = index.Query.from_params(form)
+    try:
+        k = int(form.get("k") or 5)
+    except ValueError:
+        raise InputError(f"k must be a whole number; got {str(form.get('k'))[:30]!r}.") from None
+
+    def work() -> None:
+        if wb.ensure_index(run) is not None:
+            raise InputError(f"run {run.run_id} is being indexed; find patterns once its data table is ready.")
+        ids = index.matching_ids(wb.store().db, run.run_id, query)[:PATTERN_EXAMPLES]
+        slices.salience_patterns(wb.store(), run.run_id, str(form.get("method") or ""), ids, k)
+
+    await run_in_threadpool(work)
+    return RedirectResponse(run_url(run.run_id, "table", **query.params(page=1)) + "#slices", status_code=303)
 
 
 async def reindex(request: Request) -> Response:

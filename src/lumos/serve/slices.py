@@ -81,6 +81,60 @@ def save(store: Store, run_id: str, name: str, example_ids: list[int]) -> Slice:
     return next(s for s in list_slices(store.db, run_id) if s.slice_id == slice_id)
 
 
+def salience_patterns(store: Store, run_id: str, method: str, example_ids: list[int], k: int = 5,
+                      seed: int = 0) -> list[Slice]:
+    """Clusters of what ``method``'s stored explanations point at (Ebert et al. 2022): k-means over each
+    example's words weighted by |attribution|, named by each cluster's heaviest words, stored as slices
+    (source "pattern", replacing the earlier ones) with their accuracy and interval."""
+    from sklearn.cluster import KMeans
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.preprocessing import normalize
+
+    from ..bench.store import from_blob
+
+    if not 2 <= k <= 20:
+        raise InputError(f"the number of patterns must be between 2 and 20; got {k}.")
+    weights, ids = [], []
+    for lo in range(0, len(example_ids), 500):
+        part = example_ids[lo:lo + 500]
+        marks = ",".join("?" * len(part))
+        for e, features, blob in store.db.execute(
+                f"SELECT example_id, features, attributions FROM attributions WHERE run_id=? AND method=? AND "
+                f"example_id IN ({marks})", [run_id, method, *part]):
+            words, scores = json.loads(features or "null") or [], np.abs(from_blob(blob)).ravel()
+            bag: dict[str, float] = {}
+            for w, a in zip(words, scores):
+                bag[str(w).lower()] = bag.get(str(w).lower(), 0.0) + float(a)
+            if bag and any(bag.values()):
+                weights.append(bag)
+                ids.append(e)
+    if len(ids) < k:
+        raise InputError(f"{method} explains {len(ids)} of the selected examples (with words); patterns need at "
+                         f"least {k}. Pick another method or a wider filter.")
+    vectorizer = DictVectorizer()
+    x = normalize(vectorizer.fit_transform(weights))
+    model = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(x)
+    vocabulary = np.array(vectorizer.get_feature_names_out())
+    rows = store.db.execute("SELECT example_id, truth, probs FROM serve_rows WHERE run_id=?", (run_id,)).fetchall()
+    all_ids = np.array([r[0] for r in rows], dtype=np.int64)
+    truth = np.array([-1 if r[1] is None else r[1] for r in rows], dtype=np.int64)
+    width = max((len(json.loads(r[2])) for r in rows if r[2]), default=2)
+    probs = np.array([json.loads(r[2]) if r[2] and len(json.loads(r[2])) == width else [np.nan] * width
+                      for r in rows], dtype=np.float64)
+    known = (truth >= 0) & np.isfinite(probs).all(axis=1)
+    with store.transaction() as db:
+        db.execute("DELETE FROM serve_slice_members WHERE run_id=? AND slice_id IN "
+                   "(SELECT slice_id FROM serve_slices WHERE run_id=? AND source='pattern')", (run_id, run_id))
+        db.execute("DELETE FROM serve_slices WHERE run_id=? AND source='pattern'", (run_id,))
+        for c in range(k):
+            centre = model.cluster_centers_[c]
+            top = [vocabulary[j] for j in np.argsort(-centre)[:4] if centre[j] > 1e-9]
+            members = np.array(ids)[model.labels_ == c]
+            _insert(db, run_id, f"{method} points at: {', '.join(top)}", "pattern", members, truth, probs, known,
+                    np.isin(all_ids, members))
+    return list_slices(store.db, run_id)
+
+
 def list_slices(db: sqlite3.Connection, run_id: str) -> list[Slice]:
     """The run's slices, the worst (lowest accuracy against the overall one) first; saved ones last."""
     rows = db.execute("SELECT slice_id, name, source, size, accuracy, low, high, difference, ece FROM serve_slices "
