@@ -16,7 +16,7 @@ median over ``--repeats`` different edits; beside it the same work done by the l
 fine-tuned for one epoch on 2,000 snippets when the full one is not trained yet: the same network (22.7M
 parameters, 64 tokens), so the same cost per edit.
 
-Usage:  python benchmarks/serve.py [--n 100000] [--db PATH] [--minilm full|quick] [--repeats 5]
+Usage:  python benchmarks/serve.py [--n 100000] [--db PATH] [--minilm full|quick] [--repeats 5] [--build-only]
 This is a benchmark that prints tables, not a test. Run nothing else heavy at the same time.
 """
 
@@ -226,6 +226,7 @@ def main() -> None:
     parser.add_argument("--db", default=str(ROOT / "benchmarks" / "results" / "serve-100k.sqlite"))
     parser.add_argument("--minilm", choices=("full", "quick"), default="quick")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--build-only", action="store_true", help="Write the store and stop (it is reused).")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -235,6 +236,8 @@ def main() -> None:
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     os.environ["LUMOS_BENCH_N"] = str(args.n)
     run_id = build_store(args.db, args.n)
+    if args.build_only:
+        return None
     load = os.getloadavg()
     process, base = start_server(args.db, args.minilm)
     try:

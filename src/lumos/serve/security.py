@@ -31,7 +31,7 @@ CSRF_COOKIE = "lumos_csrf"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 LOOPBACK_NAMES = ("localhost",)
-RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+:-]{0,199}$")
+RUN_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+:-]{0,199}$")
 SAFE_METHODS = ("GET", "HEAD")
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
