@@ -32,15 +32,7 @@ class BenchData:
 def load(model_name: str, split: str, n: int, seed: int = 0, first: bool = False) -> BenchData:
     """The model and ``n`` examples of ``split``: a seeded sample with the classes in proportion (``sample``),
     or the first ``n`` rows with ``first=True``."""
-    meta = None
-    if ":" in model_name:
-        model, splits = _user_loader(model_name)
-    elif model_name.startswith("groundtruth/"):
-        model, splits = _cue_word_model(model_name)
-    else:
-        from ..zoo.loader import load_with_meta
-
-        model, splits, meta = load_with_meta(model_name)
+    model, splits, meta = load_with_meta(model_name)
     if split not in splits:
         raise InputError(f"{model_name} has no split {split!r}; it has {', '.join(splits)}.")
     rows = splits[split].iloc[:n] if first else sample(splits[split], n, seed)
@@ -73,6 +65,22 @@ def sample(frame: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
     quota[order[:n - quota.sum()]] += 1
     picked = [rng.choice(np.flatnonzero(labels == c), q, replace=False) for c, q in zip(classes, quota) if q]
     return frame.iloc[np.sort(np.concatenate(picked))]
+
+
+def load_model(model_name: str) -> tuple[Any, dict[str, pd.DataFrame]]:
+    """(model, splits) for a bench model name: a zoo name, "groundtruth/tfidf" or "package.module:function"."""
+    return load_with_meta(model_name)[:2]
+
+
+def load_with_meta(model_name: str) -> tuple[Any, dict[str, pd.DataFrame], dict | None]:
+    """(model, splits, zoo metadata or None) for a bench model name."""
+    if ":" in model_name:
+        return (*_user_loader(model_name), None)
+    if model_name.startswith("groundtruth/"):
+        return (*_cue_word_model(model_name), None)
+    from ..zoo import loader
+
+    return loader.load_with_meta(model_name)
 
 
 def from_frame(model: Model, df: pd.DataFrame) -> BenchData:

@@ -50,19 +50,15 @@ def render(db: str | Path, run_id: str | list[str] | None = None, out: str | Pat
            max_examples: int = 12) -> Path:
     """Write the report of one run or several (default: the latest run) into one HTML file; returns its path."""
     store = Store(db)
+    env = environment()
     try:
         ids = [run_id] if isinstance(run_id, str) else list(run_id or [store.latest_run()])
-        runs = [_run_view(store, rid, max_examples) for rid in ids]
+        runs = [run_view(store, rid, max_examples, env) for rid in ids]
     except sqlite3.DatabaseError as e:
         raise InputError(f"cannot read {db} ({e}); the file may be damaged.") from None
     finally:
         store.close()
-    env = Environment(loader=PackageLoader("lumos", "report"), autoescape=select_autoescape(["html"]))
-    for run in runs:
-        for section in run["sections"]:
-            section["html"] = _section_html(env, section)
-    html = env.get_template("template.html").render(runs=runs, wbr=wbr, num=num, legend=Markup(legend()),
-                                                    legend_plain=Markup(legend(rationale=False)))
+    html = env.get_template("template.html").render(runs=runs, **page_helpers())
     path = Path(out) if out is not None else Path(db).parent / report_name(ids)
     path.write_text(html, encoding="utf-8")
     return path
@@ -86,6 +82,25 @@ def _section_html(env: Environment, section: dict) -> Markup:
         note = {"text": [f"This {section['kind']} section could not be drawn from its stored data "
                          f"({type(e).__name__}: {e})."], "tables": []}
         return Markup(env.get_template("sections/tables.html").render(payload=note))
+
+
+def environment() -> Environment:
+    """The report's templates: ``template.html`` (the page), ``run.html`` (one run), ``style.css``, ``sections/``."""
+    return Environment(loader=PackageLoader("lumos", "report"), autoescape=select_autoescape(["html"]))
+
+
+def page_helpers() -> dict:
+    """What ``run.html`` needs beside the run: number formatting, breakable names and the colour legends."""
+    return {"wbr": wbr, "num": num, "legend": Markup(legend()), "legend_plain": Markup(legend(rationale=False))}
+
+
+def run_view(store: Store, run_id: str, max_examples: int = 12, env: Environment | None = None) -> dict:
+    """Everything ``run.html`` draws for one run, its sections drawn (``env`` finds their templates)."""
+    env = env or environment()
+    run = _run_view(store, run_id, max_examples)
+    for section in run["sections"]:
+        section["html"] = _section_html(env, section)
+    return run
 
 
 def _section_template(env: Environment, kind: str) -> str:
@@ -175,19 +190,10 @@ def _examples(examples, attributions, labels, modality: str, limit: int, degener
         target = int(first.target)
         value = decode_input(ex["input"])
         rationale = np.asarray(ex.rationale, dtype=bool) if isinstance(ex.rationale, list) else None
-        views = []
-        for _, r in rows.iterrows():
-            if modality == "text":
-                html = text_view(r.features, r.attributions, rationale)
-                if isinstance(r.extras, dict) and r.extras.get("text") is not None:  # a natural-language one
-                    html += f'<p class="nle">{escape(str(r.extras["text"]))}</p>'
-            elif modality == "image":
-                flag = " ⚠ all zero or constant" if (r.method, ex.example_id) in bad else ""
-                html = image_view(value, r.attributions, r.method + flag)
-            else:
-                row = json.loads(value) if isinstance(value, str) else {}
-                html = bars_view(r.features, r.attributions, values=[row.get(f, "?") for f in r.features])
-            views.append({"method": r.method, "html": Markup(html), "degenerate": (r.method, ex.example_id) in bad})
+        views = [{"method": r.method, "degenerate": (r.method, ex.example_id) in bad,
+                  "html": explanation_view(modality, value, r.features, r.attributions, r.method, r.extras, rationale,
+                                           degenerate=(r.method, ex.example_id) in bad)}
+                 for _, r in rows.iterrows()]
         predicted = labels[target] if target < len(labels) else str(target)
         true = _label_name(ex.label, labels)
         out.append({"example_id": int(ex.example_id), "label": true, "predicted": predicted,
@@ -195,3 +201,20 @@ def _examples(examples, attributions, labels, modality: str, limit: int, degener
                     "probability": float(first.probs[target]), "views": views,
                     "original": Markup(original_view(value)) if modality == "image" else None})
     return out
+
+
+def explanation_view(modality: str, value, features, attributions: np.ndarray, method: str, extras=None,
+                     rationale: np.ndarray | None = None, degenerate: bool = False) -> Markup:
+    """One explanation drawn for a person: shaded words (text; a natural-language one's text below), the map
+    over the image (images, ``value`` (C, H, W); flagged when ``degenerate``) or signed bars with each
+    feature's value (tables, ``value`` a row as a dict or its JSON); every string escaped."""
+    if modality == "text":
+        html = text_view(features, attributions, rationale)
+        if isinstance(extras, dict) and extras.get("text") is not None:  # a natural-language one
+            html += f'<p class="nle">{escape(str(extras["text"]))}</p>'
+    elif modality == "image":
+        html = image_view(value, attributions, method + (" ⚠ all zero or constant" if degenerate else ""))
+    else:
+        row = json.loads(value) if isinstance(value, str) else value if isinstance(value, dict) else {}
+        html = bars_view(features, attributions, values=[row.get(f, "?") for f in features])
+    return Markup(html)
