@@ -1,9 +1,11 @@
 """Where a bench run's model and examples come from: the zoo, the cue-word ground-truth task, or a user's
-loader function."""
+loader function (whose splits may be DataFrames, Parquet/CSV paths or ``datasets`` objects), or a file of
+examples named in the spec; examples are read lazily (``examples.py``)."""
 
 from __future__ import annotations
 
 import importlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +14,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..models import Model, wrap
+from .examples import Examples, FrameExamples, examples_of
 
 
 @dataclass
@@ -27,38 +30,77 @@ class BenchData:
     train: Any = None  # tables: the training rows (counterfactual searches take their ranges and categories)
 
 
-def load(model_name: str, split: str, n: int) -> BenchData:
-    """The model and the first ``n`` examples of ``split``."""
-    if ":" in model_name:
-        model, splits = _user_loader(model_name)
-    elif model_name.startswith("groundtruth/"):
-        model, splits = _cue_word_model(model_name)
-    else:
-        from .. import zoo
+@dataclass
+class Source:
+    """A run's model and its examples, read lazily, with what every slice of them shares (tables: the
+    background rows and the training rows)."""
 
-        model, splits = zoo.load(model_name)
-    if split not in splits:
-        raise InputError(f"{model_name} has no split {split!r}; it has {', '.join(splits)}.")
-    data = from_frame(wrap(model), splits[split].iloc[:n].reset_index(drop=True))
-    if isinstance(data.inputs, pd.DataFrame):
-        pool = splits.get("train", splits[split])
-        data.train = pool[data.inputs.columns]
-        data.background = data.train.sample(min(BACKGROUND_ROWS, len(pool)), random_state=0)
-    return data
+    model: Model
+    examples: Examples
+    background: Any = None
+    train: Any = None
+
+    def part(self, frame: pd.DataFrame) -> BenchData:
+        """The examples of ``frame`` (consecutive rows of the source) ready for a unit of work."""
+        return from_frame(self.model, frame, self.background, self.train)
 
 
 BACKGROUND_ROWS = 50
+TRAIN_ROWS = 10_000  # tables read from a file: training rows sampled for counterfactual ranges and categories
 
 
-def from_frame(model: Model, df: pd.DataFrame) -> BenchData:
+def open_source(model_name: str, split: str, n: int, data: str = "") -> Source:
+    """The model and the first ``n`` examples of ``split`` (or of the file ``data``), nothing read yet."""
+    model, splits = _model_and_splits(model_name)
+    if data:
+        examples = examples_of(data, n)
+    elif split not in splits:
+        raise InputError(f"{model_name} has no split {split!r}; it has {', '.join(splits)}.")
+    else:
+        examples = examples_of(splits[split], n)
+    if not len(examples):
+        raise InputError(f"{data or split} of {model_name} holds no examples; give a split or file with rows.")
+    source = Source(wrap(model), examples)
+    head = source.part(examples.head(1))
+    if isinstance(head.inputs, pd.DataFrame):
+        columns = list(head.inputs.columns)
+        pool = examples_of(splits["train"] if "train" in splits else (data or splits[split]))
+        source.train = (pool.frame if isinstance(pool, FrameExamples) else pool.sample(TRAIN_ROWS))[columns]
+        source.background = pool.sample(BACKGROUND_ROWS)[columns]
+    return source
+
+
+def load(model_name: str, split: str, n: int) -> BenchData:
+    """The model and the first ``n`` examples of ``split``, in memory."""
+    source = open_source(model_name, split, n)
+    return source.part(source.examples.head(n))
+
+
+def load_model(model_name: str) -> Model:
+    """The model alone (what a worker needs: its examples come from the driver)."""
+    return wrap(_model_and_splits(model_name)[0])
+
+
+def _model_and_splits(model_name: str) -> tuple[Any, dict[str, Any]]:
+    if ":" in model_name:
+        return _user_loader(model_name)
+    if model_name.startswith("groundtruth/"):
+        return _cue_word_model(model_name)
+    from .. import zoo
+
+    return zoo.load(model_name)
+
+
+def from_frame(model: Model, df: pd.DataFrame, background: Any = None, train: Any = None) -> BenchData:
     labels = df["label"].tolist() if "label" in df else None
-    rationales = [np.asarray(r, dtype=bool) for r in df["rationale"]] if "rationale" in df else None
+    rationales = [np.asarray(json.loads(r) if isinstance(r, str) else r, dtype=bool) for r in df["rationale"]] \
+        if "rationale" in df else None
     if "text" in df:
         return BenchData(model, df["text"].tolist(), labels, rationales)
     if "image" in df:
         return BenchData(model, np.stack(df["image"].to_numpy()).astype(np.float32), labels, rationales)
     features = df.drop(columns=[c for c in ("label", "rationale") if c in df])
-    return BenchData(model, features, labels, rationales)
+    return BenchData(model, features, labels, rationales, background, train)
 
 
 def _user_loader(spec: str) -> tuple[Any, dict[str, pd.DataFrame]]:

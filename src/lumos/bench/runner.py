@@ -1,8 +1,8 @@
 """Run a bench spec: explainers x metrics over examples, in independent units, each committed as it ends.
 
-A unit is (method, a slice of examples): self-contained and serialisable, so the same units can later be
-handed to worker processes or a Ray cluster without a scheduler of our own. Re-running a spec skips the units
-already in the store.
+A unit is (method, a slice of examples): self-contained and serialisable, so the same units run here
+(backend "local") or as Ray tasks (backend "ray", ``ray_backend.py``). Examples are read a slice at a time and
+this process alone writes the store. Re-running a spec skips the units already in the store.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import json
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
+import pandas as pd
 
 from .. import registry
 from ..api import explain
@@ -22,7 +23,7 @@ from ..errors import InputError, LumosError
 from ..version import __version__
 from ..evaluation import evaluate
 from . import nle_methods
-from .data import BenchData, load
+from .data import BenchData, Source, open_source
 from .spec import BenchSpec
 from .sections import section_of
 from .store import Store, dumps, to_blob
@@ -78,12 +79,43 @@ def encode_input(x: Any) -> str:
     return dumps(x)
 
 
-def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None) -> str:
-    """Run (or resume) ``spec``; returns the run id. ``progress(label, done, total)`` is called per unit."""
-    data = load(spec.model, spec.split, spec.n)
-    model = data.model
-    batch = model.prepare(data.inputs)
-    modality = batch.modality
+def example_rows(data: BenchData, first: int) -> list[tuple[int, str, str | None, str | None]]:
+    """The store's rows for the examples of ``data`` (a slice starting at example ``first``)."""
+    if isinstance(data.inputs, pd.DataFrame):  # one JSON dump for the slice, column types as row by row
+        encoded = [dumps(row) for row in json.loads(data.inputs.T.to_json()).values()]
+    else:
+        encoded = [encode_input(x) for x in data.inputs]
+    return [(first + i, text, None if data.labels is None else str(data.labels[i]),
+             None if data.rationales is None else dumps(data.rationales[i])) for i, text in enumerate(encoded)]
+
+
+@dataclass
+class Slice:
+    """Consecutive examples (``frame``, ``data``) and the units of work on them still to do."""
+
+    frame: pd.DataFrame
+    data: BenchData
+    units: list[Unit]
+
+
+BACKENDS = ("local", "ray")
+SECTION_ROWS = 1000  # the first rows a report section (counterfactuals) may read
+
+
+def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None, backend: str = "local",
+        address: str | None = None) -> str:
+    """Run (or resume) ``spec``; returns the run id. ``progress(label, done, total)`` is called as each unit
+    starts. ``backend``: "local" runs units in this process; "ray" runs them as Ray tasks (``address`` joins
+    a cluster, else $RAY_ADDRESS, else a local Ray starts). Either way this process alone writes the store,
+    one transaction per unit, and reads examples a slice at a time."""
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}.")
+    if address and backend != "ray":
+        raise InputError(f"an address ({address}) joins a Ray cluster; add --backend ray (backend='ray').")
+    source = open_source(spec.model, spec.split, spec.n, spec.data)
+    model = source.model
+    head = source.part(source.examples.head(1))
+    modality = model.prepare(head.inputs).modality
     run_id = spec.run_id()
     for kind in spec.sections():
         needs = section_of(kind).modalities
@@ -95,39 +127,68 @@ def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None
     store = Store(spec.db)
     try:
         store.ensure_run(run_id, spec.to_dict(), modality, model.labels, __version__)
-        store.add_examples(run_id, [(i, encode_input(_row(data.inputs, i)),
-                                     None if data.labels is None else str(data.labels[i]),
-                                     None if data.rationales is None else dumps(data.rationales[i]))
-                                    for i in range(len(batch))])
-        methods = resolve_methods(spec, data, modality) + generated
-        metrics = resolve_metrics(spec, data, modality)
-        units = [Unit(m, k, lo, min(len(batch), lo + spec.unit_size))
-                 for m in methods for k, lo in enumerate(range(0, len(batch), spec.unit_size))]
-        done = store.done_units(run_id)
-        todo = [u for u in units if (u.method, u.index) not in done]
-        shared: dict[int, dict] = {}  # per slice of examples: work every method's metrics reuse (leave-one-out)
-        for count, unit in enumerate(todo):
+        methods = resolve_methods(spec, head, modality) + generated
+        metrics = resolve_metrics(spec, head, modality)
+        n_slices = -(-len(source.examples) // spec.unit_size)
+        total = len(methods) * n_slices
+        done = {(m, k) for m, k in store.done_units(run_id) if m in methods and k < n_slices}
+        count = len(done)
+
+        def started(unit: Unit) -> None:
+            nonlocal count
             if progress:
-                progress(unit.method, len(units) - len(todo) + count, len(units))
-            result = run_unit(spec, data, unit, metrics, shared.setdefault(unit.first, {}))
+                progress(unit.method, count, total)
+            count += 1
+
+        work = _slices(store, run_id, source, spec.unit_size, methods, done)
+        if backend == "ray":
+            from . import ray_backend
+
+            results = ray_backend.execute(spec, work, metrics, source.background, run_unit, started, address)
+        else:
+            results = _execute_here(spec, work, metrics, started)
+        for unit, result in results:
             store.write_unit(run_id, unit.method, unit.index, unit.first, *result)
         for kind, settings in spec.sections().items():
             if progress:
-                progress(kind, len(units), len(units))
+                progress(kind, total, total)
             section = section_of(kind)
-            result = section.run(model, data, settings, spec.seed)
+            result = section.run(model, source.part(source.examples.head(SECTION_ROWS)), settings, spec.seed)
             store.add_section(run_id, kind, section.title, section.payload(result, settings=settings))
         if progress:
-            progress("done", len(units), len(units))
+            progress("done", total, total)
         return run_id
     finally:
         store.close()
 
 
+def _slices(store: Store, run_id: str, source: Source, size: int, methods: list[str],
+            done: set[tuple[str, int]]) -> Iterator[Slice]:
+    """The examples a slice at a time with their units still to do; each slice's examples are stored as it
+    is read (a slice whose units are all done was stored before them)."""
+    for index, (first, frame) in enumerate(source.examples.slices(size)):
+        units = [Unit(m, index, first, first + len(frame)) for m in methods if (m, index) not in done]
+        if units:
+            data = source.part(frame)
+            store.add_examples(run_id, example_rows(data, first))
+            yield Slice(frame, data, units)
+
+
+def _execute_here(spec: BenchSpec, work: Iterator[Slice], metrics: list[str],
+                  started: Callable[[Unit], None]) -> Iterator[tuple[Unit, tuple]]:
+    """The local backend: units one after another in this process."""
+    for piece in work:
+        shared: dict = {}  # work the slice's methods' metrics reuse (leave-one-out)
+        for unit in piece.units:
+            started(unit)
+            yield unit, run_unit(spec, piece.data, unit, metrics, shared)
+
+
 def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str], cache: dict | None = None):
-    """Explain and score one unit; returns (explanations, scores, timing) ready for the store."""
+    """Explain and score one unit (``data``: its examples); returns (explanations, scores, timing) ready for
+    the store."""
     model = data.model
-    inputs = _rows(data.inputs, unit.first, unit.stop)
+    inputs = data.inputs
     model.reset_counts()
     t0 = time.perf_counter()
     if unit.method.startswith(nle_methods.PREFIX):
@@ -138,7 +199,7 @@ def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str], c
         expl = explain(model, inputs, method=unit.method, seed=spec.seed, **params)
     explain_seconds = time.perf_counter() - t0
     rows, calls = model.counts.rows, model.counts.forwards
-    rationales = data.rationales[unit.first:unit.stop] if data.rationales is not None else None
+    rationales = data.rationales
     t1 = time.perf_counter()
     specs = [(m, _with_background(registry.get(m, "metric"), data,
                                   {**DEFAULT_METRIC_PARAMS.get(m, {}), **spec.metric_params.get(m, {})}))
@@ -172,12 +233,3 @@ def _with_background(cls: type, data: BenchData, params: dict) -> dict:
         return {**params, "background": data.background}
     return params
 
-
-def _row(inputs: Any, i: int) -> Any:
-    if hasattr(inputs, "iloc"):
-        return json.loads(inputs.iloc[i].to_json())
-    return inputs[i]
-
-
-def _rows(inputs: Any, lo: int, hi: int) -> Any:
-    return inputs.iloc[lo:hi] if hasattr(inputs, "iloc") else inputs[lo:hi]

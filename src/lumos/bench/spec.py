@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import InputError
 
 DEFAULT_DB = "lumos-runs/lumos.sqlite"
-OPTIONAL = ("counterfactuals", "nle")  # spec parts added after the first release: left out of run ids when empty
+OPTIONAL = ("counterfactuals", "nle", "data")  # added after the first release: left out of run ids when empty
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,8 @@ class BenchSpec:
     """``model``: a zoo name or "package.module:function" returning (lumos Model, splits dict).
     ``methods``/``metrics``: names or ["all"] (every one that applies to the model's modality).
     ``params``/``metric_params``: per-name keyword arguments. ``unit_size``: examples per unit of work.
+    ``data``: a Parquet or CSV file of examples (columns as the model's splits: text, or the feature columns;
+    optional label and rationale) read a slice at a time, in place of ``split``; ``n`` caps its rows.
     ``counterfactuals`` (tables only): when not empty, the report gains a counterfactual section for the first
     ``rows`` examples; its keys are ``rows`` (5) and any keyword of ``CounterfactualExplainer.explain`` (n,
     method, desired, constraints, budget, ...).
@@ -40,6 +42,7 @@ class BenchSpec:
     metric_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     counterfactuals: dict[str, Any] = field(default_factory=dict)
     nle: dict[str, Any] = field(default_factory=dict)
+    data: str = ""
     db: str = DEFAULT_DB
 
     def __post_init__(self) -> None:

@@ -20,24 +20,29 @@ def bench(spec: Optional[str] = typer.Option(None, help="A TOML spec file; flags
           metrics: Optional[str] = typer.Option(None, help='Comma list, or "all".'),
           seed: Optional[int] = typer.Option(None),
           unit_size: Optional[int] = typer.Option(None, help="Examples per unit of work."),
+          data: Optional[str] = typer.Option(None, help="A Parquet or CSV file of examples, read a slice at a "
+                                             "time (in place of --split)."),
           db: Optional[str] = typer.Option(None, help="SQLite results file (default: lumos-runs/lumos.sqlite)."),
+          backend: str = typer.Option("local", help='Where units run: "local" (this process) or "ray".'),
+          address: Optional[str] = typer.Option(None, help="Ray cluster to join (--backend ray; default: "
+                                                "$RAY_ADDRESS, else a local Ray)."),
           report: bool = typer.Option(True, help="Write the HTML report at the end.")) -> None:
     """Run explainers x metrics over a dataset, store every result, and write the report."""
     from ..bench import BenchSpec
     from ..errors import InputError
 
     flags = {"model": model, "split": split, "n": n, "methods": methods, "metrics": metrics, "seed": seed,
-             "unit_size": unit_size, "db": db}
+             "unit_size": unit_size, "data": data, "db": db}
     if spec is not None:
         bench_spec = BenchSpec.from_toml(spec, **flags)
     elif model is None:
         raise InputError("lumos bench needs --model NAME (or --spec FILE).")
     else:
         bench_spec = BenchSpec(**{k: v for k, v in flags.items() if v is not None})
-    run_bench(bench_spec, report)
+    run_bench(bench_spec, report, backend=backend, address=address)
 
 
-def run_bench(spec, write_report: bool = True) -> str:
+def run_bench(spec, write_report: bool = True, backend: str = "local", address: str | None = None) -> str:
     """Run a spec with a progress bar, print the summary table, write the report; returns the run id."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -54,7 +59,7 @@ def run_bench(spec, write_report: bool = True) -> str:
         def progress(label: str, done: int, total: int) -> None:
             bar.update(task, description=f"{spec.model} · {label}", completed=done, total=total)
 
-        run_id = run(spec, progress=progress)
+        run_id = run(spec, progress=progress, backend=backend, address=address)
     store = Store(spec.db)
     try:
         tables = metric_tables(store.frame("scores", run_id).dropna(subset=["value"]))
