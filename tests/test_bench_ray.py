@@ -49,7 +49,7 @@ def cluster(tmp_path_factory):
                 os.environ[key] = value
 
 
-def spec(db: Path, model: str = "ray_loader:counted_word_model", **kw) -> BenchSpec:
+def spec(db: Path, model: str = "scale_loader:counted_word_model", **kw) -> BenchSpec:
     settings = dict(n=20, methods=METHODS, metrics=("comprehensiveness", "token_f1"), unit_size=5,
                     params={"kernel_shap": {"n_samples": 64}})
     return BenchSpec(model=model, db=str(db), **{**settings, **kw})
@@ -89,7 +89,7 @@ def loads(shared: Path) -> Counter:
     return counts
 
 
-@pytest.mark.parametrize("model", ["ray_loader:counted_word_model", "ray_loader:counted_tabular_model"])
+@pytest.mark.parametrize("model", ["scale_loader:counted_word_model", "scale_loader:counted_tabular_model"])
 def test_ray_stores_the_local_results_and_each_worker_loads_the_model_once(cluster, tmp_path, model):
     _, shared = cluster
     extra = {} if "word" in model else {"metrics": ("comprehensiveness",)}  # tables: background rows
@@ -107,9 +107,9 @@ def test_ray_stores_the_local_results_and_each_worker_loads_the_model_once(clust
 
 def test_a_worker_killed_mid_unit_is_retried_and_nothing_is_lost_or_doubled(cluster, tmp_path):
     _, shared = cluster
-    local = run(spec(tmp_path / "local.sqlite", "ray_loader:dying_word_model"))
+    local = run(spec(tmp_path / "local.sqlite", "scale_loader:dying_word_model"))
     (shared / "kill").write_text(str(os.getpid()))
-    remote = run(spec(tmp_path / "ray.sqlite", "ray_loader:dying_word_model"), backend="ray")
+    remote = run(spec(tmp_path / "ray.sqlite", "scale_loader:dying_word_model"), backend="ray")
     killed = int((shared / "killed").read_text())
     assert not (shared / "kill").exists() and killed != os.getpid()
     with pytest.raises(ProcessLookupError):
@@ -122,7 +122,7 @@ def test_a_worker_killed_mid_unit_is_retried_and_nothing_is_lost_or_doubled(clus
 
 def test_a_lumos_error_on_a_worker_is_raised_as_itself(cluster, tmp_path):
     with pytest.raises(ModelError, match="refuses"):
-        run(spec(tmp_path / "r.sqlite", "ray_loader:refusing_word_model"), backend="ray")
+        run(spec(tmp_path / "r.sqlite", "scale_loader:refusing_word_model"), backend="ray")
 
 
 @pytest.mark.slow
@@ -130,7 +130,7 @@ def test_a_killed_driver_resumes_where_it_stopped(cluster, tmp_path):
     """`lumos bench --backend ray --address` in a process killed with SIGKILL, then the same spec again."""
     address, _ = cluster
     db = tmp_path / "killed.sqlite"
-    args = ["--model", "ray_loader:slow_word_model", "--n", "30", "--methods", "occlusion,random",
+    args = ["--model", "scale_loader:slow_word_model", "--n", "30", "--methods", "occlusion,random",
             "--metrics", "comprehensiveness", "--unit-size", "5", "--db", str(db), "--no-report"]
     proc = subprocess.Popen([sys.executable, "-m", "lumos.cli", "bench", *args, "--backend", "ray",
                              "--address", address], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -153,7 +153,7 @@ def test_a_killed_driver_resumes_where_it_stopped(cluster, tmp_path):
         finished = con.execute("SELECT COUNT(*) FROM units").fetchone()[0]
         assert con.execute("SELECT COUNT(*) FROM attributions").fetchone()[0] == 5 * finished
     assert 3 <= finished < 12
-    resumed = BenchSpec(model="ray_loader:slow_word_model", n=30, methods=("occlusion", "random"),
+    resumed = BenchSpec(model="scale_loader:slow_word_model", n=30, methods=("occlusion", "random"),
                         metrics=("comprehensiveness",), unit_size=5, db=str(db))
     done = []
     run_id = run(resumed, progress=lambda label, d, t: done.append(d), backend="ray")

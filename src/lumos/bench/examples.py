@@ -30,9 +30,15 @@ class Examples(ABC):
     def _blocks(self) -> Iterator[pd.DataFrame]:
         """Consecutive frames from row 0 to the end of the source."""
 
-    @abstractmethod
     def _take(self, rows: np.ndarray) -> pd.DataFrame:
-        """The given rows (ascending, within the source), in that order."""
+        """The given rows (ascending, within the source), in that order: one pass over the blocks."""
+        parts, lo = [], 0
+        for block in self._blocks():
+            parts.append(block.iloc[rows[(rows >= lo) & (rows < lo + len(block))] - lo])
+            lo += len(block)
+            if not len(rows) or lo > rows[-1]:
+                break
+        return pd.concat(parts) if parts else pd.DataFrame()
 
     def __len__(self) -> int:
         total = self._rows()
@@ -116,8 +122,6 @@ class ParquetExamples(Examples):
             raise InputError(f"reading {path} needs pyarrow; install it with `pip install pyarrow` "
                              "(or `pip install lumos[ray]`).") from None
         self.file = pq.ParquetFile(path)
-        sizes = [self.file.metadata.row_group(g).num_rows for g in range(self.file.num_row_groups)]
-        self.starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
 
     def _rows(self) -> int:
         return int(self.file.metadata.num_rows)
@@ -125,12 +129,6 @@ class ParquetExamples(Examples):
     def _blocks(self) -> Iterator[pd.DataFrame]:
         for batch in self.file.iter_batches(batch_size=BLOCK_ROWS):
             yield batch.to_pandas()
-
-    def _take(self, rows: np.ndarray) -> pd.DataFrame:
-        groups = np.searchsorted(self.starts, rows, side="right") - 1
-        parts = [self.file.read_row_group(int(g)).to_pandas().iloc[rows[groups == g] - self.starts[g]]
-                 for g in np.unique(groups)]
-        return pd.concat(parts) if parts else self.file.schema_arrow.empty_table().to_pandas()
 
 
 class CsvExamples(Examples):
@@ -153,17 +151,6 @@ class CsvExamples(Examples):
     def _blocks(self) -> Iterator[pd.DataFrame]:
         with pd.read_csv(self.path, chunksize=BLOCK_ROWS) as reader:
             yield from reader
-
-    def _take(self, rows: np.ndarray) -> pd.DataFrame:
-        parts, lo = [], 0
-        for block in self._blocks():
-            inside = rows[(rows >= lo) & (rows < lo + len(block))]
-            if len(inside):
-                parts.append(block.iloc[inside - lo])
-            lo += len(block)
-            if not len(rows) or lo > rows[-1]:
-                break
-        return pd.concat(parts) if parts else pd.read_csv(self.path, nrows=0)
 
 
 class DatasetExamples(Examples):

@@ -1,4 +1,4 @@
-"""Model loaders for the Ray bench tests ("ray_loader:NAME" with tests/ on the workers' PYTHONPATH).
+"""Model loaders for the scale-out tests ("scale_loader:NAME"; tests/ on the Ray workers' PYTHONPATH).
 
 $LUMOS_TEST_DIR is a folder the test and the Ray workers share: each load of a model appends the loading
 process's id to ``loads``; a file ``kill`` holding the driver's process id makes the first other process that
@@ -78,3 +78,12 @@ def refusing_word_model():
         raise ModelError("this model refuses to answer")
 
     return probs, word_model()[1]
+
+
+def dataset_word_model():
+    """bench_loader.word_model with its test split as a Hugging Face ``datasets.Dataset``."""
+    import datasets
+
+    model, splits = word_model()
+    frame = splits["test"].assign(rationale=[r.tolist() for r in splits["test"].rationale])
+    return model, {"test": datasets.Dataset.from_pandas(frame)}
