@@ -35,27 +35,28 @@ _shared: OrderedDict[tuple[str, int], dict] = OrderedDict()
 
 
 def execute(spec: BenchSpec, work: Iterator[Slice], metrics: list[str], background: Any, run_unit: Callable,
-            started: Callable[[Unit], None], address: str | None = None) -> Iterator[tuple[Unit, tuple]]:
+            address: str | None = None) -> Iterator[tuple[Unit, tuple]]:
     """Run every unit of ``work`` as a Ray task of ``run_unit(spec, data, unit, metrics, cache)``; yields
     (unit, result) as units finish. Joins the cluster at ``address`` (else $RAY_ADDRESS, else starts a local
     Ray, shut down at the end) unless Ray is already initialised in this process."""
     ray = _ray()
     owned = _connect(ray, address)
+    pending: dict[Any, Unit] = {}
     try:
         shared = ray.put((spec, metrics, background, run_unit))
         task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_run)
         window = IN_FLIGHT_PER_CPU * max(1, int(ray.cluster_resources().get("CPU", 1)))
-        pending: dict[Any, Unit] = {}
         for piece in work:
             frame = ray.put(piece.frame)
             for unit in piece.units:
                 while len(pending) >= window:
                     yield _finished(ray, pending)
-                started(unit)
                 pending[task.remote(shared, unit, frame)] = unit
         while pending:
             yield _finished(ray, pending)
     finally:
+        for ref in pending:  # left only when the run stops early: an error, or the caller gave up
+            ray.cancel(ref)
         if owned:
             ray.shutdown()
 

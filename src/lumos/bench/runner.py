@@ -105,9 +105,9 @@ SECTION_ROWS = 1000  # the first rows a report section (counterfactuals) may rea
 def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None, backend: str = "local",
         address: str | None = None) -> str:
     """Run (or resume) ``spec``; returns the run id. ``progress(label, done, total)`` is called as each unit
-    starts. ``backend``: "local" runs units in this process; "ray" runs them as Ray tasks (``address`` joins
-    a cluster, else $RAY_ADDRESS, else a local Ray starts). Either way this process alone writes the store,
-    one transaction per unit, and reads examples a slice at a time."""
+    is stored (``done``: the units stored before it). ``backend``: "local" runs units in this process; "ray"
+    runs them as Ray tasks (``address`` joins a cluster, else $RAY_ADDRESS, else a local Ray starts). Either
+    way this process alone writes the store, one transaction per unit, and reads examples a slice at a time."""
     if backend not in BACKENDS:
         raise InputError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}.")
     if address and backend != "ray":
@@ -132,22 +132,16 @@ def run(spec: BenchSpec, progress: Callable[[str, int, int], None] | None = None
         n_slices = -(-len(source.examples) // spec.unit_size)
         total = len(methods) * n_slices
         done = {(m, k) for m, k in store.done_units(run_id) if m in methods and k < n_slices}
-        count = len(done)
-
-        def started(unit: Unit) -> None:
-            nonlocal count
-            if progress:
-                progress(unit.method, count, total)
-            count += 1
-
         work = _slices(store, run_id, source, spec.unit_size, methods, done)
         if backend == "ray":
             from . import ray_backend
 
-            results = ray_backend.execute(spec, work, metrics, source.background, run_unit, started, address)
+            results = ray_backend.execute(spec, work, metrics, source.background, run_unit, address)
         else:
-            results = _execute_here(spec, work, metrics, started)
-        for unit, result in results:
+            results = _execute_here(spec, work, metrics)
+        for count, (unit, result) in enumerate(results, start=len(done)):
+            if progress:
+                progress(unit.method, count, total)
             store.write_unit(run_id, unit.method, unit.index, unit.first, *result)
         for kind, settings in spec.sections().items():
             if progress:
@@ -174,13 +168,11 @@ def _slices(store: Store, run_id: str, source: Source, size: int, methods: list[
             yield Slice(frame, data, units)
 
 
-def _execute_here(spec: BenchSpec, work: Iterator[Slice], metrics: list[str],
-                  started: Callable[[Unit], None]) -> Iterator[tuple[Unit, tuple]]:
+def _execute_here(spec: BenchSpec, work: Iterator[Slice], metrics: list[str]) -> Iterator[tuple[Unit, tuple]]:
     """The local backend: units one after another in this process."""
     for piece in work:
         shared: dict = {}  # work the slice's methods' metrics reuse (leave-one-out)
         for unit in piece.units:
-            started(unit)
             yield unit, run_unit(spec, piece.data, unit, metrics, shared)
 
 
