@@ -21,7 +21,7 @@ $(VENV)/.base: pyproject.toml constraints.txt
 
 # the report is tested in Debian's Chromium (Playwright drives it; it never downloads a browser)
 $(VENV)/.dev: $(VENV)/.base
-	$(PIP) install -q $(PIN) -e '.[dev]'
+	$(PIP) install -q $(PIN) -e '.[dev,ray]'
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	touch $@
 

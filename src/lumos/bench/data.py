@@ -1,10 +1,12 @@
 """Where a bench run's model and examples come from: the zoo, the cue-word ground-truth task, or a user's
-loader function."""
+loader function (whose splits may be DataFrames, Parquet/CSV paths or ``datasets`` objects), or a file of
+examples named in the spec; examples are read lazily (``examples.py``)."""
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..models import Model, wrap
+from .examples import Examples, FrameExamples, examples_of
 
 
 @dataclass
@@ -29,23 +32,26 @@ class BenchData:
     zoo_meta: dict | None = None  # zoo models: the cache entry's metadata (recipe version, settings, weights hash)
 
 
-def load(model_name: str, split: str, n: int, seed: int = 0, first: bool = False) -> BenchData:
-    """The model and ``n`` examples of ``split``: a seeded sample with the classes in proportion (``sample``),
-    or the first ``n`` rows with ``first=True``."""
-    model, splits, meta = load_with_meta(model_name)
-    if split not in splits:
-        raise InputError(f"{model_name} has no split {split!r}; it has {', '.join(splits)}.")
-    rows = splits[split].iloc[:n] if first else sample(splits[split], n, seed)
-    data = from_frame(wrap(model), rows.reset_index(drop=True))
-    data.zoo_meta = meta
-    if isinstance(data.inputs, pd.DataFrame):
-        pool = splits.get("train", splits[split])
-        data.train = pool[data.inputs.columns]
-        data.background = data.train.sample(min(BACKGROUND_ROWS, len(pool)), random_state=0)
-    return data
+@dataclass
+class Source:
+    """A run's model and its examples, read lazily, with what every slice of them shares (tables: the
+    background rows and the training rows) and the zoo entry's metadata (for the run's fingerprint)."""
+
+    model: Model
+    examples: Examples
+    background: Any = None
+    train: Any = None
+    zoo_meta: dict | None = None
+
+    def part(self, frame: pd.DataFrame) -> BenchData:
+        """The examples of ``frame`` (consecutive rows of the source) ready for a unit of work."""
+        data = from_frame(self.model, frame, self.background, self.train)
+        data.zoo_meta = self.zoo_meta
+        return data
 
 
 BACKGROUND_ROWS = 50
+TRAIN_ROWS = 10_000  # tables read from a file: training rows sampled for counterfactual ranges and categories
 
 
 def sample(frame: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
@@ -67,13 +73,50 @@ def sample(frame: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
     return frame.iloc[np.sort(np.concatenate(picked))]
 
 
-def load_model(model_name: str) -> tuple[Any, dict[str, pd.DataFrame]]:
-    """(model, splits) for a bench model name: a zoo name, "groundtruth/tfidf" or "package.module:function"."""
+def open_source(model_name: str, split: str, n: int, data: str = "", seed: int = 0, first: bool = False) -> Source:
+    """The model and ``n`` examples, nothing read yet: from the file ``data`` (its first ``n`` rows, read a slice
+    at a time), else from ``split``: a seeded sample with the classes in proportion (``sample``) when the split
+    is in memory, or its first ``n`` rows with ``first=True`` (and for a split given as a file or dataset)."""
+    model, splits, meta = load_with_meta(model_name)
+    if data:
+        examples = examples_of(data, n)
+    elif split not in splits:
+        raise InputError(f"{model_name} has no split {split!r}; it has {', '.join(splits)}.")
+    elif isinstance(splits[split], pd.DataFrame) and not first:
+        examples = examples_of(sample(splits[split], n, seed).reset_index(drop=True), n)
+    else:
+        examples = examples_of(splits[split], n)
+    if not len(examples):
+        raise InputError(f"{data or split} of {model_name} holds no examples; give a split or file with rows.")
+    source = Source(wrap(model), examples, zoo_meta=meta)
+    head = source.part(examples.head(1))
+    if isinstance(head.inputs, pd.DataFrame):
+        columns = list(head.inputs.columns)
+        pool = examples_of(splits["train"] if "train" in splits else (data or splits[split]))
+        source.train = (pool.frame if isinstance(pool, FrameExamples) else pool.sample(TRAIN_ROWS))[columns]
+        source.background = pool.sample(BACKGROUND_ROWS)[columns]
+    return source
+
+
+def load(model_name: str, split: str, n: int, seed: int = 0, first: bool = False) -> BenchData:
+    """The model and ``n`` examples of ``split`` (as ``open_source`` picks them), in memory."""
+    source = open_source(model_name, split, n, seed=seed, first=first)
+    return source.part(source.examples.head(n))
+
+
+def load_model(model_name: str) -> Model:
+    """The model alone (what a worker needs: its examples come from the driver)."""
+    return wrap(load_with_meta(model_name)[0])
+
+
+def load_model_and_splits(model_name: str) -> tuple[Any, dict[str, Any]]:
+    """(model, splits) for a bench model name (what lumos serve opens for live work)."""
     return load_with_meta(model_name)[:2]
 
 
-def load_with_meta(model_name: str) -> tuple[Any, dict[str, pd.DataFrame], dict | None]:
-    """(model, splits, zoo metadata or None) for a bench model name."""
+def load_with_meta(model_name: str) -> tuple[Any, dict[str, Any], dict | None]:
+    """(model, splits, zoo metadata or None) for a bench model name: a zoo name, "groundtruth/tfidf" or
+    "package.module:function"."""
     if ":" in model_name:
         return (*_user_loader(model_name), None)
     if model_name.startswith("groundtruth/"):
@@ -83,15 +126,16 @@ def load_with_meta(model_name: str) -> tuple[Any, dict[str, pd.DataFrame], dict 
     return loader.load_with_meta(model_name)
 
 
-def from_frame(model: Model, df: pd.DataFrame) -> BenchData:
+def from_frame(model: Model, df: pd.DataFrame, background: Any = None, train: Any = None) -> BenchData:
     labels = df["label"].tolist() if "label" in df else None
-    rationales = [np.asarray(r, dtype=bool) for r in df["rationale"]] if "rationale" in df else None
+    rationales = [np.asarray(json.loads(r) if isinstance(r, str) else r, dtype=bool) for r in df["rationale"]] \
+        if "rationale" in df else None
     if "text" in df:
         return BenchData(model, df["text"].tolist(), labels, rationales)
     if "image" in df:
         return BenchData(model, np.stack(df["image"].to_numpy()).astype(np.float32), labels, rationales)
     features = df.drop(columns=[c for c in ("label", "rationale") if c in df])
-    return BenchData(model, features, labels, rationales)
+    return BenchData(model, features, labels, rationales, background, train)
 
 
 def _user_loader(spec: str) -> tuple[Any, dict[str, pd.DataFrame]]:

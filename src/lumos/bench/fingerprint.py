@@ -3,13 +3,12 @@ two models' results under one run id (the run id hashes the spec, not the model)
 
 A fingerprint holds the model's class, labels and weights hash (``Model.weights_hash``: parameters, a fitted
 estimator, preprocessing), the zoo entry it came from (recipe version, settings, training data hash, the
-sha256 of the cached weights), a hash of the run's examples, and the model's predictions on them (caught
-even for models whose weights lumos cannot read, such as callables).
+sha256 of the cached weights), a hash of the run's examples, and the model's predictions on the first slice of
+them (a changed model is caught even when lumos cannot read its weights, as for callables).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -18,9 +17,10 @@ import numpy as np
 PREDICTION_TOLERANCE = 1e-4  # batch sizes may reassociate float sums; a different model moves far more
 
 
-def fingerprint(model: Any, encoded_examples: list[tuple], predictions: np.ndarray,
+def fingerprint(model: Any, data_hash: str, n_examples: int, predictions: np.ndarray,
                 zoo_meta: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The fingerprint of a run about to be made (or resumed) with ``model`` on these examples."""
+    """The fingerprint of a run about to be made (or resumed) with ``model`` on ``n_examples`` examples whose
+    stored rows hash to ``data_hash``; ``predictions``: the model's on the first of them."""
     zoo = None
     if zoo_meta:
         zoo = {"name": zoo_meta.get("name"), "recipe_version": zoo_meta.get("recipe_version"),
@@ -29,8 +29,7 @@ def fingerprint(model: Any, encoded_examples: list[tuple], predictions: np.ndarr
                "pretrained": zoo_meta.get("pretrained", False)}
     return {"model_class": type(model).__name__, "labels": list(model.labels or []),
             "weights": model.weights_hash(), "zoo": zoo,
-            "data": hashlib.sha256(json.dumps(encoded_examples, sort_keys=True).encode()).hexdigest(),
-            "n_examples": len(encoded_examples),
+            "data": data_hash, "n_examples": int(n_examples),
             "predictions": np.round(np.asarray(predictions, dtype=np.float64), 6).tolist()}
 
 

@@ -1,20 +1,22 @@
 """Run a bench spec: explainers x metrics over examples, in independent units, each committed as it ends.
 
-A unit is (method, a slice of examples): self-contained and serialisable, so the same units can later be
-handed to worker processes or a Ray cluster without a scheduler of our own. Re-running a spec skips the units
-already in the store.
+A unit is (method, a slice of examples): self-contained and serialisable, so the same units run here
+(backend "local") or as Ray tasks (backend "ray", ``ray_backend.py``). Examples are read a slice at a time and
+this process alone writes the store. Re-running a spec skips the units already in the store.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator
 
 import numpy as np
+import pandas as pd
 
 from .. import registry
 from ..api import explain
@@ -22,7 +24,7 @@ from ..errors import InputError, LumosError, UnsupportedError
 from ..version import __version__
 from ..evaluation import evaluate
 from . import nle_methods
-from .data import BenchData, load
+from .data import BenchData, Source, open_source
 from .fingerprint import differences, fingerprint
 from .spec import BenchSpec
 from .sections import section_of
@@ -114,73 +116,99 @@ class Estimate:
         return max(1, int(seconds // per)) if per > 0 else 1
 
 
+def example_rows(data: BenchData, first: int) -> list[tuple[int, str, str | None, str | None]]:
+    """The store's rows for the examples of ``data`` (a slice starting at example ``first``)."""
+    if isinstance(data.inputs, pd.DataFrame):  # one JSON dump for the slice, column types as row by row
+        encoded = [dumps(row) for row in json.loads(data.inputs.T.to_json()).values()]
+    else:
+        encoded = [encode_input(x) for x in data.inputs]
+    return [(first + i, text, None if data.labels is None else str(data.labels[i]),
+             None if data.rationales is None else dumps(data.rationales[i])) for i, text in enumerate(encoded)]
+
+
+@dataclass
+class Slice:
+    """Consecutive examples (``frame``, ``data``) and the units of work on them still to do."""
+
+    frame: pd.DataFrame
+    data: BenchData
+    units: list[Unit]
+
+
+BACKENDS = ("local", "ray")
+SECTION_ROWS = 1000  # the first rows a report section (counterfactuals) may read
+
+
 def run(spec: BenchSpec, progress: Callable[[str, float, float], None] | None = None,
-        estimate: Callable[[Estimate], None] | None = None) -> str:
+        estimate: Callable[[Estimate], None] | None = None, backend: str = "local", address: str | None = None) -> str:
     """Run (or resume) ``spec``; returns the run id.
 
     The whole spec is checked before the run is created (every method and metric applies to the model, every
     parameter is valid); resuming a run made with another model or other examples is refused, with what
     differs. A unit that fails does not stop the others: at the end ``RunIncomplete`` names the failures.
 
-    ``progress(label, done, total)``: called as work advances, in examples x methods (fractions while a unit
-    is explained and scored). ``estimate(Estimate)``: when given and more than two examples per method are
-    left, one example per method is run first as a probe and its pace reported before the rest starts."""
-    data = load(spec.model, spec.split, spec.n, seed=spec.seed, first=spec.first)
-    model = data.model
-    batch = model.prepare(data.inputs)
-    modality = batch.modality
+    ``progress(label, done, total)``: called as work advances, in examples x methods (locally also fractions
+    while a unit is explained and scored; on Ray as each unit is stored). ``estimate(Estimate)``: when given
+    and more than two examples per method are left, one example per method is run first as a probe and its
+    pace reported before the rest starts. ``backend``: "local" runs units in this process; "ray" runs them as
+    Ray tasks (``address`` joins a cluster, else $RAY_ADDRESS, else a local Ray starts). Either way this process
+    alone writes the store, one transaction per unit, and reads examples a slice at a time."""
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}.")
+    if address and backend != "ray":
+        raise InputError(f"an address ({address}) joins a Ray cluster; add --backend ray (backend='ray').")
+    source = open_source(spec.model, spec.split, spec.n, spec.data, seed=spec.seed, first=spec.first)
+    model = source.model
+    head = source.part(source.examples.head(1))
+    modality = model.prepare(head.inputs).modality
     run_id = spec.run_id()
-    generated, methods, metrics = check_plan(spec, data, modality)
-    examples = [(i, encode_input(_row(data.inputs, i)), None if data.labels is None else str(data.labels[i]),
-                 None if data.rationales is None else dumps(data.rationales[i])) for i in range(len(batch))]
-    with model.session():
-        predictions = model.evaluate(batch.rows())
-    made_with = fingerprint(model, examples, predictions, data.zoo_meta)
+    generated, methods, metrics = check_plan(spec, head, modality)
+    made_with = made_with_fingerprint(source, spec.unit_size)
     store = Store(spec.db, create=True)
     try:
         if store.ensure_run(run_id, spec.to_dict(), modality, model.labels, __version__, made_with):
             _check_same_run(store, run_id, made_with, spec)
-        store.add_examples(run_id, examples)
         methods = methods + generated
-        units = [Unit(m, k, lo, min(len(batch), lo + spec.unit_size))
-                 for m in methods for k, lo in enumerate(range(0, len(batch), spec.unit_size))]
-        done = store.done_units(run_id)
-        todo = [u for u in units if (u.method, u.index) not in done]
-        total = float(sum(u.stop - u.first for u in units))
-        finished = total - sum(u.stop - u.first for u in todo)
+        n_examples = len(source.examples)
+        n_slices = -(-n_examples // spec.unit_size)
+        size = [min(spec.unit_size, n_examples - k * spec.unit_size) for k in range(n_slices)]
+        done = {(m, k) for m, k in store.done_units(run_id) if m in methods and k < n_slices}
+        total = float(len(methods) * n_examples)
+        finished = float(sum(size[k] for _, k in done))
         if estimate is not None and total - finished > 2 * len(methods):
-            estimate(probe(spec, data, metrics, todo))
-        shared: dict[int, dict] = {}  # per slice of examples: work every method's metrics reuse (leave-one-out)
+            left = {m: sum(size[k] for k in range(n_slices) if (m, k) not in done) for m in methods}
+            estimate(probe(spec, head, metrics, {m: c for m, c in left.items() if c}))
+        work = _slices(store, run_id, source, spec.unit_size, methods, done)
+        if backend == "ray":
+            from . import ray_backend
+
+            results = ray_backend.execute(spec, work, metrics, source.background, attempt_unit, address)
+        else:
+            def step(unit: Unit, phase: int, d: float, t: float) -> None:  # explain: first half, scoring: second
+                progress(unit.method, finished + (unit.stop - unit.first) * (phase + (d / t if t else 1.0)) / 2, total)
+
+            results = _execute_here(spec, work, metrics, step if progress else None)
         failures: list[str] = []
-        for unit in todo:
-            size = unit.stop - unit.first
-
-            def advance(phase: int, d: float, t: float, unit: Unit = unit, size: int = size) -> None:
-                if progress:  # explain is the first half of a unit's work, scoring the second
-                    progress(unit.method, finished + size * (phase + (d / t if t else 1.0)) / 2, total)
-
-            advance(0, 0, 1)
+        for unit, (result, failure) in results:
             where = f"{unit.method} on examples {unit.first}..{unit.stop - 1}"
-            try:
-                result = run_unit(spec, data, unit, metrics, shared.setdefault(unit.first, {}),
-                                  progress=advance if progress else None)
-            except Exception as e:  # noqa: BLE001 - a failing unit is reported, the others still run
-                failures.append(f"{where}: {type(e).__name__}: {str(e).splitlines()[0].rstrip('.') if str(e) else ''}")
-                finished += size
+            finished += unit.stop - unit.first
+            if result is None:
+                failures.append(f"{where}: {failure}")
                 continue
             store.write_unit(run_id, unit.method, unit.index, unit.first, *result[:3])
             failures += [f"{where}: {problem}" for problem in result[3]]
-            finished += size
+            if progress:
+                progress(unit.method, finished, total)
         for kind, settings in spec.sections().items():
             if progress:
                 progress(kind, total, total)
             section = section_of(kind)
-            result = section.run(model, data, settings, spec.seed)
+            result = section.run(model, source.part(source.examples.head(SECTION_ROWS)), settings, spec.seed)
             store.add_section(run_id, kind, section.title, section.payload(result, settings=settings))
         if progress:
             progress("done", total, total)
         if failures:
-            raise RunIncomplete(run_id, failures, len(units))
+            raise RunIncomplete(run_id, failures, len(methods) * n_slices)
         return run_id
     finally:
         store.close()
@@ -262,30 +290,79 @@ def _check_same_run(store: Store, run_id: str, made_with: dict, spec: BenchSpec)
                          "Write to another file with --db, or delete the run to start it again.")
 
 
-def probe(spec: BenchSpec, data: BenchData, metrics: list[str], todo: Sequence[Unit]) -> Estimate:
-    """Explain and score the first example once per method still to do (nothing stored): seconds per example."""
-    pace, left = {}, {}
+def made_with_fingerprint(source: Source, unit_size: int) -> dict:
+    """The run's fingerprint: the model, a hash of every example (read a slice at a time) and the model's
+    predictions on the first slice (enough to tell two models apart, even callables lumos cannot hash)."""
+    digest = hashlib.sha256()
+    first = None
+    for start, frame in source.examples.slices(max(unit_size, 1000)):
+        rows = example_rows(source.part(frame), start)
+        digest.update(json.dumps(rows, sort_keys=True).encode())
+        first = first if first is not None else frame.head(unit_size)
+    head = source.part(first)
+    with source.model.session():
+        predictions = source.model.evaluate(source.model.prepare(head.inputs).rows())
+    return fingerprint(source.model, digest.hexdigest(), len(source.examples), predictions, source.zoo_meta)
+
+
+def probe(spec: BenchSpec, head: BenchData, metrics: list[str], left: dict[str, int]) -> Estimate:
+    """Explain and score the first example once per method in ``left`` (examples still to do per method;
+    nothing stored): seconds per example."""
+    pace = {}
     started = time.perf_counter()
-    for unit in todo:
-        left[unit.method] = left.get(unit.method, 0) + unit.stop - unit.first
     for method in left:
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the real run warns
-            run_unit(spec, data, Unit(method, -1, 0, 1), metrics, {})
+            run_unit(spec, head, Unit(method, -1, 0, 1), metrics, {})
         pace[method] = time.perf_counter() - t0
     return Estimate(pace, left, time.perf_counter() - started)
 
 
+def _slices(store: Store, run_id: str, source: Source, size: int, methods: list[str],
+            done: set[tuple[str, int]]) -> Iterator[Slice]:
+    """The examples a slice at a time with their units still to do; each slice's examples are stored as it
+    is read (a slice whose units are all done was stored before them)."""
+    for index, (first, frame) in enumerate(source.examples.slices(size)):
+        units = [Unit(m, index, first, first + len(frame)) for m in methods if (m, index) not in done]
+        if units:
+            data = source.part(frame)
+            store.add_examples(run_id, example_rows(data, first))
+            yield Slice(frame, data, units)
+
+
+def _execute_here(spec: BenchSpec, work: Iterator[Slice], metrics: list[str],
+                  step: Callable[[Unit, int, float, float], None] | None) -> Iterator[tuple[Unit, tuple]]:
+    """The local backend: units one after another in this process; ``step(unit, phase, done, total)`` reports
+    progress inside a unit."""
+    for piece in work:
+        shared: dict = {}  # work the slice's methods' metrics reuse (leave-one-out)
+        for unit in piece.units:
+            inside = (lambda phase, d, t, unit=unit: step(unit, phase, d, t)) if step else None
+            if inside:
+                inside(0, 0, 1)
+            yield unit, attempt_unit(spec, piece.data, unit, metrics, shared, progress=inside)
+
+
+def attempt_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str], cache: dict | None = None,
+                 progress: Callable[[int, float, float], None] | None = None) -> tuple[tuple | None, str | None]:
+    """``run_unit``, with a failure returned as (None, what went wrong in one line) instead of raised: a failing
+    unit is reported at the end of the run and the others still run (on Ray too: only a dead worker retries)."""
+    try:
+        return run_unit(spec, data, unit, metrics, cache, progress), None
+    except Exception as e:  # noqa: BLE001 - a failing unit is reported, the others still run
+        return None, f"{type(e).__name__}: {str(e).splitlines()[0].rstrip('.') if str(e) else ''}"
+
+
 def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str], cache: dict | None = None,
              progress: Callable[[int, float, float], None] | None = None):
-    """Explain and score one unit; returns (explanations, scores, timing, problems) ready for the store;
-    ``problems``: the metrics that could not score it (their scores are NaN).
+    """Explain and score one unit (``data``: its examples); returns (explanations, scores, timing, problems)
+    ready for the store; ``problems``: the metrics that could not score it (their scores are NaN).
     ``progress(phase, done, total)``: phase 0 while explaining, 1 while scoring (examples of the unit)."""
     explaining = (lambda d, t: progress(0, d, t)) if progress else False
     scoring = (lambda d, t: progress(1, d, t)) if progress else False
     model = data.model
-    inputs = _rows(data.inputs, unit.first, unit.stop)
+    inputs = data.inputs
     model.reset_counts()
     t0 = time.perf_counter()
     if unit.method.startswith(nle_methods.PREFIX):
@@ -296,7 +373,7 @@ def run_unit(spec: BenchSpec, data: BenchData, unit: Unit, metrics: list[str], c
         expl = explain(model, inputs, method=unit.method, seed=spec.seed, progress=explaining, **params)
     explain_seconds = time.perf_counter() - t0
     rows, calls = model.counts.rows, model.counts.forwards
-    rationales = data.rationales[unit.first:unit.stop] if data.rationales is not None else None
+    rationales = data.rationales
     problems: list[str] = []
     t1 = time.perf_counter()
     specs = [(m, _with_background(registry.get(m, "metric"), data,
@@ -331,12 +408,3 @@ def _with_background(cls: type, data: BenchData, params: dict) -> dict:
         return {**params, "background": data.background}
     return params
 
-
-def _row(inputs: Any, i: int) -> Any:
-    if hasattr(inputs, "iloc"):
-        return json.loads(inputs.iloc[i].to_json())
-    return inputs[i]
-
-
-def _rows(inputs: Any, lo: int, hi: int) -> Any:
-    return inputs.iloc[lo:hi] if hasattr(inputs, "iloc") else inputs[lo:hi]

@@ -44,7 +44,9 @@ class Tables(Constraint):
 
     def describe(self):
         return "a table of name -> {parameter = value}" if self.nested else "a table of settings"
-OPTIONAL = ("counterfactuals", "nle")  # spec parts added after the first release: left out of run ids when empty
+
+
+OPTIONAL = ("counterfactuals", "nle", "data")  # added after the first release: left out of run ids when empty
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class BenchSpec:
     rows of the split instead. ``seed`` also seeds every random method and metric.
     ``methods``/``metrics``: names or ["all"] (every one that applies to the model's modality).
     ``params``/``metric_params``: per-name keyword arguments. ``unit_size``: examples per unit of work.
+    ``data``: a Parquet or CSV file of examples (columns as the model's splits: text, or the feature columns;
+    optional label and rationale) read a slice at a time, in place of ``split``; ``n`` caps its rows.
     ``counterfactuals`` (tables only): when not empty, the report gains a counterfactual section for the first
     ``rows`` examples; its keys are ``rows`` (5) and any keyword of ``CounterfactualExplainer.explain`` (n,
     method, desired, constraints, budget, ...).
@@ -73,6 +77,7 @@ class BenchSpec:
     metric_params: dict[str, dict[str, Any]] = field(default_factory=dict, metadata={CONSTRAINT: Tables()})
     counterfactuals: dict[str, Any] = field(default_factory=dict, metadata={CONSTRAINT: Tables(False)})
     nle: dict[str, Any] = field(default_factory=dict, metadata={CONSTRAINT: Tables(False)})
+    data: str = param("", Str())
     db: str = param(DEFAULT_DB, Str())
 
     def __post_init__(self) -> None:

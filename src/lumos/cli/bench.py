@@ -29,26 +29,31 @@ def bench(spec: Optional[str] = typer.Option(None, help="A TOML spec file; flags
                                                         "method and metric; the same seed gives the same run."),
           unit_size: Optional[int] = typer.Option(None, help="Examples per unit of work (default: 10); a unit is "
                                                              "stored when it finishes."),
+          data: Optional[str] = typer.Option(None, help="A Parquet or CSV file of examples, read a slice at a "
+                                             "time (in place of --split)."),
           db: Optional[str] = typer.Option(None, help="SQLite results file (default: lumos-runs/lumos.sqlite)."),
+          backend: str = typer.Option("local", help='Where units run: "local" (this process) or "ray".'),
+          address: Optional[str] = typer.Option(None, help="Ray cluster to join (--backend ray; default: "
+                                                "$RAY_ADDRESS, else a local Ray)."),
           report: bool = typer.Option(True, help="Write the HTML report at the end.")) -> None:
     """Run explainers x metrics over a dataset, store every result, and write the report."""
     from ..bench import BenchSpec
     from ..errors import InputError
 
     flags = {"model": model, "split": split, "n": n, "methods": methods, "metrics": metrics, "seed": seed,
-             "unit_size": unit_size, "db": db, "first": first or None}
+             "unit_size": unit_size, "data": data, "db": db, "first": first or None}
     if spec is not None:
         bench_spec = BenchSpec.from_toml(spec, **flags)
     elif model is None:
         raise InputError("lumos bench needs --model NAME (or --spec FILE).")
     else:
         bench_spec = BenchSpec(**{k: v for k, v in flags.items() if v is not None})
-    run_bench(bench_spec, report)
+    run_bench(bench_spec, report, backend=backend, address=address)
 
 
-def run_bench(spec, write_report: bool = True) -> str:
-    """Run a spec with a progress bar (per example), after a probe that says what the run will cost; print the
-    summary; write the report; returns the run id."""
+def run_bench(spec, write_report: bool = True, backend: str = "local", address: str | None = None) -> str:
+    """Run a spec with a progress bar (per example), after a probe that says what the run will cost (local
+    backend); print the summary; write the report; returns the run id."""
     from rich.console import Console
 
     import warnings
@@ -83,7 +88,8 @@ def run_bench(spec, write_report: bool = True) -> str:
     with warnings.catch_warnings():  # the summary counts the degenerate explanations the warnings are about
         warnings.simplefilter("ignore", LumosWarning)
         try:
-            run_id = run(spec, progress=progress, estimate=estimate)
+            run_id = run(spec, progress=progress, estimate=estimate if backend == "local" else None,
+                         backend=backend, address=address)
         except RunIncomplete as e:  # the finished units are stored: show them, then exit non-zero
             run_id, failed = e.run_id, e
     if bar:

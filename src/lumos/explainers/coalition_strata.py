@@ -46,7 +46,7 @@ def allocate(population: np.ndarray, weight: np.ndarray, units: int, minimum: in
     """Integer units per stratum (sum <= ``units``): proportional to ``weight``, capped at the population
     (a capped stratum is enumerated and its surplus shared out again); at least ``minimum`` per stratum where
     the budget allows; the remainder after rounding down goes to the largest fractions."""
-    population = np.asarray(population, dtype=np.int64)
+    population = np.minimum(np.asarray(population, dtype=np.float64), 2.0**62).astype(np.int64)  # beyond any budget
     k = np.minimum(population, minimum)
     if k.sum() > units:
         return _spread(population, weight, units)
@@ -155,7 +155,7 @@ def strata_design(n: int, units: int, weight: str, rng: np.random.Generator, min
     ``weight``: "leverage" (each coalition size equally: the leverage scores of Musco & Witter 2025) or
     "kernel" (the Shapley kernel's mass per size). ``streams`` keeps each stratum's stream between calls."""
     sizes = stratum_sizes(n)
-    population = np.array([stratum_population(n, s) for s in sizes], dtype=np.int64)
+    population = np.array([stratum_population(n, s) for s in sizes], dtype=np.float64)  # C(n, s) > 2^63 from n = 67
     per_size = np.array([1.0 if 2 * s == n else 2.0 for s in sizes])  # sizes a stratum stands for
     if weight == "kernel":
         per_size = per_size / np.array([s * (n - s) for s in sizes], dtype=np.float64)

@@ -30,6 +30,7 @@ class KernelShap(StrataShapley):
     misleads = ("An estimate: few samples on many features give noisy values (extras['std_error'] says how noisy); "
                 "removed features take a background, and the values depend on it.")
     stratum_weight = "kernel"
+    underdetermined_ok = True
 
     def estimate(self, state, game):
         return kernel_regression(self.sample(state, game))

@@ -27,6 +27,7 @@ class LeverageShap(StrataShapley):
     misleads = ("An estimate: few samples on many features give noisy values (extras['std_error']); removed features "
                 "take a background, and the values depend on it.")
     stratum_weight = "leverage"
+    underdetermined_ok = True
 
     def estimate(self, state, game):
         return kernel_regression(self.sample(state, game))

@@ -17,12 +17,13 @@ every method:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, LumosWarning
 from ..params import Float, Int, Optional, param
 from .base import Attribution
 from .exact_shapley import all_coalitions, shapley_from_values
@@ -76,6 +77,8 @@ class SampledExplainer(PerturbationExplainer):
     n_samples: int = param(1000, Int(low=2))
     tolerance: float | None = param(None, Optional(Float(low=0, low_open=True)))
     min_samples: ClassVar[int] = 8  # a method's smallest useful budget (raised per method)
+    # a budget below ``smallest_budget`` still gives an answer (a minimum-norm regression), with a warning
+    underdetermined_ok: ClassVar[bool] = False
 
     # ----- what a method provides ------------------------------------------------------------------------
     def start(self, n: int, rng: np.random.Generator) -> dict[str, Any]:
@@ -103,6 +106,13 @@ class SampledExplainer(PerturbationExplainer):
         full = probs[np.arange(len(targets)), targets]
         games = [CoalitionValues(it.n_features, float(full[i])) for i, it in enumerate(items)]
         for i, it in enumerate(items):
+            if self.n_samples < min(self.smallest_budget(it.n_features), 2**it.n_features - 1) \
+                    and self.underdetermined_ok:
+                warnings.warn(f"{self.name}: n_samples={self.n_samples} is below the {self.smallest_budget(it.n_features)} "
+                              f"evaluations that determine the regression for {it.n_features} features (example {i}); "
+                              "the answer is the minimum-norm fit and its std_error is not meaningful.",
+                              LumosWarning, stacklevel=4)
+                break
             if self.n_samples < min(self.smallest_budget(it.n_features), 2**it.n_features - 1):
                 raise InputError(f"{self.name} needs n_samples >= {self.smallest_budget(it.n_features)} for "
                                  f"{it.n_features} features (example {i}); got {self.n_samples}.")

@@ -42,7 +42,8 @@ class RunInfo:
 
 class Workbench:
     """Everything the routes share. ``generator``: the language model for "why?" (default: the local SmolLM2,
-    loaded on the first question); ``load``: name -> (model, splits) (default: ``bench.data.load_model``)."""
+    loaded on the first question); ``load``: name -> (model, splits) (default:
+    ``bench.data.load_model_and_splits``)."""
 
     def __init__(self, db: str | Path, settings: Settings = Settings(), generator: Any = None,
                  load: Callable[[str], tuple[Any, dict]] | None = None):
@@ -107,9 +108,9 @@ class Workbench:
             lock = self._model_locks.setdefault(name, threading.RLock())
         with lock:
             if name not in self._models:
-                from ..bench.data import load_model
+                from ..bench.data import load_model_and_splits
 
-                model, splits = (self._load or load_model)(name)
+                model, splits = (self._load or load_model_and_splits)(name)
                 self._models[name] = live_model(name, model, splits)
         return self._models[name]
 
@@ -173,14 +174,14 @@ class Workbench:
 
     def _robustness_task(self, params: dict[str, Any], progress: Callable[[str, int, int], None]) -> str:
         from ..bench import add_section
-        from ..bench.data import load_model
+        from ..bench.data import load_model_and_splits
         from ..robustness import RobustnessPlan, stress_test
 
         name = params["model"]
         if not self.may_load(name):
             raise UnsupportedError(f"the workbench may not load {name!r}.")
         progress(f"loading {name}", 0, 1)
-        model, splits = (self._load or load_model)(name)
+        model, splits = (self._load or load_model_and_splits)(name)
         live = live_model(name, model, splits)
         steps = {"text": 6, "image": 4, "tabular": 3}[live.modality]
         said = [0]

