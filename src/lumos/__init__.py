@@ -2,7 +2,8 @@
 
 The public face: verbs at the top (``wrap``, ``explain``, ``evaluate``, ``agreement``, ``catalog``), and a
 namespace per analysis (``lumos.influence``, ``lumos.counterfactuals``, ``lumos.robustness``, ``lumos.nle``;
-``lumos.zoo``, ``lumos.bench`` and ``lumos.report`` import on first use). See docs/design.md.
+``lumos.zoo``, ``lumos.training`` (``lumos.train``), ``lumos.bench`` and ``lumos.report`` import on first use).
+See docs/design.md.
 """
 
 from . import counterfactuals, eraser, influence, metrics, robustness
@@ -16,16 +17,18 @@ from .registry import describe as catalog
 from .registry import register
 from .version import __version__
 
-__all__ = ["wrap", "explain", "evaluate", "agreement", "catalog", "methods", "register", "influence",
+__all__ = ["wrap", "explain", "evaluate", "agreement", "catalog", "methods", "register", "train", "influence",
            "counterfactuals", "robustness", "metrics", "eraser", "Model", "Explanation", "Explanations", "Scores",
            "Agreement", "LumosError", "InputError", "ModelError", "UnsupportedError", "__version__"]
 
 
 def __getattr__(name: str):
-    """``lumos.zoo``, ``lumos.bench``, ``lumos.report``, ``lumos.nle`` and ``lumos.testing`` import on first use
-    (they pull in more)."""
-    if name in ("zoo", "bench", "report", "nle", "testing", "viz"):
-        import importlib
+    """``lumos.zoo``, ``lumos.training``, ``lumos.bench``, ``lumos.report``, ``lumos.nle`` and ``lumos.testing``
+    import on first use (they pull in more), and so does ``lumos.train`` (``lumos.training.train``)."""
+    import importlib
 
+    if name in ("zoo", "training", "bench", "report", "nle", "testing", "viz"):
         return importlib.import_module(f".{name}", __name__)
+    if name == "train":
+        return importlib.import_module(".training", __name__).train
     raise AttributeError(f"module 'lumos' has no attribute {name!r}")

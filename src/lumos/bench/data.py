@@ -34,9 +34,9 @@ def load(model_name: str, split: str, n: int) -> BenchData:
     elif model_name.startswith("groundtruth/"):
         model, splits = _cue_word_model(model_name)
     else:
-        from .. import zoo
+        from ..training import resolve  # a zoo name, or a model trained with lumos.train (name or folder)
 
-        model, splits = zoo.load(model_name)
+        model, splits = resolve(model_name)
     if split not in splits:
         raise InputError(f"{model_name} has no split {split!r}; it has {', '.join(splits)}.")
     data = from_frame(wrap(model), splits[split].iloc[:n].reset_index(drop=True))

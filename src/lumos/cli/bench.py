@@ -13,7 +13,7 @@ from ._app import app, one_line_errors
 @app.command()
 @one_line_errors
 def bench(spec: Optional[str] = typer.Option(None, help="A TOML spec file; flags override its fields."),
-          model: Optional[str] = typer.Option(None, help="A zoo name or package.module:function."),
+          model: Optional[str] = typer.Option(None, help="A zoo name, a model trained with `lumos train` (name or folder), or package.module:function."),
           split: Optional[str] = typer.Option(None, help="Data split (default: test)."),
           n: Optional[int] = typer.Option(None, help="Number of examples (default: 50)."),
           methods: Optional[str] = typer.Option(None, help='Comma list, or "all".'),

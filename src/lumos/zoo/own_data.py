@@ -133,14 +133,16 @@ def check_probs(label_probs: Any, n: int, labels: tuple[str, ...]) -> np.ndarray
 
 def train_on(name: str, splits: dict[str, pd.DataFrame], *, sample_weight: Any = None, label_probs: Any = None,
              dynamics: bool = False, labels: Any = None, schema: TableSchema | None = None, retrain: bool = False,
-             progress: bool = True, cache_dir: str | os.PathLike | None = None, **settings: Any
+             cached_only: bool = False, progress: bool = True, cache_dir: str | os.PathLike | None = None,
+             **settings: Any
              ) -> tuple[Model, dict[str, pd.DataFrame], dict[str, Any]]:
     """Train the recipe of zoo entry ``name`` on the caller's data; (model, splits, meta).
 
     splits: "train", "validation", "test" -> DataFrames in the entry's own columns (text: text, label; images:
     image (C, S, S) float32 in [0, 1], label; tables: the raw feature columns, label); extra columns are
     dropped. labels, schema: the class names by label index and (tables) the columns, for the ``own/...``
-    recipes, which have no data of their own (``lumos.train`` fills them in). sample_weight: (N_train,) per-row weights of
+    recipes, which have no data of their own (``lumos.train`` fills them in). cached_only: load the model
+    trained before on exactly this data and these settings, and raise an InputError rather than train it. sample_weight: (N_train,) per-row weights of
     the training loss, as scikit-learn reads them (a weight of 2 counts a row twice, 0 leaves it out of the
     loss; preprocessing such as TF-IDF's idf or a table's scaling is still fitted on every row). label_probs: (N_train, K) probabilistic labels that
     replace the hard training labels (torch recipes: soft cross-entropy; scikit-learn ones: each row once
@@ -176,6 +178,9 @@ def train_on(name: str, splits: dict[str, pd.DataFrame], *, sample_weight: Any =
                             data_hash=data_hash, weights=record["weights_hash"], probs=record["probs_hash"],
                             dynamics=options.dynamics, **own)
     slot = cache.slot(cache.cache_root(cache_dir), f"{FOLDER}/{name}", key)
+    if cached_only and not isinstance(slot.read(), tuple):
+        raise InputError(f"the {name} model trained on this data is not in the cache (looked in {slot.directory}: "
+                         f"{slot.read()}). Train it again (lumos.train, or train_on without cached_only).")
     arrays, state, meta = cached_training(entry, config, data, slot, retrain, progress, options, record)
     model = entry.build(Artifact(without_dynamics(arrays), state, meta["metrics"]), data, config)
     model.training_dynamics = TrainingDynamics.from_arrays(arrays)  # type: ignore[attr-defined]

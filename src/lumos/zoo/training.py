@@ -226,7 +226,7 @@ def validation_loss(forward: Callable[[torch.Tensor], torch.Tensor], x: np.ndarr
     with torch.no_grad():
         for lo in range(0, len(x), batch_size):
             xb = torch.from_numpy(np.ascontiguousarray(x[lo:lo + batch_size], dtype=np.float32))
-            yb = torch.from_numpy(np.asarray(y[lo:lo + batch_size], dtype=np.int64))
+            yb = torch.tensor(np.asarray(y[lo:lo + batch_size], dtype=np.int64))
             total += float(nn.functional.cross_entropy(forward(xb).float(), yb, reduction="sum"))
     return total / max(len(x), 1)
 
