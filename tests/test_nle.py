@@ -178,7 +178,7 @@ def test_nle_metrics_are_in_the_registry_with_metadata():
 
 
 def test_bad_arguments_say_what_to_pass(model):
-    with pytest.raises(InputError, match="unknown style 'plain'"):
+    with pytest.raises(InputError, match="unknown natural-language method 'plain'"):
         nle.explain(model, [TEXT], generator=nle.EndpointGenerator("http://127.0.0.1:9"), method="plain")
     with pytest.raises(InputError, match="must start with http"):
         nle.EndpointGenerator("localhost:8080")

@@ -120,9 +120,9 @@ def _check_supported(cls: type[Explainer], model: Model, modality: str) -> None:
         others = ", ".join(registry.EXPLAINERS.select(modality, model))
         missing = sorted(set(cls.requires) - model.capabilities)
         why = ("needs gradients, and {m} gives none (a black box or scikit-learn model)" if "gradients" in missing
-               else f"needs a model with {', '.join(missing) or 'other'} capabilities, which {{m}} lacks"
-               ).format(m=type(model).__name__)
-        raise UnsupportedError(f"{cls.name} {why}. Methods that work on it: {others}.")
+               else "cannot run on {m}").format(m=type(model).__name__)
+        raise UnsupportedError(f"{cls.name} {why}. Methods that work on it: {others}. ({cls.name} needs the model "
+                               f"capabilities {', '.join(missing)}: see lumos.models.CAPABILITIES.)")
 
 
 def _classes() -> list[tuple[str, type[Explainer]]]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ModelError
-from .base import Batch, Model
+from .base import CAPABILITIES, Batch, Model
 from .function import CallableModel
 from .huggingface import HuggingFaceTextModel
 from .sklearn import SklearnModel
 from .torch_module import TorchModel
 
-__all__ = ["Batch", "Model", "wrap"]
+__all__ = ["Batch", "Model", "wrap", "CAPABILITIES"]
 
 
 def wrap(obj: Any, tokenizer: Any = None, **kw: Any) -> Model:
