@@ -53,7 +53,7 @@ def encode_labels(values: pd.Series, column: str, source: str) -> tuple[np.ndarr
     keys = values.astype(int) if kind == "integer" else values
     classes = np.array(sorted(pd.unique(keys)))
     if len(classes) < 2:
-        raise InputError(f"{source}: every row has the label {classes[0]!r}; a classifier needs at least two "
+        raise InputError(f"{source}: every row has the label {str(classes[0])!r}; a classifier needs at least two "
                          "classes.")
     codes = np.searchsorted(classes, keys.to_numpy()).astype(np.int64)
     return codes, tuple(str(c) for c in classes)

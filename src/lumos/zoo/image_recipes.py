@@ -15,8 +15,8 @@ from .recipe import Artifact
 from .sources import package_file
 from .checkpoints import CheckpointRecorder, restore, weights_only
 from .augment import chain, named, random_shift
-from .training import (Config, DynamicsRecorder, FitOptions, fit_classifier, predict_probs, seeded, split_metrics,
-                       stopper_for, training_rows)
+from .training import (Config, DynamicsRecorder, EpochTimer, FitOptions, epoch_callbacks, fit_classifier,
+                       predict_probs, seeded, split_metrics, stopper_for, training_rows)
 
 MNIST_INPUT = (1, 28)  # (channels, side) of the zoo's digit and fashion images
 
@@ -74,14 +74,10 @@ def train_cnn(data: Dataset, cfg: CNNConfig, desc: str, progress: bool, options:
     with seeded(cfg.seed):
         net = cnn(cfg.width, len(data.labels), channels, size)
         stopper = stopper_for(net, validation, cfg.patience)
-
-        def on_epoch(module: nn.Module, rate: float) -> bool:
-            recorder(module, rate)
-            return stopper(module) if stopper is not None else False
-
+        timer = EpochTimer()
         fit_classifier(net, images(train, shape), train["label"].to_numpy(), epochs=cfg.epochs,
                        batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay, seed=cfg.seed, desc=desc,
-                       progress=progress, augment=augment, on_epoch=on_epoch,
+                       progress=progress, augment=augment, on_epoch=epoch_callbacks(recorder, stopper, timer),
                        sample_weight=rows.sample_weight, label_probs=rows.label_probs, dynamics=dynamics)
     if stopper is not None:
         stopper.restore(net)
@@ -92,7 +88,7 @@ def train_cnn(data: Dataset, cfg: CNNConfig, desc: str, progress: bool, options:
     state = {"checkpoints": recorder.state(), **({} if (channels, size) == MNIST_INPUT else {"input": [channels, size]})}
     return Artifact({**arrays, **recorder.arrays(), **extra}, state,
                     split_metrics(predict, data.splits, cfg.eval_size, cfg.seed),
-                    stopper.record() if stopper is not None else {})
+                    {**timer.record(), **(stopper.record() if stopper is not None else {})})
 
 
 def build_cnn(artifact: Artifact | None, data: Dataset, cfg: CNNConfig) -> Model:

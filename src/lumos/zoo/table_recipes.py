@@ -15,8 +15,8 @@ from .heads import HEADS, LinearHead, MLPHead, TreeHead, mlp
 from .preprocess import TablePreprocessor
 from .recipe import Artifact, Builder, Trainer, prefixed, unprefixed
 from .table_model import TableModel
-from .training import (Config, DynamicsRecorder, FitOptions, TrainingRows, expand_soft, fit_classifier, seeded,
-                       split_metrics, stopper_for, training_rows)
+from .training import (Config, DynamicsRecorder, EpochTimer, FitOptions, TrainingRows, epoch_callbacks, expand_soft,
+                       fit_classifier, seeded, split_metrics, stopper_for, training_rows)
 
 Validation = Optional[Tuple[np.ndarray, np.ndarray]]  # encoded validation rows (N, D) and labels (N,), or None
 
@@ -102,19 +102,17 @@ def _mlp(x: np.ndarray, y: np.ndarray, cfg: MLPConfig, desc: str, progress: bool
     with seeded(cfg.seed):
         net = mlp(x.shape[1], cfg.hidden, classes)
         stopper = stopper_for(net, validation, cfg.patience)  # type: ignore[arg-type]
-
-        def on_epoch(module, rate: float) -> bool:
-            recorder(module, rate)
-            return stopper(module) if stopper is not None else False
-
+        timer = EpochTimer()
         fit_classifier(net, x, y, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
-                       weight_decay=cfg.weight_decay, seed=cfg.seed, desc=desc, progress=progress, on_epoch=on_epoch,
+                       weight_decay=cfg.weight_decay, seed=cfg.seed, desc=desc, progress=progress,
+                       on_epoch=epoch_callbacks(recorder, stopper, timer),
                        sample_weight=rows.sample_weight, label_probs=rows.label_probs, dynamics=dynamics)
     head = MLPHead(net, recorder)
+    head.record = timer.record()
     if stopper is not None:
         stopper.restore(net)
         recorder.stop_at(stopper.best_epoch, net)
-        head.record = stopper.record()
+        head.record.update(stopper.record())
     return head
 
 

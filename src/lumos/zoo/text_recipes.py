@@ -18,8 +18,8 @@ from .datasets import Dataset
 from .recipe import Artifact
 from .sources import MissingPackageError, package_dir
 from .checkpoints import CheckpointRecorder, restore, weights_only
-from .training import (Config, DynamicsRecorder, EarlyStopping, FitOptions, classification_loss, expand_soft,
-                       progress_bar, seeded, split_metrics, training_rows)
+from .training import (Config, DynamicsRecorder, EarlyStopping, EpochTimer, FitOptions, classification_loss,
+                       expand_soft, progress_bar, seeded, split_metrics, training_rows)
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,7 @@ def train_minilm(data: Dataset, cfg: MiniLMConfig, desc: str, progress: bool, op
                                        {"params": rest, "weight_decay": 0.0}], lr=cfg.lr)
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimiser, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
+        timer = EpochTimer()
         with progress_bar(steps, desc, progress) as bar:
             for _ in range(cfg.epochs):
                 model.train()
@@ -151,7 +152,9 @@ def train_minilm(data: Dataset, cfg: MiniLMConfig, desc: str, progress: bool, op
                 if dynamics is not None:
                     dynamics.end_epoch()
                 recorder(model, float(np.mean(rates)))
-                if stopper is not None and stopper(model):
+                stop = stopper is not None and stopper(model)
+                timer()
+                if stop:
                     break
     if stopper is not None:
         stopper.restore(model)
@@ -164,8 +167,8 @@ def train_minilm(data: Dataset, cfg: MiniLMConfig, desc: str, progress: bool, op
     if dynamics is not None:
         arrays.update(dynamics.arrays(rows.index))
     state = {"checkpoints": recorder.state()} if recorder.states else {}
-    return Artifact(arrays, state, split_metrics(predict, data.splits, cfg.eval_size, cfg.seed),
-                    stopper.record() if stopper is not None else {})
+    record = {**timer.record(), **(stopper.record() if stopper is not None else {})}
+    return Artifact(arrays, state, split_metrics(predict, data.splits, cfg.eval_size, cfg.seed), record)
 
 
 def _stopper(model, tokenizer, validation, cfg: MiniLMConfig) -> EarlyStopping | None:

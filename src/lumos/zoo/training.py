@@ -186,6 +186,35 @@ def split_metrics(predict: Callable[[pd.DataFrame], np.ndarray], splits: dict[st
     return out
 
 
+def epoch_callbacks(*callbacks: Callable[[nn.Module, float], Any] | None) -> Callable[[nn.Module, float], bool]:
+    """One ``on_epoch`` callback that calls each given one in order (None is skipped) and asks to stop when any
+    of them does."""
+    def on_epoch(module: nn.Module, rate: float) -> bool:
+        stops = [bool(c(module, rate)) for c in callbacks if c is not None]
+        return any(stops)
+    return on_epoch
+
+
+class EpochTimer:
+    """``on_epoch``-style callback keeping each epoch's wall-clock seconds (``seconds``), for the record."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._clock = time.perf_counter
+        self._last = self._clock()
+        self.seconds: list[float] = []
+
+    def __call__(self, module: nn.Module | None = None, rate: float = 0.0) -> bool:
+        now = self._clock()
+        self.seconds.append(round(now - self._last, 2))
+        self._last = now
+        return False
+
+    def record(self) -> dict[str, Any]:
+        return {"epoch_seconds": self.seconds}
+
+
 class EarlyStopping:
     """Early stopping on the validation split: after each epoch ``loss(module)`` (the validation loss) is
     compared with the best so far; training stops after ``patience`` epochs without improvement, and

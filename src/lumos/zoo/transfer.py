@@ -32,8 +32,8 @@ from .checkpoints import CheckpointRecorder, restore, weights_only
 from .datasets import Dataset
 from .image_recipes import LITE_MEAN, LITE_STD, Normalize, images, lite0_network
 from .recipe import Artifact
-from .training import (Config, FitOptions, fit_classifier, metrics, progress_bar, seeded, stopper_for, subset_index,
-                       training_rows)
+from .training import (Config, EpochTimer, FitOptions, epoch_callbacks, fit_classifier, metrics, progress_bar,
+                       seeded, stopper_for, subset_index, training_rows)
 
 FINETUNE = ("head", "last")
 
@@ -221,14 +221,11 @@ def train_transfer(data: Dataset, cfg: TransferConfig, desc: str, progress: bool
     module: nn.Module = Frozen(net.resize, trunk, tail) if augment else tail
     with seeded(cfg.seed):
         stopper = stopper_for(module, (h["validation"], y["validation"]), cfg.patience, forward=tail)
-
-        def on_epoch(m: nn.Module, rate: float) -> bool:
-            recorder(m, rate)
-            return stopper(m) if stopper is not None else False
-
+        timer = EpochTimer()
         fit_classifier(module, x_train, train["label"].to_numpy(), epochs=cfg.epochs,
                        batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay, seed=cfg.seed,
-                       desc=desc, progress=progress, augment=augment, on_epoch=on_epoch,
+                       desc=desc, progress=progress, augment=augment,
+                       on_epoch=epoch_callbacks(recorder, stopper, timer),
                        sample_weight=rows.sample_weight, label_probs=rows.label_probs)
     if stopper is not None:
         stopper.restore(module)
@@ -242,7 +239,7 @@ def train_transfer(data: Dataset, cfg: TransferConfig, desc: str, progress: bool
                 scores[s] = metrics(y[s], torch.softmax(logits.double(), 1).numpy())
     arrays = {k: v.detach().cpu().numpy() for k, v in net.state_dict().items()}
     record = {"trained_parameters": int(sum(p.numel() for p in net.parameters() if p.requires_grad)),
-              **(stopper.record() if stopper is not None else {})}
+              **timer.record(), **(stopper.record() if stopper is not None else {})}
     return Artifact({**arrays, **recorder.arrays()}, {"checkpoints": recorder.state()}, scores, record)
 
 
