@@ -148,7 +148,8 @@ def _record(name, task, base, recipe, data, labels, splits, info, schema, settin
         "reader": info, "schema": schema.to_dict() if schema is not None else None, "settings": settings,
         "config": meta["config"], "metrics": meta["metrics"], "training": training,
         "tracin_checkpoints": len(checkpoints.states) if checkpoints is not None else 0, "data_hash": meta["data_hash"], "versions": meta["versions"],
-        "train_seconds": meta["train_seconds"], "created": meta["created"], "run_id": meta["run_id"],
+        "train_seconds": meta["train_seconds"], "threads": meta.get("threads"), "created": meta["created"],
+        "run_id": meta["run_id"],
     }
 
 
