@@ -152,15 +152,16 @@ def compare(explanations: Mapping[str, Any], examples: Sequence[int] = (0,), top
     fig, axes = _figure((2.3 if is_image else 3.6) * cols, (2.3 if is_image else 3.0) * len(examples),
                         len(examples), cols)
     for r, i in enumerate(examples):
+        e0 = explanations[methods[0]][i]
         if is_image:
-            axes[r][0].imshow(np.moveaxis(np.asarray(explanations[methods[0]][i].data),
-                                          0, -1).squeeze(), cmap="gray", interpolation="nearest")
+            axes[r][0].imshow(np.moveaxis(np.asarray(e0.data), 0, -1).squeeze(), cmap="gray",
+                              interpolation="nearest")
             axes[r][0].set_axis_off()
-            axes[r][0].set_title(f"example {i}", fontsize=9)
+            axes[r][0].set_title(f"{i}: {e0.label} (p = {float(e0.probs[e0.target]):.2f})", fontsize=9)
         for c, m in enumerate(methods):
             e = explanations[m][i]
             if is_image:
-                _heat(axes[r][c + 1], e, _title(e, m))
+                _heat(axes[r][c + 1], e, m)
             else:
                 bars(e, top=top, ax=axes[r][c])
                 axes[r][c].set_title(_title(e, m), fontsize=9)
