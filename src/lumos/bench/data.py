@@ -115,15 +115,20 @@ def load_model_and_splits(model_name: str) -> tuple[Any, dict[str, Any]]:
 
 
 def load_with_meta(model_name: str) -> tuple[Any, dict[str, Any], dict | None]:
-    """(model, splits, zoo metadata or None) for a bench model name: a zoo name, "groundtruth/tfidf" or
-    "package.module:function"."""
+    """(model, splits, zoo metadata or None) for a bench model name: a zoo name, a model trained with
+    ``lumos.train`` (name or folder), "groundtruth/tfidf" or "package.module:function"."""
     if ":" in model_name:
         return (*_user_loader(model_name), None)
     if model_name.startswith("groundtruth/"):
         return (*_cue_word_model(model_name), None)
+    from .. import zoo
     from ..zoo import loader
 
-    return loader.load_with_meta(model_name)
+    if model_name in zoo.names():
+        return loader.load_with_meta(model_name)
+    from ..training import resolve  # a model trained with lumos.train (its name or folder)
+
+    return (*resolve(model_name), None)
 
 
 def from_frame(model: Model, df: pd.DataFrame, background: Any = None, train: Any = None) -> BenchData:

@@ -14,7 +14,7 @@ LONG_SECONDS = 600  # a run projected past this gets a suggestion of a smaller -
 @app.command()
 @one_line_errors
 def bench(spec: Optional[str] = typer.Option(None, help="A TOML spec file; flags override its fields."),
-          model: Optional[str] = typer.Option(None, help="A zoo name or package.module:function."),
+          model: Optional[str] = typer.Option(None, help="A zoo name, a model trained with `lumos train` (name or folder), or package.module:function."),
           split: Optional[str] = typer.Option(None, help="Data split (default: test)."),
           n: Optional[int] = typer.Option(None, help="Number of examples (default: 50), drawn at random with the "
                                                      "classes in proportion (see --seed); --first takes the first n."),

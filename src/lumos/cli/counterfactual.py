@@ -12,7 +12,7 @@ from ._app import app, one_line_errors
 
 @app.command()
 @one_line_errors
-def counterfactual(model: str = typer.Option("tabular/adult/gbm", help="A zoo table model."),
+def counterfactual(model: str = typer.Option("tabular/adult/gbm", help="A table model: zoo name or trained with `lumos train`."),
                    row: int = typer.Option(0, help="Row number in the split."),
                    split: str = typer.Option("test", help="train, validation or test."),
                    target: Optional[str] = typer.Option(None, "--target", "--desired",
@@ -32,15 +32,14 @@ def counterfactual(model: str = typer.Option("tabular/adult/gbm", help="A zoo ta
                    seed: int = typer.Option(0)) -> None:
     """What would have to change for the decision to flip: a before/after table, changed cells marked."""
     from .. import zoo
+    from ..training import modality_of, resolve
     from ..counterfactuals import CounterfactualExplainer
     from ..errors import InputError
 
-    entry = zoo.get(model)
-    if entry.modality != "tabular":
-        tables = ", ".join(n for n in zoo.names() if zoo.get(n).modality == "tabular")
-        raise InputError(f"counterfactuals need a table model; {model} is a {entry.modality} model. "
-                         f"Table models: {tables}.")
-    wrapped, splits = zoo.load(model)
+    wrapped, splits = resolve(model)
+    if modality_of(splits) != "tabular":
+        raise InputError(f"counterfactuals need a table model; {model} is a {modality_of(splits)} model. "
+                         f"Table models: {', '.join(n for n in zoo.names() if zoo.get(n).modality == 'tabular')}.")
     if split not in splits or not 0 <= row < len(splits[split]):
         raise InputError(f"--row {row} --split {split}: the {model} splits are "
                          f"{ {k: len(v) for k, v in splits.items()} } rows long.")

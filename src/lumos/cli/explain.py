@@ -31,7 +31,8 @@ BACKGROUND_ROWS = 50  # training rows that removed table columns take their valu
 def explain(inputs: Optional[list[str]] = typer.Argument(None, help="Text (a text model), an image file (an "
                                                                      "image model), or COLUMN=VALUE pairs (a table "
                                                                      "model; other columns from --row)."),
-            model: str = typer.Option("sentiment/tfidf", help="A zoo name (see `lumos zoo list`)."),
+            model: str = typer.Option("sentiment/tfidf", help="A zoo name (see `lumos zoo list`), or a model trained "
+                                                          "with `lumos train` (its name or folder)."),
             method: str = typer.Option("occlusion", help="An explanation method (see `lumos methods`)."),
             target: Optional[str] = typer.Option(None, help="Class to explain (default: the predicted one)."),
             row: Optional[int] = typer.Option(None, help="Explain this row of --split (any modality)."),
@@ -42,30 +43,31 @@ def explain(inputs: Optional[list[str]] = typer.Argument(None, help="Text (a tex
             as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead."),
             seed: int = typer.Option(0)) -> None:
     """Explain one input (text, image file, or table row) and show what drove the prediction."""
-    from .. import registry, zoo
+    from .. import registry
     from ..api import explain as explain_inputs
+    from ..training import modality_of, resolve
 
-    entry = zoo.get(model)
-    wrapped, splits = zoo.load(model)
-    x = _input(entry.modality, list(inputs or []), row, split, splits, model)
+    wrapped, splits = resolve(model)
+    modality = modality_of(splits)
+    x = _input(modality, list(inputs or []), row, split, splits, model)
     target_value = int(target) if target is not None and target.lstrip("-").isdigit() else target
     params = {}
-    if entry.modality == "tabular" and "background" in registry.get(method).param_names() and "train" in splits:
+    if modality == "tabular" and "background" in registry.get(method).param_names() and "train" in splits:
         train = splits["train"][list(x.columns)]  # removed columns take the values of training rows
         params["background"] = train.sample(min(BACKGROUND_ROWS, len(train)), random_state=0)
     e = explain_inputs(wrapped, x, method=method, target=target_value, seed=seed, progress=False, **params)[0]
-    saved = _save_image(e, out or f"{method}-map.png") if entry.modality == "image" else None
+    saved = _save_image(e, out or f"{method}-map.png") if modality == "image" else None
     if as_json:
-        typer.echo(json.dumps(_record(e, model, entry.modality, saved, top)))
+        typer.echo(json.dumps(_record(e, model, modality, saved, top)))
         return
     from rich.console import Console
 
     console = Console(highlight=False)
     console.print(f"{model} predicts {e.label or e.target} (p = {e.probs[e.target]:.2f}); {e.method} explains it:",
                   markup=False)
-    if entry.modality == "text":
+    if modality == "text":
         _text(console, e, top)
-    elif entry.modality == "image":
+    elif modality == "image":
         console.print(f"map over the photo saved to {saved}", markup=False)
         _regions(console, e)
     else:

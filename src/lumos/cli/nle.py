@@ -13,7 +13,7 @@ from ._app import app, one_line_errors
 @app.command("nle")
 @one_line_errors
 def nle(text: str = typer.Argument(..., help="The sentence to explain."),
-        model: str = typer.Option("sentiment/tfidf", help="A zoo text model."),
+        model: str = typer.Option("sentiment/tfidf", help="A text model: zoo name or trained with `lumos train`."),
         method: str = typer.Option("free", "--method", "--style", help="free, attribution or self_rationalise "
                                                                        "(--style is its old name)."),
         max_new_tokens: int = typer.Option(60, help="Longest answer, in tokens."),
@@ -21,10 +21,10 @@ def nle(text: str = typer.Argument(..., help="The sentence to explain."),
         path: Optional[str] = typer.Option(None, help="A local causal LM (default: SmolLM2)."),
         gguf_file: Optional[str] = typer.Option(None, help="GGUF file name inside --path.")) -> None:
     """A language model explains the prediction in words; prints the words it cites."""
-    from .. import zoo
+    from ..training import resolve
     from ..nle import explain, generator_for
 
-    classifier, _ = zoo.load(model)
+    classifier, _ = resolve(model)
     e = explain(classifier, [text], generator=generator_for(url, path, gguf_file), method=method,
                 max_new_tokens=max_new_tokens)[0]
     typer.echo(f"{model} predicts {e.label} (p = {e.probs[e.target]:.2f}); {e.extras['generator']} ({method}) says:")

@@ -12,19 +12,19 @@ from ._app import app, one_line_errors
 
 @app.command()
 @one_line_errors
-def robustness(model: str = typer.Option("sentiment/minilm", help="A zoo name (text, image or table model)."),
+def robustness(model: str = typer.Option("sentiment/minilm", help="A zoo name or a model trained with `lumos train` (text, image or table)."),
                db: str = typer.Option("lumos-runs/lumos.sqlite", help="SQLite results file."),
                run: Optional[str] = typer.Option(None, help="Add the section to this run (default: a new one)."),
                budget: int = typer.Option(200, help="Most model rows per attacked sentence."),
                seed: int = typer.Option(0)) -> None:
     """Behavioural tests, adversarial attacks and slices with defaults; adds a robustness report section."""
-    from .. import zoo
+    from ..training import resolve
     from ..bench import add_section
     from ..report import render
     from ..progress import duration
     from ..robustness import RobustnessPlan, stress_test
 
-    wrapped, splits = zoo.load(model)
+    wrapped, splits = resolve(model)
     result = stress_test(wrapped, splits["test"], RobustnessPlan(budget=budget, seed=seed), typer.echo)
     result.headline.append(f"{model}, test split, seed {seed}; {result.model_rows} model rows, "
                            f"{duration(result.seconds)}.")

@@ -20,12 +20,14 @@ def _score(meta: dict | None) -> str:
 
 @zoo_app.command("list")
 def zoo_list(cache_dir: Optional[str] = typer.Option(None, help=CACHE_HELP)) -> None:
-    """Every zoo model, what it is, and its test scores if it has been trained here."""
+    """Every zoo model, what it is, and its test scores if it has been trained here; then the models trained on
+    your data with `lumos train`."""
     from rich.console import Console
     from rich.table import Table
 
     from .. import zoo
     from ..errors import LumosError
+    from ..training import store
 
     table = Table("name", "what", "test (cached)")
     for name in zoo.names():
@@ -35,6 +37,14 @@ def zoo_list(cache_dir: Optional[str] = typer.Option(None, help=CACHE_HELP)) -> 
         except LumosError as e:
             info, status = {"summary": zoo.get(name).summary}, f"unavailable: {e}"
         table.add_row(name, info["summary"], status)
+    for name in store.names(cache_dir):
+        try:
+            record = store.read_record(store.folder(name, cache_dir))
+            what = (f"yours (lumos train): {record['task']}, {record['base']}, {len(record['labels'])} classes, "
+                    f"{sum(record['rows'].values()):,} rows from {record['source']}")
+            table.add_row(name, what, _score(record))
+        except (LumosError, KeyError) as e:
+            table.add_row(name, "yours (lumos train)", f"unreadable: {e}")
     Console().print(table)
 
 

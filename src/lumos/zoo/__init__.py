@@ -24,13 +24,19 @@ from .recipe import Entry
 from .sources import MissingPackageError
 from .tables import TableSchema
 
-__all__ = ["names", "get", "load", "load_with_meta", "train_on", "info", "imagenet_input", "cache_root", "ENV_VAR",
+__all__ = ["names", "own_recipes", "get", "load", "load_with_meta", "train_on", "info", "imagenet_input", "cache_root", "ENV_VAR",
            "MissingPackageError", "TableSchema", "Entry"]
 
 
 def names() -> list[str]:
-    """Every zoo name, e.g. "sentiment/minilm", "tabular/adult/gbm" (in the order they were registered)."""
-    return ZOO.in_order()
+    """Every zoo name, e.g. "sentiment/minilm", "tabular/adult/gbm" (in the order they were registered); the
+    recipes for your own data are ``own_recipes()``."""
+    return [n for n in ZOO.in_order() if ZOO.get(n).dataset is not None]
+
+
+def own_recipes() -> list[str]:
+    """The recipes that train on your data (``lumos.train``, ``train_on``): "own/image/efficientnet_lite0", ..."""
+    return [n for n in ZOO.in_order() if ZOO.get(n).dataset is None]
 
 
 def get(name: str) -> Entry:

@@ -1,5 +1,5 @@
 """Classifier heads on encoded table rows, each restorable from arrays: a linear model, a tree ensemble and an
-MLP. ``probs(x)``: (N, D) float32 -> (N, 2) probabilities."""
+MLP. ``probs(x)``: (N, D) float32 -> (N, K) probabilities (K = 2 for the zoo's tables; any K for your own)."""
 
 from __future__ import annotations
 
@@ -20,24 +20,36 @@ def _binary(raw: np.ndarray) -> np.ndarray:
     return np.stack([1.0 - p1, p1], axis=1)
 
 
+def _from_raw(raw: np.ndarray) -> np.ndarray:
+    """(N, 1) log-odds of class 1 (binary) or (N, K) class scores (softmax) -> (N, K) probabilities."""
+    if raw.shape[1] == 1:
+        return _binary(raw[:, 0])
+    from scipy.special import softmax
+
+    return softmax(raw, axis=1)
+
+
 class LinearHead:
-    """Logistic regression: p(class 1) = sigmoid(x @ coef + intercept)."""
+    """Logistic regression: p(class 1) = sigmoid(x @ coef + intercept) with coef (D,) (binary), or
+    softmax(x @ coef.T + intercept) with coef (K, D), K > 2 (multinomial), as scikit-learn fits them."""
 
     kind = "linear"
 
     def __init__(self, coef: np.ndarray, intercept: np.ndarray):
-        self.coef = np.asarray(coef, dtype=np.float64).reshape(-1)
-        self.intercept = np.asarray(intercept, dtype=np.float64).reshape(1)
+        coef = np.asarray(coef, dtype=np.float64)
+        self.coef = coef.reshape(-1) if coef.ndim == 1 or coef.shape[0] == 1 else coef
+        self.intercept = np.asarray(intercept, dtype=np.float64).reshape(-1)
 
     @classmethod
     def from_sklearn(cls, estimator) -> "LinearHead":
-        if estimator.coef_.shape[0] != 1:
-            raise ModelError(f"LinearHead takes a binary logistic regression; got {estimator.coef_.shape[0]} "
-                             "rows of coefficients.")
-        return cls(estimator.coef_[0], estimator.intercept_)
+        if estimator.coef_.shape[0] == 2:
+            raise ModelError("LinearHead takes scikit-learn's parametrisation of a logistic regression: one row of "
+                             "coefficients for two classes, or one per class for more; got 2 rows.")
+        return cls(estimator.coef_, estimator.intercept_)
 
     def probs(self, x: np.ndarray) -> np.ndarray:
-        return _binary(np.asarray(x, dtype=np.float64) @ self.coef + self.intercept[0])
+        raw = np.asarray(x, dtype=np.float64) @ np.atleast_2d(self.coef).T + self.intercept
+        return _from_raw(raw)
 
     def network(self) -> nn.Module:
         """The same logistic regression as a torch network (what influence differentiates)."""
@@ -55,10 +67,11 @@ class LinearHead:
 
 
 class TreeHead:
-    """A binary gradient-boosted tree ensemble as flat node arrays (all trees' nodes concatenated).
+    """A gradient-boosted tree ensemble as flat node arrays (all trees' nodes concatenated).
 
-    A row goes left at a node when x[feature] <= threshold (a missing value goes where ``missing_left`` says);
-    p(class 1) = sigmoid(baseline + sum of the leaf values it reaches).
+    A row goes left at a node when x[feature] <= threshold (a missing value goes where ``missing_left`` says).
+    Binary: p(class 1) = sigmoid(baseline + sum of the leaf values it reaches). K > 2 classes: tree t adds to
+    class ``tree_class[t]``'s score, starting from ``baseline[k]``, and a softmax of the K scores gives p.
     """
 
     kind = "trees"
@@ -69,50 +82,61 @@ class TreeHead:
 
     def __init__(self, feature: np.ndarray, threshold: np.ndarray, left: np.ndarray, right: np.ndarray,
                  missing_left: np.ndarray, is_leaf: np.ndarray, value: np.ndarray, roots: np.ndarray,
-                 baseline: np.ndarray):
+                 baseline: np.ndarray, tree_class: np.ndarray | None = None):
         self.feature, self.left, self.right, self.roots = (np.asarray(a, dtype=np.int64)
                                                            for a in (feature, left, right, roots))
         self.threshold, self.value = np.asarray(threshold, np.float64), np.asarray(value, np.float64)
         self.missing_left, self.is_leaf = np.asarray(missing_left, bool), np.asarray(is_leaf, bool)
-        self.baseline = np.asarray(baseline, dtype=np.float64).reshape(1)
+        self.baseline = np.asarray(baseline, dtype=np.float64).reshape(-1)
+        self.tree_class = (np.zeros(len(self.roots), np.int64) if tree_class is None
+                           else np.asarray(tree_class, dtype=np.int64))
 
     @classmethod
     def from_sklearn(cls, hgb) -> "TreeHead":
-        """From a fitted binary HistGradientBoostingClassifier trained on numeric (non-categorical) columns."""
-        if hgb.n_trees_per_iteration_ != 1 or getattr(hgb, "is_categorical_", None) is not None:
-            raise ModelError("TreeHead takes a binary HistGradientBoostingClassifier on numeric columns.")
-        parts, roots, offset = [], [], 0
-        for (predictor,) in hgb._predictors:
-            nodes = predictor.nodes
-            roots.append(offset)
-            parts.append((nodes["feature_idx"], nodes["num_threshold"], nodes["left"] + offset,
-                          nodes["right"] + offset, nodes["missing_go_to_left"], nodes["is_leaf"], nodes["value"]))
-            offset += len(nodes)
+        """From a fitted HistGradientBoostingClassifier trained on numeric (non-categorical) columns."""
+        if getattr(hgb, "is_categorical_", None) is not None:
+            raise ModelError("TreeHead takes a HistGradientBoostingClassifier on numeric columns (one-hot encode "
+                             "categories first).")
+        parts, roots, classes, offset = [], [], [], 0
+        for predictors in hgb._predictors:
+            for k, predictor in enumerate(predictors):
+                nodes = predictor.nodes
+                roots.append(offset)
+                classes.append(k)
+                parts.append((nodes["feature_idx"], nodes["num_threshold"], nodes["left"] + offset,
+                              nodes["right"] + offset, nodes["missing_go_to_left"], nodes["is_leaf"],
+                              nodes["value"]))
+                offset += len(nodes)
         cols = [np.concatenate(c) for c in zip(*parts)]
-        return cls(*cols, roots=np.array(roots), baseline=np.asarray(hgb._baseline_prediction).reshape(1))
+        multi = hgb.n_trees_per_iteration_ > 1
+        return cls(*cols, roots=np.array(roots), baseline=np.asarray(hgb._baseline_prediction).reshape(-1),
+                   tree_class=np.array(classes) if multi else None)
 
     def probs(self, x: np.ndarray) -> np.ndarray:
         """Every (row, tree) path walked at once, one tree level per step; paths that reach a leaf add its value
         to their row and leave the working set, so each step only touches the paths still inside a tree."""
         x = np.asarray(x, dtype=np.float64)
         n, width = x.shape
+        k = len(self.baseline)
         flat = x.ravel()
         row, node = np.repeat(np.arange(n), len(self.roots)), np.tile(self.roots, n)
-        total = np.zeros(n)
+        slot = row * k + np.tile(self.tree_class, n)  # (row, class) of each path's score
+        total = np.zeros(n * k)
         while len(node):
             done = self.is_leaf[node]
             if done.any():
-                total += np.bincount(row[done], weights=self.value[node[done]], minlength=n)
-                row, node = row[~done], node[~done]
+                total += np.bincount(slot[done], weights=self.value[node[done]], minlength=n * k)
+                row, node, slot = row[~done], node[~done], slot[~done]
             xv = flat[row * width + self.feature[node]]
             go_left = (xv <= self.threshold[node]) | (np.isnan(xv) & self.missing_left[node])
             node = np.where(go_left, self.left[node], self.right[node])
-        return _binary(self.baseline[0] + total)
+        return _from_raw(self.baseline + total.reshape(n, k))
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {"feature": self.feature, "threshold": self.threshold, "left": self.left, "right": self.right,
-                "missing_left": self.missing_left.astype(np.uint8), "is_leaf": self.is_leaf.astype(np.uint8),
-                "value": self.value, "roots": self.roots, "baseline": self.baseline}
+        out = {"feature": self.feature, "threshold": self.threshold, "left": self.left, "right": self.right,
+               "missing_left": self.missing_left.astype(np.uint8), "is_leaf": self.is_leaf.astype(np.uint8),
+               "value": self.value, "roots": self.roots, "baseline": self.baseline}
+        return out if len(self.baseline) == 1 else {**out, "tree_class": self.tree_class}
 
     def state(self) -> dict[str, Any]:
         return {}
@@ -149,12 +173,14 @@ class MLPHead:
         return {k: v.detach().cpu().numpy() for k, v in self.module.state_dict().items()}
 
     def state(self) -> dict[str, Any]:
-        return {"inputs": self.module[0].in_features, "hidden": self.module[0].out_features}
+        state = {"inputs": self.module[0].in_features, "hidden": self.module[0].out_features}
+        classes = self.module[-1].out_features
+        return state if classes == 2 else {**state, "classes": classes}
 
     @classmethod
     def restore(cls, arrays: dict[str, np.ndarray], state: dict[str, Any]) -> "MLPHead":
         with seeded(0):  # the initial weights are overwritten; this keeps the caller's generator untouched
-            module = mlp(state["inputs"], state["hidden"])
+            module = mlp(state["inputs"], state["hidden"], state.get("classes", 2))
         module.load_state_dict({k: torch.as_tensor(v) for k, v in arrays.items()})
         return cls(module)
 

@@ -18,7 +18,7 @@ from ..models import Model
 from ..registry import ZOO
 from . import cache
 from .recipe import Artifact
-from .training import FitOptions
+from .training import FitOptions, config_key
 
 
 def _versions() -> dict[str, str]:
@@ -37,18 +37,28 @@ def load_with_meta(name: str, retrain: bool = False, progress: bool = True,
                    cache_dir: str | os.PathLike | None = None, **settings: Any
                    ) -> tuple[Model, dict[str, pd.DataFrame], dict[str, Any]]:
     """(model, splits, metadata); see ``lumos.zoo.load``."""
-    entry = ZOO.get(name)
+    entry = own_data_only_check(name)
     config = entry.configure(settings)
     data = entry.dataset()
     if entry.train is None:
         meta = {"name": name, "pretrained": True, "data_hash": data.data_hash}
         return entry.build(None, data, config), data.copy_splits(), meta
-    key = cache.fingerprint(name=name, version=entry.version, config=dataclasses.asdict(config),
-                            data_hash=data.data_hash)
+    key = cache.fingerprint(name=name, version=entry.version, config=config_key(config), data_hash=data.data_hash)
     slot = cache.slot(cache.cache_root(cache_dir), name, key)
     model, _, meta = cached_training(entry, config, data, slot, retrain, progress,
                                      build=lambda a, st, me: entry.build(Artifact(a, st, me["metrics"]), data, config))
     return model, data.copy_splits(), meta
+
+
+def own_data_only_check(name: str):
+    """The zoo entry ``name``, unless it is a recipe for your own data (it has nothing to load)."""
+    from ..errors import InputError
+
+    entry = ZOO.get(name)
+    if entry.dataset is None:
+        raise InputError(f"{name} is a recipe for your own data and has no data of its own: train it with "
+                         f"lumos.train(...) (or `lumos train`), or lumos.zoo.train_on({name!r}, splits, labels=...).")
+    return entry
 
 
 def cached_training(entry, config, data, slot: cache.Slot, retrain: bool, progress: bool,
@@ -103,6 +113,7 @@ def _train(entry, config, data, slot: cache.Slot, progress: bool, options: FitOp
                 else entry.train(data, config, desc, progress, options))
     meta = {"name": entry.name, "recipe_version": entry.version, "config": dataclasses.asdict(config),
             "seed": config.seed, "data_hash": data.data_hash, **(record or {}), "metrics": artifact.metrics,
+            **({"training": artifact.record} if artifact.record else {}),
             "train_seconds": round(time.perf_counter() - start, 2), "versions": _versions(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "run_id": uuid.uuid4().hex, "threads": _threads()}
     slot.write(artifact.arrays, artifact.state, meta)
@@ -119,10 +130,9 @@ def cached_meta(name: str, cache_dir: str | os.PathLike | None = None, **setting
     """The metadata of ``name``'s intact cache entry for these settings, or None (nothing is trained)."""
     entry = ZOO.get(name)
     config = entry.configure(settings)
-    if entry.train is None:
+    if entry.train is None or entry.dataset is None:
         return None
     data = entry.dataset()
-    key = cache.fingerprint(name=name, version=entry.version, config=dataclasses.asdict(config),
-                            data_hash=data.data_hash)
+    key = cache.fingerprint(name=name, version=entry.version, config=config_key(config), data_hash=data.data_hash)
     found = cache.slot(cache.cache_root(cache_dir), name, key).read()
     return found[2] if isinstance(found, tuple) else None

@@ -18,11 +18,13 @@ from .training import Config
 @dataclass
 class Artifact:
     """``arrays``: name -> array (the weights); ``state``: JSON-ready settings needed to rebuild;
-    ``metrics``: split -> metric -> value."""
+    ``metrics``: split -> metric -> value; ``record``: how the training went, for the training record (early
+    stopping's epochs and validation losses, ...; empty when there is nothing to say)."""
 
     arrays: dict[str, np.ndarray]
     state: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    record: dict[str, Any] = field(default_factory=dict)
 
 
 Trainer = Callable[..., Artifact]  # (data, config, description, progress, options: FitOptions | None) -> Artifact
@@ -31,11 +33,12 @@ Builder = Callable[["Artifact | None", Dataset, Any], Model]  # (artifact or Non
 
 @dataclass(frozen=True)
 class Entry:
-    """One zoo name. ``version`` is part of the cache key: bump it when the recipe's code changes its output."""
+    """One zoo name. ``version`` is part of the cache key: bump it when the recipe's code changes its output.
+    ``dataset`` None: a recipe for your own data only (``own/...``; ``lumos.train`` and ``zoo.train_on``)."""
 
     name: str
     summary: str
-    dataset: Callable[[], Dataset]
+    dataset: Callable[[], Dataset] | None
     config: Config
     build: Builder
     train: Trainer | None = None
@@ -55,7 +58,8 @@ class Entry:
 
     def info(self) -> dict[str, Any]:
         return {"summary": self.summary, "modalities": (self.modality,),
-                "params": dataclasses.asdict(self.config), "requires": (), "pretrained": self.train is None}
+                "params": dataclasses.asdict(self.config), "requires": (), "pretrained": self.train is None,
+                "own_data": self.dataset is None}
 
 
 def prefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -1,4 +1,6 @@
-"""sentiment/minilm (MiniLM-L6 fine-tuned end to end) and sentiment/tfidf (TF-IDF + logistic regression)."""
+"""sentiment/minilm (MiniLM-L6 fine-tuned end to end) and sentiment/tfidf (TF-IDF + logistic regression); the
+same recipes train own/text/minilm and own/text/tfidf on your data (any number of classes; any local Hugging
+Face checkpoint in place of MiniLM)."""
 
 from __future__ import annotations
 
@@ -15,18 +17,28 @@ from ..models import Model, wrap
 from .datasets import Dataset
 from .recipe import Artifact
 from .sources import MissingPackageError, package_dir
-from .training import (Config, DynamicsRecorder, FitOptions, classification_loss, expand_soft, progress_bar, seeded,
-                       split_metrics, training_rows)
+from .checkpoints import CheckpointRecorder, restore, weights_only
+from .training import (Config, DynamicsRecorder, EarlyStopping, EpochTimer, FitOptions, classification_loss,
+                       expand_soft, progress_bar, seeded, split_metrics, training_rows)
 
 
 @dataclass(frozen=True)
 class MiniLMConfig(Config):
+    """``checkpoint``: a folder holding a Hugging Face model and its tokenizer to fine-tune instead of the
+    packaged MiniLM (nothing is downloaded). ``patience``: early stopping on the validation loss, checked after
+    every epoch (None: every epoch runs). ``keep_checkpoints``: full TracIn checkpoints recorded (one per
+    epoch at most; each is the size of the model)."""
+
     epochs: int = 2
     batch_size: int = 32
     lr: float = 8e-5
     warmup: float = 0.1
     weight_decay: float = 0.01
     max_length: int = 64
+    checkpoint: str | None = None
+    patience: int | None = None
+    keep_checkpoints: int = 0
+    added_later = ("checkpoint", "patience", "keep_checkpoints")
 
 
 def encoder_path() -> Path:
@@ -55,14 +67,21 @@ def _quiet_transformers() -> Iterator[None]:
             logging.enable_progress_bar()
 
 
-def _classifier(labels: tuple[str, ...]):
-    """The pre-trained encoder with a new (seeded) classification head for ``labels``."""
+def checkpoint_path(cfg: MiniLMConfig) -> Path:
+    """The folder the recipe fine-tunes: ``cfg.checkpoint``, else the packaged MiniLM."""
+    return Path(cfg.checkpoint) if cfg.checkpoint else encoder_path()
+
+
+def _classifier(labels: tuple[str, ...], checkpoint: str | None = None):
+    """The pre-trained encoder (``checkpoint``, default: MiniLM) with a new (seeded) classification head for
+    ``labels`` (a checkpoint's own head of another size is replaced)."""
     from transformers import AutoModelForSequenceClassification
 
+    extra = {"ignore_mismatched_sizes": True} if checkpoint else {}
     with _quiet_transformers():
         return AutoModelForSequenceClassification.from_pretrained(
-            encoder_path(), num_labels=len(labels), id2label=dict(enumerate(labels)),
-            label2id={l: i for i, l in enumerate(labels)})
+            checkpoint or encoder_path(), num_labels=len(labels), id2label=dict(enumerate(labels)),
+            label2id={l: i for i, l in enumerate(labels)}, **extra)
 
 
 def _batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -79,22 +98,27 @@ def _batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> 
 
 def train_minilm(data: Dataset, cfg: MiniLMConfig, desc: str, progress: bool, options: FitOptions | None = None
                  ) -> Artifact:
-    """Fine-tune every weight of MiniLM-L6 with a fresh 2-class head: AdamW, linear warm-up and decay.
-    ``options``: per-row weights and probabilistic labels (soft cross-entropy), training dynamics."""
+    """Fine-tune every weight of MiniLM-L6 (or ``cfg.checkpoint``) with a fresh head for the data's labels:
+    AdamW, linear warm-up and decay. ``options``: per-row weights and probabilistic labels (soft
+    cross-entropy), training dynamics. With ``patience``, the validation loss after each epoch decides when to
+    stop, and the best epoch's weights are kept."""
     from transformers import AutoTokenizer
 
     rows = training_rows(data.splits["train"], cfg, options)
     train = rows.frame
-    tokenizer = AutoTokenizer.from_pretrained(encoder_path())
+    path = checkpoint_path(cfg)
+    tokenizer = AutoTokenizer.from_pretrained(path)
     ids = tokenizer(train["text"].tolist(), truncation=True, max_length=cfg.max_length)["input_ids"]
     lengths = np.array([len(r) for r in ids])
     y = torch.tensor(train["label"].to_numpy(), dtype=torch.long)
     weight = None if rows.sample_weight is None else torch.as_tensor(rows.sample_weight, dtype=torch.float32)
     soft = None if rows.label_probs is None else torch.as_tensor(rows.label_probs, dtype=torch.float32)
     dynamics = DynamicsRecorder(len(train)) if options is not None and options.dynamics else None
+    recorder = CheckpointRecorder(cfg.epochs, keep=cfg.keep_checkpoints)
     rng = np.random.default_rng(cfg.seed)
     with seeded(cfg.seed):
-        model = _classifier(data.labels)
+        model = _classifier(data.labels, cfg.checkpoint)
+        stopper = _stopper(model, tokenizer, data.splits["validation"], cfg)
         steps = cfg.epochs * math.ceil(len(ids) / cfg.batch_size)
         warm = max(1, int(cfg.warmup * steps))
         decay = [p for n, p in model.named_parameters() if not n.endswith("bias") and "LayerNorm" not in n]
@@ -103,9 +127,11 @@ def train_minilm(data: Dataset, cfg: MiniLMConfig, desc: str, progress: bool, op
                                        {"params": rest, "weight_decay": 0.0}], lr=cfg.lr)
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimiser, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
-        model.train()
+        timer = EpochTimer()
         with progress_bar(steps, desc, progress) as bar:
             for _ in range(cfg.epochs):
+                model.train()
+                rates = []
                 for idx in _batches(lengths, cfg.batch_size, rng):
                     batch = tokenizer.pad({"input_ids": [ids[i] for i in idx]}, return_tensors="pt")
                     if weight is None and soft is None and dynamics is None:
@@ -118,29 +144,66 @@ def train_minilm(data: Dataset, cfg: MiniLMConfig, desc: str, progress: bool, op
                             dynamics.on_batch(idx, logits)
                     optimiser.zero_grad(set_to_none=True)
                     loss.backward()
+                    rates.append(optimiser.param_groups[0]["lr"])
                     optimiser.step()
                     schedule.step()
                     bar.update(1)
                     bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
                 if dynamics is not None:
                     dynamics.end_epoch()
+                recorder(model, float(np.mean(rates)))
+                stop = stopper is not None and stopper(model)
+                timer()
+                if stop:
+                    break
+    if stopper is not None:
+        stopper.restore(model)
+        recorder.stop_at(stopper.best_epoch, model)
     model.eval()
     lumos_model = wrap((model, tokenizer), max_length=cfg.max_length, batch_size=64)
     predict = lambda frame: lumos_model.predict_proba(frame["text"].tolist())  # noqa: E731
     arrays = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+    arrays.update(recorder.arrays())
     if dynamics is not None:
         arrays.update(dynamics.arrays(rows.index))
-    return Artifact(arrays, {}, split_metrics(predict, data.splits, cfg.eval_size, cfg.seed))
+    state = {"checkpoints": recorder.state()} if recorder.states else {}
+    record = {**timer.record(), **(stopper.record() if stopper is not None else {})}
+    return Artifact(arrays, state, split_metrics(predict, data.splits, cfg.eval_size, cfg.seed), record)
+
+
+def _stopper(model, tokenizer, validation, cfg: MiniLMConfig) -> EarlyStopping | None:
+    """Early stopping on the validation split's loss (its rows scored in eval mode, 64 at a time)."""
+    if cfg.patience is None or not len(validation):
+        return None
+    val = validation if cfg.eval_size is None else validation.iloc[:cfg.eval_size]
+    texts, labels = val["text"].tolist(), torch.as_tensor(val["label"].to_numpy(), dtype=torch.long)
+
+    def loss(m) -> float:
+        m.eval()
+        total = 0.0
+        with torch.no_grad():
+            for lo in range(0, len(texts), 64):
+                batch = tokenizer(texts[lo:lo + 64], truncation=True, max_length=cfg.max_length, padding=True,
+                                  return_tensors="pt")
+                logits = m(**batch).logits
+                total += float(torch.nn.functional.cross_entropy(logits.float(), labels[lo:lo + 64], reduction="sum"))
+        return total / len(texts)
+
+    return EarlyStopping(loss, cfg.patience)
 
 
 def build_minilm(artifact: Artifact | None, data: Dataset, cfg: MiniLMConfig) -> Model:
     from transformers import AutoTokenizer
 
+    assert artifact is not None
+    path = checkpoint_path(cfg)
     with seeded(cfg.seed):  # loading the encoder is faster than a random init; every weight is replaced below
-        model = _classifier(data.labels)
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in artifact.arrays.items()})  # type: ignore[union-attr]
+        model = _classifier(data.labels, cfg.checkpoint)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in weights_only(artifact.arrays).items()})
     model.eval()
-    return wrap((model, AutoTokenizer.from_pretrained(encoder_path())), max_length=cfg.max_length)
+    lumos_model = wrap((model, AutoTokenizer.from_pretrained(path)), max_length=cfg.max_length)
+    lumos_model.training_checkpoints = restore(artifact.arrays, artifact.state.get("checkpoints"))
+    return lumos_model
 
 
 @dataclass(frozen=True)
@@ -158,13 +221,16 @@ def _vectorizer(cfg: TfidfConfig, vocabulary: list[str] | None = None):
 
 
 def _pipeline(vectorizer, coef: np.ndarray, intercept: np.ndarray):
-    """A scikit-learn pipeline from fitted arrays (the vectorizer already has its idf_)."""
+    """A scikit-learn pipeline from fitted arrays (the vectorizer already has its idf_). ``coef``: (V,) for two
+    classes (scikit-learn's binary parametrisation), (K, V) for K > 2."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
+    coef = np.atleast_2d(coef)
     lr = LogisticRegression()
-    lr.classes_, lr.coef_, lr.intercept_ = np.array([0, 1]), coef.reshape(1, -1), intercept.reshape(1)
-    lr.n_features_in_ = coef.size
+    lr.coef_, lr.intercept_ = coef, np.asarray(intercept).reshape(-1)
+    lr.classes_ = np.arange(2 if coef.shape[0] == 1 else coef.shape[0])
+    lr.n_features_in_ = coef.shape[1]
     return make_pipeline(vectorizer, lr)
 
 
@@ -193,7 +259,8 @@ def train_tfidf(data: Dataset, cfg: TfidfConfig, desc: str, progress: bool, opti
     pipe = _pipeline(vectorizer, lr.coef_, lr.intercept_)
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     predict = lambda frame: pipe.predict_proba(frame["text"].tolist())  # noqa: E731
-    return Artifact({"idf": vectorizer.idf_, "coef": lr.coef_[0], "intercept": lr.intercept_},
+    coef = lr.coef_[0] if lr.coef_.shape[0] == 1 else lr.coef_
+    return Artifact({"idf": vectorizer.idf_, "coef": coef, "intercept": lr.intercept_},
                     {"vocabulary": vocabulary}, split_metrics(predict, data.splits, cfg.eval_size, cfg.seed))
 
 

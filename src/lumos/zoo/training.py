@@ -4,9 +4,11 @@ classifier loop with a progress bar, and the metrics every zoo model reports."""
 from __future__ import annotations
 
 import contextlib
+import copy
+import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Any, Callable, ClassVar, Iterator
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,18 @@ class Config:
     seed: int = 0
     train_size: int | None = None
     eval_size: int | None = None
+
+    # settings a recipe gained after its models were first cached: left out of the cache key at their default,
+    # so models cached before keep their keys (see ``config_key``)
+    added_later: ClassVar[tuple[str, ...]] = ()
+
+
+def config_key(cfg: Config) -> dict[str, Any]:
+    """The settings that name a cache entry: every field of ``cfg``, except an ``added_later`` one that still has
+    its default value (it changes nothing, so the entry cached before it existed is the same model)."""
+    defaults = {f.name: f.default for f in dataclasses.fields(cfg)}
+    return {k: v for k, v in dataclasses.asdict(cfg).items()
+            if not (k in cfg.added_later and v == defaults[k])}
 
 
 @dataclass(frozen=True)
@@ -172,16 +186,105 @@ def split_metrics(predict: Callable[[pd.DataFrame], np.ndarray], splits: dict[st
     return out
 
 
+def epoch_callbacks(*callbacks: Callable[[nn.Module, float], Any] | None) -> Callable[[nn.Module, float], bool]:
+    """One ``on_epoch`` callback that calls each given one in order (None is skipped) and asks to stop when any
+    of them does."""
+    def on_epoch(module: nn.Module, rate: float) -> bool:
+        stops = [bool(c(module, rate)) for c in callbacks if c is not None]
+        return any(stops)
+    return on_epoch
+
+
+class EpochTimer:
+    """``on_epoch``-style callback keeping each epoch's wall-clock seconds (``seconds``), for the record."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._clock = time.perf_counter
+        self._last = self._clock()
+        self.seconds: list[float] = []
+
+    def __call__(self, module: nn.Module | None = None, rate: float = 0.0) -> bool:
+        now = self._clock()
+        self.seconds.append(round(now - self._last, 2))
+        self._last = now
+        return False
+
+    def record(self) -> dict[str, Any]:
+        return {"epoch_seconds": self.seconds}
+
+
+class EarlyStopping:
+    """Early stopping on the validation split: after each epoch ``loss(module)`` (the validation loss) is
+    compared with the best so far; training stops after ``patience`` epochs without improvement, and
+    ``restore(module)`` puts back the weights of the best epoch.
+
+    ``losses``: the validation loss after each epoch; ``best_epoch``: 1-based; ``stopped``: stopped early."""
+
+    def __init__(self, loss: Callable[[nn.Module], float], patience: int):
+        self.loss, self.patience = loss, int(patience)
+        self.losses: list[float] = []
+        self.best_epoch, self.stopped = 0, False
+        self._best_state: dict[str, torch.Tensor] | None = None
+
+    def __call__(self, module: nn.Module, rate: float = 0.0) -> bool:
+        """Called after each epoch; True: stop now."""
+        value = float(self.loss(module))
+        self.losses.append(value)
+        if self.best_epoch == 0 or value < self.losses[self.best_epoch - 1]:
+            self.best_epoch = len(self.losses)
+            self._best_state = copy.deepcopy(module.state_dict())
+        self.stopped = len(self.losses) - self.best_epoch >= self.patience
+        return self.stopped
+
+    def restore(self, module: nn.Module) -> None:
+        if self._best_state is not None and self.best_epoch < len(self.losses):
+            module.load_state_dict(self._best_state)
+
+    def record(self) -> dict[str, Any]:
+        """What the training record keeps: the losses, the best epoch, whether it stopped early."""
+        return {"validation_loss": [round(v, 5) for v in self.losses], "best_epoch": self.best_epoch,
+                "stopped_early": self.stopped, "patience": self.patience}
+
+
+def validation_loss(forward: Callable[[torch.Tensor], torch.Tensor], x: np.ndarray, y: np.ndarray,
+                    batch_size: int = 256) -> float:
+    """Mean cross-entropy of ``forward`` (a module, run here without gradients) over (x (N, ...), y (N,))."""
+    total = 0.0
+    with torch.no_grad():
+        for lo in range(0, len(x), batch_size):
+            xb = torch.from_numpy(np.ascontiguousarray(x[lo:lo + batch_size], dtype=np.float32))
+            yb = torch.tensor(np.asarray(y[lo:lo + batch_size], dtype=np.int64))
+            total += float(nn.functional.cross_entropy(forward(xb).float(), yb, reduction="sum"))
+    return total / max(len(x), 1)
+
+
+def stopper_for(module: nn.Module, validation: tuple[np.ndarray, np.ndarray] | None, patience: int | None,
+                forward: Callable[[torch.Tensor], torch.Tensor] | None = None) -> EarlyStopping | None:
+    """An ``EarlyStopping`` on ``validation`` (x, y) when ``patience`` is set and there are validation rows. The
+    module is put in eval mode for the check (``fit_classifier`` puts it back in training mode each epoch)."""
+    if patience is None or validation is None or len(validation[1]) == 0:
+        return None
+
+    def loss(m: nn.Module) -> float:
+        m.eval()
+        return validation_loss(forward or m, *validation)
+
+    return EarlyStopping(loss, patience)
+
+
 def fit_classifier(module: nn.Module, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int, lr: float,
                    weight_decay: float, seed: int, desc: str, progress: bool,
                    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
-                   on_epoch: Callable[[nn.Module, float], None] | None = None,
+                   on_epoch: Callable[[nn.Module, float], Any] | None = None,
                    sample_weight: np.ndarray | None = None, label_probs: np.ndarray | None = None,
                    dynamics: DynamicsRecorder | None = None) -> None:
     """Train ``module`` (inputs x (N, ...) float32 -> logits) with cross-entropy, AdamW and a linear decay of
     the learning rate to zero; shuffling and augmentation from ``seed``. Leaves the module in eval mode.
-    ``on_epoch(module, mean learning rate of the epoch)`` after every epoch (e.g. TracIn checkpoints); it is
-    not part of the recipe's settings, so cached models are unaffected. ``sample_weight`` (N,) and
+    ``on_epoch(module, mean learning rate of the epoch)`` after every epoch (e.g. TracIn checkpoints, early
+    stopping); a true return value stops training. It is not part of the recipe's settings, so cached models
+    are unaffected. ``sample_weight`` (N,) and
     ``label_probs`` (N, K) change the loss (see ``classification_loss``); ``dynamics`` records each batch's
     probabilities."""
     xt, yt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), torch.from_numpy(y.astype(np.int64))
@@ -191,9 +294,9 @@ def fit_classifier(module: nn.Module, x: np.ndarray, y: np.ndarray, *, epochs: i
     optimiser = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: 1.0 - s / steps)
     gen = torch.Generator().manual_seed(seed)
-    module.train()
     with progress_bar(steps, desc, progress) as bar:
         for _ in range(epochs):
+            module.train()
             rates = []
             for idx in torch.randperm(len(xt), generator=gen).split(batch_size):
                 xb = xt[idx] if augment is None else augment(xt[idx], gen)
@@ -211,8 +314,8 @@ def fit_classifier(module: nn.Module, x: np.ndarray, y: np.ndarray, *, epochs: i
                 bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
             if dynamics is not None:
                 dynamics.end_epoch()
-            if on_epoch is not None:
-                on_epoch(module, float(np.mean(rates)))
+            if on_epoch is not None and on_epoch(module, float(np.mean(rates))):
+                break
     module.eval()
 
 

@@ -1,0 +1,227 @@
+"""lumos.train end to end on tiny data: every task and base trains, is cached and listed, loads back by name or
+folder with the same predictions, and is taken by explain, bench and influence with no further step. The
+pieces it adds to the zoo's recipes have known answers: multi-class heads equal scikit-learn's, early stopping
+keeps the best epoch, TracIn checkpoints stop with it, the fast frozen trunk computes the plain one's features,
+and settings added later leave the zoo's cache keys alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+from typer.testing import CliRunner
+
+import lumos
+from lumos.cli import app
+from lumos.zoo import cache
+from lumos.zoo.checkpoints import CheckpointRecorder
+from lumos.zoo.heads import LinearHead, TreeHead
+from lumos.zoo.image_recipes import CNNConfig
+from lumos.zoo.training import EarlyStopping, config_key
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def temp_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.fixture(scope="module")
+def bars(tmp_path_factory):
+    """Three classes of 12 x 12 RGB pictures told apart by where a bright bar lies (left, middle, right)."""
+    root = tmp_path_factory.mktemp("img") / "bars"
+    rng = np.random.default_rng(0)
+    for k, name in enumerate(["left", "middle", "right"]):
+        (root / name).mkdir(parents=True)
+        for i in range(14):
+            pixels = rng.integers(0, 60, (12, 12, 3), dtype=np.uint8)
+            pixels[:, 4 * k:4 * k + 4] = 230
+            Image.fromarray(pixels).save(root / name / f"{i}.png")
+    return root
+
+
+def _table(n: int = 150, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    colour = rng.choice(["red", "green", "blue"], n)
+    label = np.where(colour == "red", "a", np.where(x > 0, "b", "c"))
+    return pd.DataFrame({"x": x, "noise": rng.normal(size=n), "colour": colour, "label": label})
+
+
+# ----- the pieces, with known answers -----------------------------------------------------------------------------
+def test_multiclass_heads_match_scikit_learn():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 4))
+    y = (x[:, 0] > 0).astype(int) + (x[:, 1] > 0.5)
+    hgb = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(x, y)
+    np.testing.assert_allclose(TreeHead.from_sklearn(hgb).probs(x), hgb.predict_proba(x), rtol=1e-9, atol=1e-12)
+    lr = LogisticRegression(max_iter=1000).fit(x, y)
+    np.testing.assert_allclose(LinearHead.from_sklearn(lr).probs(x), lr.predict_proba(x), rtol=1e-9, atol=1e-12)
+    binary = LogisticRegression().fit(x, y > 0)
+    np.testing.assert_allclose(LinearHead.from_sklearn(binary).probs(x), binary.predict_proba(x), atol=1e-12)
+
+
+def test_early_stopping_keeps_the_best_epoch_and_checkpoints_stop_with_it():
+    layer = torch.nn.Linear(1, 1, bias=False)
+    losses = iter([3.0, 2.0, 2.5, 2.7, 1.0])
+    stopper = EarlyStopping(lambda m: next(losses), patience=2)
+    recorder = CheckpointRecorder(epochs=6, keep=3)  # a state every 2nd epoch
+    for epoch in range(1, 7):
+        with torch.no_grad():
+            layer.weight.fill_(epoch)
+        recorder(layer, 0.1 * epoch)
+        if stopper(layer):
+            break
+    assert (epoch, stopper.best_epoch, stopper.stopped) == (4, 2, True)
+    stopper.restore(layer)
+    assert layer.weight.item() == 2.0
+    recorder.stop_at(stopper.best_epoch, layer)
+    assert recorder.epochs_of == [2] and recorder.learning_rates == pytest.approx([0.1 + 0.2])
+    late = CheckpointRecorder(epochs=6, keep=3)
+    for epoch in range(1, 5):
+        late(layer, 1.0)
+    late.stop_at(3, layer)  # the state of epoch 2 stays; epoch 3 closes the record, standing for one epoch
+    assert late.epochs_of == [2, 3] and late.learning_rates == [2.0, 1.0]
+
+
+def test_settings_added_later_leave_the_zoos_cache_keys_alone():
+    assert config_key(CNNConfig(epochs=15, shift=2)) == {"seed": 0, "train_size": None, "eval_size": None,
+                                                         "epochs": 15, "batch_size": 64, "lr": 2e-3,
+                                                         "weight_decay": 1e-4, "width": 32, "shift": 2}
+    assert config_key(CNNConfig(augment="flip"))["augment"] == "flip"
+
+
+def test_the_fast_frozen_trunk_computes_the_plain_features():
+    from lumos.zoo.transfer import Trunk, fast_trunk, network
+
+    net = network(3, 64, seed=0, pretrained=True).eval()
+    for start in (None, 14):
+        trunk = Trunk(net.normalize, net.net, start).eval()
+        fast = fast_trunk(trunk, 64)
+        assert fast is not trunk  # batch norms folded in
+        x = torch.rand(3, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+        with torch.no_grad():
+            np.testing.assert_allclose(fast(x.contiguous(memory_format=torch.channels_last)).numpy(),
+                                       trunk(x).numpy(), rtol=1e-3, atol=1e-4)
+
+
+# ----- end to end -----------------------------------------------------------------------------------------------
+def test_images_from_scratch_train_cache_list_and_load(bars, temp_cache):
+    trained = lumos.train(bars, base="cnn", epochs=25, lr=5e-3, progress=False)
+    model, splits = trained
+    assert trained.name == "bars" and trained.labels == ["left", "middle", "right"]
+    assert trained.record["rows"] == {"train": 36, "validation": 3, "test": 3}  # 14 per class: 12, 1, 1
+    assert trained.record["metrics"]["test"]["accuracy"] == 1.0  # the bar's place is easy to learn
+    assert splits["test"].columns.tolist() == ["image", "label", "path"] and splits["test"].image[0].shape == (3, 12,
+                                                                                                             12)
+    assert (temp_cache / "trained" / "bars" / "record.json").is_file()
+    assert model.training_checkpoints is not None and trained.record["tracin_checkpoints"] >= 1
+    assert lumos.training.names() == ["bars"]
+    for ref in ("bars", temp_cache / "trained" / "bars"):
+        again = lumos.training.load(ref)
+        x = np.stack(again.splits["test"].image.to_list())
+        np.testing.assert_allclose(again.model.predict_proba(x), model.predict_proba(x), atol=1e-6)
+        assert again.record["run_id"] == trained.record["run_id"]
+    same = lumos.train(bars, base="cnn", epochs=25, lr=5e-3, progress=False)  # the same call: from the cache
+    assert same.record["run_id"] == trained.record["run_id"]
+
+
+def test_transfer_learning_head_and_last_blocks(bars):
+    head = lumos.train(bars, name="bars-head", epochs=15, lr=1e-2, resolution=32, progress=False)
+    assert head.record["base"] == "efficientnet_lite0" and head.record["reader"]["channels"] == 3
+    assert head.record["training"]["trained_parameters"] == 1280 * 3 + 3
+    assert head.record["metrics"]["validation"]["accuracy"] >= 0.5
+    last = lumos.train(bars, name="bars-last", finetune="last", blocks=1, epochs=2, resolution=32,
+                       augment="flip,color", patience=None, progress=False)
+    assert last.record["training"]["trained_parameters"] > 100_000
+    ckpt = last.model.training_checkpoints
+    assert len(ckpt.states) == 2 and set(ckpt.states[0]) == set(last.model.network.state_dict())
+    frozen = "net._conv_stem.weight"  # not trained: every checkpoint holds the final (ImageNet) weights
+    assert torch.equal(ckpt.states[0][frozen], last.model.network.state_dict()[frozen])
+    assert not torch.equal(ckpt.states[0]["net._fc.weight"], ckpt.states[1]["net._fc.weight"])
+    x = np.stack(last.splits["test"].image.to_list())
+    e = lumos.explain(last.model, x[:2], method="gradcam")
+    assert e[0].attributions.shape == (1, 12, 12)  # one map at the input resolution
+    train = np.stack(last.splits["train"].image.to_list())[:6], last.splits["train"].label.to_numpy()[:6]
+    influence = lumos.influence.explain(last.model, train, (x[:2], None), method="tracin")
+    assert influence.scores.shape == (2, 6) and influence.params["n_checkpoints"] == 2
+
+
+def test_tables_every_head_and_the_schema():
+    frame = _table()
+    for base in ("gbm", "logreg", "mlp"):
+        trained = lumos.train(frame, task="table", base=base, name=f"t-{base}", immutable="x", progress=False)
+        assert trained.labels == ["a", "b", "c"] and trained.record["metrics"]["test"]["accuracy"] >= 0.8, base
+        assert trained.model.schema.categorical == ("colour",) and trained.model.schema.immutable == ("x",)
+    rows = trained.splits["test"].drop(columns="label")
+    np.testing.assert_allclose(trained.model.predict_proba(rows).sum(1), 1.0)
+    assert "best_epoch" in trained.record["training"] and trained.record["tracin_checkpoints"] >= 1
+    back = lumos.training.load("t-mlp")
+    np.testing.assert_allclose(back.model.predict_proba(rows), trained.model.predict_proba(rows), atol=1e-7)
+
+
+def test_text_tfidf_and_a_local_checkpoint(tmp_path, tiny_bert, tokenizer):
+    words = {"sport": "match goal team", "food": "pasta bread soup", "music": "song guitar drums"}
+    texts = [(f"the {w} was {w}", label) for label, ws in words.items() for w in ws.split() for _ in range(4)]
+    frame = pd.DataFrame(texts, columns=["text", "topic"])
+    tfidf = lumos.train(frame, base="tfidf", label_column="topic", min_df=1, progress=False)
+    assert tfidf.labels == ["food", "music", "sport"] and tfidf.record["metrics"]["test"]["accuracy"] == 1.0
+    assert tfidf.model.predict_proba(["the guitar"]).argmax() == 1
+    tiny_bert.save_pretrained(tmp_path / "bert")
+    tokenizer.save_pretrained(tmp_path / "bert")
+    bert = lumos.train(frame, base=str(tmp_path / "bert"), label_column="topic", name="topics", epochs=1,
+                       progress=False)
+    assert bert.record["recipe"] == "own/text/minilm" and bert.model.predict_proba(["a song"]).shape == (1, 3)
+    assert bert.record["settings"]["checkpoint"] == str((tmp_path / "bert").resolve())
+    assert bert.record["tracin_checkpoints"] == 1
+    np.testing.assert_allclose(lumos.training.load("topics").model.predict_proba(["a song"]),
+                               bert.model.predict_proba(["a song"]), atol=1e-6)
+
+
+def test_wrong_input_is_named():
+    with pytest.raises(lumos.InputError, match="no table base 'xgboost'"):
+        lumos.train(_table(), task="table", base="xgboost")
+    with pytest.raises(lumos.InputError, match="no setting 'epoch'"):
+        lumos.train(_table(), task="table", base="mlp", epoch=3)
+    with pytest.raises(lumos.InputError, match="name is 1 to 64"):
+        lumos.train(_table(), task="table", name="my/model")
+    with pytest.raises(lumos.InputError, match="no config.json"):
+        lumos.train(pd.DataFrame({"text": ["a", "b"] * 3, "label": [0, 1] * 3}), base="/tmp")
+    with pytest.raises(lumos.InputError, match="not a zoo name, nor a model trained"):
+        lumos.training.resolve("nothing-here")
+
+
+# ----- the commands ---------------------------------------------------------------------------------------------
+def test_cli_trains_lists_explains_and_benches(tmp_path, monkeypatch):
+    _table().to_csv(tmp_path / "colours.csv", index=False)
+    out = runner.invoke(app, ["train", "--table", str(tmp_path / "colours.csv"), "--base", "logreg",
+                              "--protected", "colour", "--set", "C=2.0"])
+    assert out.exit_code == 0, out.output
+    assert "colours: own/table/logreg" in out.output and "test accuracy" in out.output
+    monkeypatch.setattr(lumos.zoo, "names", lambda: [])  # the zoo's own rows are tests/test_zoo.py's
+    listing = runner.invoke(app, ["zoo", "list"], env={"COLUMNS": "250"})
+    assert "colours" in listing.output and "yours (lumos train): table, logreg, 3 classes" in listing.output
+    shown = runner.invoke(app, ["explain", "2", "--model", "colours", "--method", "occlusion"])
+    assert shown.exit_code == 0, shown.output
+    assert "occlusion explaining" in shown.output and "colour" in shown.output
+    from lumos.bench.data import load
+
+    data = load("colours", "test", 4)
+    assert list(data.inputs.columns) == ["x", "noise", "colour"] and len(data.labels) == 4
+    bad = runner.invoke(app, ["train", "--table", str(tmp_path / "colours.csv"), "--text", "x.csv"])
+    assert bad.exit_code == 1 and "exactly one of --images" in bad.output
+
+
+def test_cli_explains_an_image_file(bars, tmp_path):
+    lumos.train(bars, base="cnn", name="bars-cli", epochs=2, progress=False)
+    out = runner.invoke(app, ["explain", str(bars / "left" / "0.png"), "--model", "bars-cli", "--method", "saliency",
+                              "--out", str(tmp_path / "heat.png")])
+    assert out.exit_code == 0, out.output
+    assert "saliency explaining" in out.output and Image.open(tmp_path / "heat.png").size[0] >= 12
