@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..params import CONSTRAINT, SEED, Bool, Constraint, Int, Str, param, validate
+from ..params import CONSTRAINT, SEED, AnyOf, Bool, Choice, Constraint, Int, Str, param, validate
 
 DEFAULT_DB = "lumos-runs/lumos.sqlite"
 
@@ -77,7 +77,7 @@ class BenchSpec:
     metric_params: dict[str, dict[str, Any]] = field(default_factory=dict, metadata={CONSTRAINT: Tables()})
     counterfactuals: dict[str, Any] = field(default_factory=dict, metadata={CONSTRAINT: Tables(False)})
     nle: dict[str, Any] = field(default_factory=dict, metadata={CONSTRAINT: Tables(False)})
-    data: str = param("", Str())
+    data: str = param("", AnyOf(Choice(""), Str()))
     db: str = param(DEFAULT_DB, Str())
 
     def __post_init__(self) -> None:
