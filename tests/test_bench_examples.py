@@ -120,7 +120,7 @@ def test_a_bench_over_a_file_stores_what_the_same_rows_in_memory_give(model, suf
         splits["test"].to_parquet(path)
     settings = dict(n=17, methods=("occlusion", "kernel_shap"), metrics=("comprehensiveness",), unit_size=4,
                     params={"kernel_shap": {"n_samples": 32}})
-    in_memory = run(BenchSpec(model=model, db=str(tmp_path / "a.sqlite"), **settings))
+    in_memory = run(BenchSpec(model=model, first=True, db=str(tmp_path / "a.sqlite"), **settings))  # a file: first n
     from_file = run(BenchSpec(model=model, data=str(path), db=str(tmp_path / "b.sqlite"), **settings))
     assert in_memory != from_file  # the file is part of the run's identity
     assert reads and max(reads) <= 7  # the file was read, a block at a time
@@ -159,7 +159,7 @@ def test_lumos_bench_over_a_csv_file_reads_it_a_block_at_a_time(tmp_path, monkey
 
 
 def test_backends_are_named_and_ray_is_asked_for_when_missing(tmp_path, monkeypatch):
-    s = BenchSpec(model="bench_loader:word_model", n=5, methods=("random",), metrics=(), db=str(tmp_path / "r.db"))
+    s = BenchSpec(model="bench_loader:word_model", n=5, methods=("random",), metrics=("comprehensiveness",), db=str(tmp_path / "r.db"))
     with pytest.raises(InputError, match="unknown backend 'spark'"):
         run(s, backend="spark")
     with pytest.raises(InputError, match="add --backend ray"):

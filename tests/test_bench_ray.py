@@ -157,7 +157,7 @@ def test_a_killed_driver_resumes_where_it_stopped(cluster, tmp_path):
                         metrics=("comprehensiveness",), unit_size=5, db=str(db))
     done = []
     run_id = run(resumed, progress=lambda label, d, t: done.append(d), backend="ray")
-    assert done[0] == finished  # resumed where it stopped
+    assert done[0] == 5 * finished  # resumed where it stopped (progress counts examples x methods)
     reference = BenchSpec(model="bench_loader:word_model", n=30, methods=("occlusion", "random"),
                           metrics=("comprehensiveness",), unit_size=5, db=str(tmp_path / "local.sqlite"))
     assert_same_results(stored(tmp_path / "local.sqlite", run(reference)), stored(db, run_id))

@@ -126,8 +126,14 @@ def load_with_meta(model_name: str) -> tuple[Any, dict[str, Any], dict | None]:
 
     if model_name in zoo.names():
         return loader.load_with_meta(model_name)
-    from ..training import resolve  # a model trained with lumos.train (its name or folder)
+    from ..registry import did_you_mean
+    from ..training import resolve, store  # a model trained with lumos.train (its name or folder)
 
+    if store.locate(model_name) is None:
+        raise did_you_mean(model_name, zoo.names() + store.names(), "model",
+                           head=f"no zoo model named {model_name!r}, nor a model trained with lumos train: a bench "
+                                "model is a zoo name, a trained model's name or folder, groundtruth/tfidf or "
+                                "'package.module:function'")
     return (*resolve(model_name), None)
 
 

@@ -3,7 +3,7 @@ two models' results under one run id (the run id hashes the spec, not the model)
 
 A fingerprint holds the model's class, labels and weights hash (``Model.weights_hash``: parameters, a fitted
 estimator, preprocessing), the zoo entry it came from (recipe version, settings, training data hash, the
-sha256 of the cached weights), a hash of the run's examples, and the model's predictions on the first slice of
+sha256 of the cached weights), a hash of the run's examples, and the model's predictions on the first 1,000 of
 them (a changed model is caught even when lumos cannot read its weights, as for callables).
 """
 

@@ -136,7 +136,8 @@ class Slice:
 
 
 BACKENDS = ("local", "ray")
-SECTION_ROWS = 1000  # the first rows a report section (counterfactuals) may read
+SECTION_ROWS = 1000
+FINGERPRINT_ROWS = 1000  # examples whose predictions go into a run's fingerprint  # the first rows a report section (counterfactuals) may read
 
 
 def run(spec: BenchSpec, progress: Callable[[str, float, float], None] | None = None,
@@ -163,7 +164,7 @@ def run(spec: BenchSpec, progress: Callable[[str, float, float], None] | None = 
     modality = model.prepare(head.inputs).modality
     run_id = spec.run_id()
     generated, methods, metrics = check_plan(spec, head, modality)
-    made_with = made_with_fingerprint(source, spec.unit_size)
+    made_with = made_with_fingerprint(source)
     store = Store(spec.db, create=True)
     try:
         if store.ensure_run(run_id, spec.to_dict(), modality, model.labels, __version__, made_with):
@@ -179,6 +180,8 @@ def run(spec: BenchSpec, progress: Callable[[str, float, float], None] | None = 
             left = {m: sum(size[k] for k in range(n_slices) if (m, k) not in done) for m in methods}
             estimate(probe(spec, head, metrics, {m: c for m, c in left.items() if c}))
         work = _slices(store, run_id, source, spec.unit_size, methods, done)
+        if progress:
+            progress("start", finished, total)
         if backend == "ray":
             from . import ray_backend
 
@@ -290,15 +293,16 @@ def _check_same_run(store: Store, run_id: str, made_with: dict, spec: BenchSpec)
                          "Write to another file with --db, or delete the run to start it again.")
 
 
-def made_with_fingerprint(source: Source, unit_size: int) -> dict:
+def made_with_fingerprint(source: Source) -> dict:
     """The run's fingerprint: the model, a hash of every example (read a slice at a time) and the model's
-    predictions on the first slice (enough to tell two models apart, even callables lumos cannot hash)."""
+    predictions on the first ``FINGERPRINT_ROWS`` (enough to tell two models apart, even callables lumos cannot
+    hash, while a run over a million rows stores a small fingerprint)."""
     digest = hashlib.sha256()
     first = None
-    for start, frame in source.examples.slices(max(unit_size, 1000)):
+    for start, frame in source.examples.slices(FINGERPRINT_ROWS):
         rows = example_rows(source.part(frame), start)
         digest.update(json.dumps(rows, sort_keys=True).encode())
-        first = first if first is not None else frame.head(unit_size)
+        first = first if first is not None else frame
     head = source.part(first)
     with source.model.session():
         predictions = source.model.evaluate(source.model.prepare(head.inputs).rows())
