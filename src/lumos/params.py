@@ -8,7 +8,9 @@ checks every field when the object is built, so a new plug-in gets validation by
 
 A bad value raises an ``InputError`` that names the owner and the parameter, says what it must be and what
 was received: ``lime: n_samples must be an int >= 2; got '100' (str).`` Fields declared without ``param``
-are checked from their type annotation (int, float, bool, str, and ``X | None`` of those).
+are checked from their type annotation (int, float, bool, str, and ``X | None`` of those). A plug-in that is
+not a dataclass (a label model) declares its rules as a class attribute ``param_rules`` (keyword -> constraint)
+and checks its arguments with ``check_all``.
 """
 
 from __future__ import annotations
@@ -385,7 +387,10 @@ def _from_annotation(hint: Any) -> Constraint | None:
 
 
 def constraints(cls: type) -> dict[str, Constraint | None]:
-    """Field name -> its declared constraint, else one inferred from the annotation, else None."""
+    """Field name -> its declared constraint, else one inferred from the annotation, else None; for a class that
+    is not a dataclass, its ``param_rules``."""
+    if not dataclasses.is_dataclass(cls):
+        return dict(getattr(cls, "param_rules", {}))
     try:
         hints = typing.get_type_hints(cls)
     except Exception:  # noqa: BLE001 - unresolvable annotations: declared constraints only
@@ -399,6 +404,8 @@ def constraints(cls: type) -> dict[str, Constraint | None]:
 
 def declared(cls: type) -> dict[str, Constraint | None]:
     """Field name -> the constraint declared with ``param`` (None where the field has none)."""
+    if not dataclasses.is_dataclass(cls):
+        return dict(getattr(cls, "param_rules", {}))
     return {f.name: f.metadata.get(CONSTRAINT) for f in dataclasses.fields(cls)}
 
 

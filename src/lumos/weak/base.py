@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..params import SEED, Choice, Constraint, Numbers, Optional, check_all
 from ..registry import LABEL_MODELS, check_params
 from ..results import Result
 from .matrix import LabelMatrix, as_matrix
@@ -115,13 +116,15 @@ class LabelModel:
     """
 
     name: str = "base"
+    # keyword -> the rule it must follow (lumos.params); a subclass adds its own and calls ``self.check(...)``
+    param_rules: dict[str, Constraint] = {"seed": SEED, "abstain": Choice(*ABSTAIN_HANDLING),
+                                          "class_balance": Optional(Numbers(low=0, low_open=True))}
 
     def __init__(self, *, seed: int = 0, abstain: str = "prior", class_balance: Sequence[float] | None = None):
-        if abstain not in ABSTAIN_HANDLING:
-            raise InputError(f"abstain must be one of {', '.join(ABSTAIN_HANDLING)}; got {abstain!r}.")
+        self.check(seed=seed, abstain=abstain, class_balance=class_balance)
         if class_balance is not None:
             cb = np.asarray(class_balance, dtype=np.float64)
-            if cb.ndim != 1 or np.any(cb <= 0) or abs(cb.sum() - 1) > 1e-6:
+            if abs(cb.sum() - 1) > 1e-6:
                 raise InputError(f"class_balance must be positive and sum to 1; got {list(np.round(cb, 4))}.")
         self.seed, self.abstain = int(seed), abstain
         self.fixed_balance = None if class_balance is None else np.asarray(class_balance, dtype=np.float64)
@@ -129,6 +132,10 @@ class LabelModel:
         self.fit_params: dict[str, Any] = {}
         self.n_classes = 0
         self.n_lfs = 0
+
+    def check(self, **values: Any) -> None:
+        """An InputError naming the first of ``values`` (keyword -> value) that breaks its ``param_rules``."""
+        check_all(self.name, ((k, v, self.param_rules[k]) for k, v in values.items()))
 
     # ----- what subclasses provide -------------------------------------------------------------------
     def _fit(self, L: np.ndarray, K: int, rng: np.random.Generator) -> None:

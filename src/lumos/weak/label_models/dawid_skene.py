@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 from scipy import sparse
 
-from ...errors import InputError
+from ...params import Choice, Float, Int
 from ..base import LabelModel, register, softmax
 
 
@@ -26,12 +26,14 @@ class DawidSkene(LabelModel):
     Stops when the log-likelihood improves by less than ``tol`` (relative) or after ``max_iter`` iterations.
     """
 
+    param_rules = {**LabelModel.param_rules, "abstentions": Choice("ignore", "model"), "max_iter": Int(low=1),
+                   "tol": Float(low=0), "smoothing": Float(low=0, low_open=True)}
+
     def __init__(self, *, abstentions: str = "model", max_iter: int = 200, tol: float = 1e-7,
                  smoothing: float = 0.5, seed: int = 0, abstain: str = "prior",
                  class_balance: Sequence[float] | None = None):
         super().__init__(seed=seed, abstain=abstain, class_balance=class_balance)
-        if abstentions not in ("ignore", "model"):
-            raise InputError(f"abstentions must be 'ignore' or 'model'; got {abstentions!r}.")
+        self.check(abstentions=abstentions, max_iter=max_iter, tol=tol, smoothing=smoothing)
         self.abstentions = abstentions
         self.max_iter, self.tol, self.smoothing = int(max_iter), float(tol), float(smoothing)
 

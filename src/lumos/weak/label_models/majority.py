@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+from scipy.special import expit
 
 from ...errors import InputError
+from ...params import Anything, Bool, Choice, Numbers, Optional
 from ..base import LabelModel, register, softmax
 from ..matrix import as_matrix, vote_counts
 
@@ -49,11 +51,12 @@ class MajorityVote(LabelModel):
     ``accuracies`` are leave-one-out agreements: how often an LF agrees with the majority of the others.
     """
 
+    param_rules = {**LabelModel.param_rules, "ties": Choice(*TIES), "soft": Bool()}
+
     def __init__(self, *, ties: str = "uniform", soft: bool = False, seed: int = 0, abstain: str = "prior",
                  class_balance: Sequence[float] | None = None):
         super().__init__(seed=seed, abstain=abstain, class_balance=class_balance)
-        if ties not in TIES:
-            raise InputError(f"ties must be one of {', '.join(TIES)}; got {ties!r}.")
+        self.check(ties=ties, soft=soft)
         self.ties, self.soft = ties, bool(soft)
 
     def settings(self) -> dict[str, Any]:
@@ -115,9 +118,15 @@ class WeightedMajorityVote(LabelModel):
     smoothing); or each LF's leave-one-out agreement with the majority of the others (one pass, no iteration).
     """
 
+    param_rules = {**LabelModel.param_rules, "weights": Optional(Numbers()), "dev": Anything()}
+
     def __init__(self, *, weights: Sequence[float] | None = None, dev: tuple[Any, Sequence[int]] | None = None,
                  seed: int = 0, abstain: str = "prior", class_balance: Sequence[float] | None = None):
         super().__init__(seed=seed, abstain=abstain, class_balance=class_balance)
+        self.check(weights=weights)
+        if dev is not None and not (isinstance(dev, (tuple, list)) and len(dev) == 2):
+            raise InputError(f"{self.name}: dev must be a pair (L_dev, y_dev) of a label matrix and its gold labels; "
+                             f"got {type(dev).__name__}.")
         if weights is not None and dev is not None:
             raise InputError("pass weights= or dev=(L_dev, y_dev), not both.")
         self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)
@@ -133,7 +142,7 @@ class WeightedMajorityVote(LabelModel):
             if self.weights.shape != (M,):
                 raise InputError(f"weights has shape {self.weights.shape}; expected ({M},), one per LF.")
             w = self.weights
-            self._acc = np.exp(w) / (np.exp(w) + K - 1)
+            self._acc = expit(w - np.log(K - 1))  # exp(w) / (exp(w) + K - 1), without overflow
         elif self.dev is not None:
             self._acc = dev_accuracies(self.dev, M, K)
             w = log_odds(self._acc, K)

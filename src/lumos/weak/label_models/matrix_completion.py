@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 from scipy.optimize import minimize
 
+from ...params import Float, Int
 from ..base import LabelModel, register, softmax
 
 
@@ -28,9 +29,13 @@ class MatrixCompletion(LabelModel):
     y] over the LFs that vote. Deterministic: no random start (the seed is recorded).
     """
 
+    param_rules = {**LabelModel.param_rules, "init_accuracy": Float(0, 1, low_open=True, high_open=True),
+                   "l2": Float(low=0), "max_iter": Int(low=1)}
+
     def __init__(self, *, init_accuracy: float = 0.7, l2: float = 0.0, max_iter: int = 2000, seed: int = 0,
                  abstain: str = "prior", class_balance: Sequence[float] | None = None):
         super().__init__(seed=seed, abstain=abstain, class_balance=class_balance)
+        self.check(init_accuracy=init_accuracy, l2=l2, max_iter=max_iter)
         self.init_accuracy, self.l2, self.max_iter = float(init_accuracy), float(l2), int(max_iter)
 
     def settings(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import numpy as np
 from scipy.special import expit
 
 from ...errors import UnsupportedError
+from ...params import Float, Int
 from ..base import LabelModel, register
 
 DEFAULT_ACCURACY = 0.7  # every LF's accuracy when no triplet is usable at all
@@ -32,9 +33,13 @@ class Triplet(LabelModel):
     accuracy 1. Closed form: no iterations, no randomness (the seed is recorded).
     """
 
+    param_rules = {**LabelModel.param_rules, "min_overlap": Int(low=1), "min_moment": Float(low=0),
+                   "max_accuracy": Float(0.5, 1)}
+
     def __init__(self, *, min_overlap: int = 10, min_moment: float = 0.05, max_accuracy: float = 0.99,
                  seed: int = 0, abstain: str = "prior", class_balance: Sequence[float] | None = None):
         super().__init__(seed=seed, abstain=abstain, class_balance=class_balance)
+        self.check(min_overlap=min_overlap, min_moment=min_moment, max_accuracy=max_accuracy)
         self.min_overlap, self.min_moment, self.max_accuracy = int(min_overlap), float(min_moment), float(max_accuracy)
 
     def settings(self) -> dict[str, Any]:
