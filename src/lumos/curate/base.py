@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..params import validate
 from ..registry import REPAIRS
 from ..results import Result
 
@@ -107,6 +108,14 @@ def _candidate(findings: Any, key: str):
         if c.key == key:
             return c
     return None
+
+
+class Declared:
+    """Base of a repair dataclass: each field declares its rule with ``lumos.params.param``, checked on build (a
+    bad value is an InputError naming the field)."""
+
+    def __post_init__(self) -> None:
+        validate(self)
 
 
 class Repair(Protocol):

@@ -11,12 +11,13 @@ import pandas as pd
 
 from ...artifacts.edits import edit_for
 from ...errors import InputError
-from ..base import RepairContext, Repaired, changes_frame, register
+from ...params import Float, Optional, param
+from ..base import Declared, RepairContext, Repaired, changes_frame, register
 
 
 @register("augment")
 @dataclass
-class Augment:
+class Augment(Declared):
     """``target_share``: p(its label | artifact) to reach by attaching the artifact to copies of other-label
     examples (None: the label's share of the whole split, i.e. no link left). ``remove_share``: the share of
     the artifact's own-label examples that also get a copy without it."""
@@ -24,8 +25,8 @@ class Augment:
     summary = "Counterfactual augmentation: copies with the artifact attached to other labels and removed from its own."
     modalities = ("text", "tabular")
 
-    target_share: float | None = None
-    remove_share: float = 1.0
+    target_share: float | None = param(None, Optional(Float(0, 1)))
+    remove_share: float = param(1.0, Float(0, 1))
 
     def __call__(self, train: pd.DataFrame, context: RepairContext) -> Repaired:
         if not 0 <= self.remove_share <= 1:

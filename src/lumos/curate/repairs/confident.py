@@ -10,9 +10,12 @@ import numpy as np
 import pandas as pd
 
 from ...errors import InputError, UnsupportedError
-from ..base import RepairContext, Repaired, changes_frame, register
+from ...params import Array, Choice, Int, Optional, param
+from ..base import Declared, RepairContext, Repaired, changes_frame, register
 
 ACTIONS = ("drop", "relabel")
+FILTERS = ("prune_by_noise_rate", "prune_by_class", "both", "confident_learning", "predicted_neq_given",
+           "low_normalized_margin", "low_self_confidence")  # cleanlab's find_label_issues(filter_by=...)
 
 
 def out_of_fold_probs(d, folds: int, seed: int) -> np.ndarray:
@@ -43,7 +46,7 @@ def out_of_fold_probs(d, folds: int, seed: int) -> np.ndarray:
 
 @register("confident_learning")
 @dataclass
-class ConfidentLearning:
+class ConfidentLearning(Declared):
     """``action``: "drop" the suspected label errors or "relabel" them with the predicted class.
     ``pred_probs``: (N, K) out-of-fold probabilities if you have them (default: ``folds``-fold from a linear
     model). ``filter_by``: cleanlab's method ("prune_by_noise_rate", "prune_by_class", "both",
@@ -52,18 +55,16 @@ class ConfidentLearning:
     summary = "Drop or relabel suspected label errors found by confident learning (cleanlab)."
     modalities = ("text", "tabular")
 
-    action: str = "drop"
-    folds: int = 5
-    filter_by: str = "prune_by_noise_rate"
-    pred_probs: np.ndarray | None = None
+    action: str = param("drop", Choice(*ACTIONS))
+    folds: int = param(5, Int(low=2))
+    filter_by: str = param("prune_by_noise_rate", Choice(*FILTERS))
+    pred_probs: np.ndarray | None = param(None, Optional(Array()))
 
     def __call__(self, train: pd.DataFrame, context: RepairContext) -> Repaired:
         try:
             from cleanlab.filter import find_label_issues
         except ImportError:
             raise UnsupportedError("confident learning needs cleanlab: pip install cleanlab") from None
-        if self.action not in ACTIONS:
-            raise InputError(f"action must be one of {', '.join(ACTIONS)}; got {self.action!r}.")
         d = context.data(train)
         probs = (np.asarray(self.pred_probs, dtype=np.float64) if self.pred_probs is not None
                  else out_of_fold_probs(d, self.folds, context.seed))

@@ -10,12 +10,12 @@ import pandas as pd
 
 from ...artifacts.edits import edit_for
 from ...errors import InputError
-from ..base import RepairContext, Repaired, changes_frame, register
+from ..base import Declared, RepairContext, Repaired, changes_frame, register
 
 
 @register("group_balance")
 @dataclass
-class GroupBalance:
+class GroupBalance(Declared):
     """Weight of a row in group g: N / (G * n_g). Groups: ``context.groups`` when given, else the artifact's
     presence crossed with the label."""
 

@@ -9,19 +9,20 @@ import pandas as pd
 
 from ...errors import InputError
 from ...models import wrap
-from ..base import RepairContext, Repaired, changes_frame, register
+from ...params import Float, param
+from ..base import Declared, RepairContext, Repaired, changes_frame, register
 
 
 @register("jtt")
 @dataclass
-class JTT:
+class JTT(Declared):
     """Rows that ``context.model`` (the first model, trained on the split) misclassifies get weight
     ``upweight``; the rest 1."""
 
     summary = "Just Train Twice: upweight the rows a first model gets wrong."
     modalities = ("text", "tabular")
 
-    upweight: float = 5.0
+    upweight: float = param(5.0, Float(low=0, low_open=True))
 
     def __call__(self, train: pd.DataFrame, context: RepairContext) -> Repaired:
         if context.model is None:

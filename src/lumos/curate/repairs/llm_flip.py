@@ -16,7 +16,8 @@ import pandas as pd
 from ...artifacts.edits import edit_for
 from ...errors import InputError
 from ...models import wrap
-from ..base import RepairContext, Repaired, changes_frame, register
+from ...params import CONSTRAINT, Anything, Float, Int, Str, param
+from ..base import Declared, RepairContext, Repaired, changes_frame, register
 
 TEMPLATE = ("Rewrite this text so that its label becomes \"{target}\" instead of \"{label}\". Change as few words "
             "as possible and keep the word \"{artifact}\".\n\nText: {text}\n\nRewritten text:")
@@ -38,7 +39,7 @@ def clean_completion(text: str) -> str:
 
 @register("llm_flip")
 @dataclass
-class LLMFlip:
+class LLMFlip(Declared):
     """``generator``: a ``lumos.nle`` generator (None: SmolLM2 through ``LocalGenerator``). ``n``: carriers of
     the artifact's own label to edit. ``ensemble``: models that vote on the flip (default: ``context.model``);
     each sees the edit with the artifact removed, and the majority must give the target label (and the
@@ -48,12 +49,12 @@ class LLMFlip:
     summary = "Minimal label-flipping rewrites by a language model, kept when consistent and the ensemble agrees."
     modalities = ("text",)
 
-    generator: Any = None
-    n: int = 200
-    max_change: float = 0.5
-    max_new_tokens: int = 80
-    ensemble: list = field(default_factory=list)
-    template: str = TEMPLATE
+    generator: Any = param(None, Anything())
+    n: int = param(200, Int(low=1))
+    max_change: float = param(0.5, Float(0, 1, low_open=True))
+    max_new_tokens: int = param(80, Int(low=1))
+    ensemble: list = field(default_factory=list, metadata={CONSTRAINT: Anything()})
+    template: str = param(TEMPLATE, Str())
 
     def __call__(self, train: pd.DataFrame, context: RepairContext) -> Repaired:
         d = context.data(train)

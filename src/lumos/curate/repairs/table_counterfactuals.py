@@ -13,21 +13,22 @@ import pandas as pd
 from ...artifacts.edits import ValueEdit, edit_for
 from ...errors import InputError
 from ...models import wrap
-from ..base import RepairContext, Repaired, changes_frame, register
+from ...params import Int, Registered, param
+from ..base import Declared, RepairContext, Repaired, changes_frame, register
 
 
 @register("table_counterfactuals")
 @dataclass
-class TableCounterfactuals:
+class TableCounterfactuals(Declared):
     """``n``: carriers of the artifact's own label to start from; ``method``, ``budget``: the counterfactual
     search (``lumos.counterfactuals``); one counterfactual per row."""
 
     summary = "Counterfactual rows that keep the artifact and take the other label (lumos.counterfactuals)."
     modalities = ("tabular",)
 
-    n: int = 200
-    method: str = "genetic"
-    budget: int = 2000
+    n: int = param(200, Int(low=1))
+    method: str = param("genetic", Registered("counterfactual"))
+    budget: int = param(2000, Int(low=1))
 
     def __call__(self, train: pd.DataFrame, context: RepairContext) -> Repaired:
         from ...counterfactuals import CounterfactualExplainer
