@@ -112,7 +112,8 @@ def test_an_empty_or_mistyped_metric_list_is_refused():
 
 def test_every_registered_hyper_parameter_declares_a_constraint_and_its_default_passes():
     """A plug-in registered without declared constraints fails here, so every one is validated."""
-    kinds = {kind: registry.names(kind) for kind in ("explainer", "metric", "attack", "influence", "counterfactual")}
+    kinds = {kind: registry.names(kind) for kind in ("explainer", "metric", "attack", "influence", "counterfactual",
+                                                     "label_model", "repair")}
     for kind, names in kinds.items():
         for name in names:
             cls = registry.get(name, kind)

@@ -37,6 +37,7 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
 TEXTS = ["a good film", "dull and far too long", "good"]
 TABLE = np.random.default_rng(0).normal(size=(3, 6))
 IMAGES = np.random.default_rng(0).random((2, 3, 8, 8)).astype(np.float32)
+NEEDS = {"fastshap": {"background": np.random.default_rng(1).normal(size=(12, 6)), "epochs": 2}}  # cannot run without
 DEGENERATE = {"text": [["film"], ["!!!"], ["good good good good"]],
               "tabular": [np.zeros((1, 6)), np.full((2, 6), 1e6)],
               "image": [np.zeros((1, 3, 8, 8), np.float32), np.ones((1, 3, 1, 1), np.float32)]}
@@ -178,7 +179,7 @@ def valid(c: Constraint, cap: int = 6):
 def run_explainer(name: str, params: dict, modality: str, inputs=None, tiny=None):
     cls = registry.get(name)
     if modality == "text":
-        model = tiny if cls.needs_gradients or name == "attention" else words
+        model = tiny if "gradients" in cls.requires or name == "attention" else words
         return lumos.explain(model, inputs if inputs is not None else TEXTS, method=name, **params)
     if modality == "image":
         return lumos.explain(make_cnn(), inputs if inputs is not None else IMAGES, method=name, **params)
@@ -345,6 +346,10 @@ def test_a_valid_hyper_parameter_gives_finite_results_of_the_documented_shape(ki
     params = {field: value}
     if kind == "explainer" and name in ("lime", "kernel_shap") and field != "n_samples":
         params["n_samples"] = 32  # keep the run small; the value under test is another field
+    if kind == "explainer" and "n_segments" in constraints(cls) and field != "n_segments":
+        params["n_segments"] = 4  # few image segments, so every sampled estimator's default budget suffices
+    if kind == "explainer":
+        params = {**NEEDS.get(name, {}), **params}
     try:
         call(kind, name, params, (request.getfixturevalue("tiny_bert"), request.getfixturevalue("tokenizer")))
     except UnsupportedError:
@@ -362,7 +367,7 @@ def explainer_cases() -> list:
 @pytest.mark.parametrize("name,modality", explainer_cases())
 def test_degenerate_inputs_give_finite_results_or_a_lumos_error(name, modality, request):
     tiny = (request.getfixturevalue("tiny_bert"), request.getfixturevalue("tokenizer"))
-    params = {"n_samples": 16} if name in ("lime", "kernel_shap") else {}
+    params = {**({"n_samples": 16} if name in ("lime", "kernel_shap") else {}), **NEEDS.get(name, {})}
     for inputs in DEGENERATE[modality]:
         try:
             expl = run_explainer(name, params, modality, inputs=inputs, tiny=tiny)

@@ -112,6 +112,9 @@ def kernel_coalitions(n: int, count: int, rng: np.random.Generator) -> np.ndarra
     return np.stack([first, ~first], axis=1).reshape(-1, n)[:count]
 
 
+MIN_ROWS = 10  # rows to train on: at least one held out for validation and a few to fit
+
+
 def fit_fastshap(model: Any, rows: Any, *, background: Any, n_coalitions: int = 32, epochs: int = 50,
                  hidden: int = 128, batch_rows: int = 32, lr: float = 3e-3, validation: float = 0.1,
                  seed: int = 0) -> FastShap:
@@ -127,8 +130,8 @@ def fit_fastshap(model: Any, rows: Any, *, background: Any, n_coalitions: int = 
     if batch.modality != "tabular":
         raise UnsupportedError(f"FastSHAP in lumos explains tables; got {batch.modality} inputs. Use "
                                "regression_shap or kernel_shap for text and images.")
-    if len(batch) < 10:
-        raise InputError(f"fit_fastshap needs at least 10 training rows; got {len(batch)}.")
+    if len(batch) < MIN_ROWS:
+        raise InputError(f"fit_fastshap needs at least {MIN_ROWS} rows to train on; got {len(batch)}.")
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     rows_before = model.counts.rows

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..amortised.fastshap import FastShap, fit_fastshap
+from ..amortised.fastshap import MIN_ROWS, FastShap, fit_fastshap
 from ..errors import InputError
 from ..features.removal import BACKGROUND
 from ..params import Instance, Int, Optional, param
@@ -40,7 +40,7 @@ class FastShapMethod(Explainer):
     explainer: Any = param(None, Optional(Instance("a FastShap from lumos.amortised.fit_fastshap", "attributions")))
     train: Any = param(None, BACKGROUND)
     background: Any = param(None, BACKGROUND)
-    n_coalitions: int = param(32, Int(low=1))
+    n_coalitions: int = param(32, Int(low=2))
     epochs: int = param(50, Int(low=1))
 
     def attribute(self, model, batch, targets, probs, seed):
@@ -61,6 +61,10 @@ class FastShapMethod(Explainer):
         if rows is None or self.background is None:
             raise InputError("fastshap needs explainer=lumos.amortised.fit_fastshap(...), or background= rows "
                              "(and train= rows to fit on; default: the background rows).")
+        if len(rows) < MIN_ROWS:
+            which = "train" if self.train is not None else "background"
+            raise InputError(f"fastshap trains its network on the {which}= rows and needs at least {MIN_ROWS}; got "
+                             f"{len(rows)}. Pass more rows as train=, or a fitted explainer=.")
         key = (id(rows), id(self.background), self.n_coalitions, self.epochs, seed)
         cache = _cache_for(model)
         if key not in cache:
