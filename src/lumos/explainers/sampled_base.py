@@ -159,7 +159,8 @@ class SampledExplainer(PerturbationExplainer):
 
     def _next_budget(self, budget: int, err: float) -> int:
         """Standard errors shrink like 1 / sqrt(budget): aim at the tolerance, at least 1.5x, at most 4x."""
-        aim = budget * (err / self.tolerance) ** 2 * 1.2  # type: ignore[operator]
+        ratio = min(err / self.tolerance, 2.0)  # type: ignore[operator]  # 4x is the most a round grows
+        aim = budget * ratio**2 * 1.2
         return int(min(self.n_samples, max(1.5 * budget, min(4 * budget, aim))))
 
     def _plan(self, state, n: int, budget: int) -> np.ndarray:

@@ -49,6 +49,10 @@ class LiSSA(Method):
                 rows = problem.train.take(rng.choice(n, size=min(self.hessian_batch, n), replace=False))
                 h = g + h - (problem.hvp(h, rows) + self.damping * h) / scale
             total += h / scale
+        if not torch.isfinite(total).all():
+            raise InputError(f"lissa diverged with scale={scale:g}: the recursion needs scale above the largest "
+                             "eigenvalue of the Hessian (plus damping). Use scale='auto' (2x a power-iteration "
+                             "estimate) or a larger scale.")
         return total / self.repeats
 
 
