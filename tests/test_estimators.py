@@ -11,7 +11,8 @@ from sklearn.linear_model import Ridge
 from sklearn.tree import DecisionTreeRegressor
 
 import lumos
-from lumos.errors import InputError
+from lumos.errors import InputError, LumosWarning
+from lumos.explainers.coalition_strata import strata_design
 from lumos.explainers.exact_shapley import all_coalitions, shapley_from_values
 from lumos.explainers.lime import lime_masks
 from lumos.explainers.shapley_surrogates import Surrogate, tree_shapley
@@ -148,6 +149,39 @@ def test_bad_parameters_are_refused_with_the_fix():
     with pytest.raises(InputError, match="sampling must be one of|sampling must be"):
         explain(game, "lime", sampling="sobol")
 
+
+
+def two_word_model(texts):
+    """p(class 1) = 0.2 + 0.3 per word of "w7" and "w42" present: Shapley values 0.3 for each, 0 elsewhere."""
+    p = [0.2 + 0.3 * sum(w in t.split() for w in ("w7", "w42")) for t in texts]
+    return np.stack([1 - np.array(p), np.array(p)], axis=1)
+
+
+@pytest.mark.parametrize("method", ["kernel_shap", "leverage_shap"])
+def test_hundred_words_below_and_above_the_regressions_size(method):
+    """100 players: the strata's populations (C(100, 50) > 2^63) do not overflow; a budget below the 101
+    evaluations that determine the regression still answers (minimum-norm fit, efficient) with a warning and
+    NaN errors, and never reports convergence."""
+    text = " ".join(f"w{i}" for i in range(100))
+    with pytest.warns(LumosWarning, match=r"n_samples=64 is below the 101 evaluations"):
+        low = lumos.explain(two_word_model, [text], method, n_samples=64, target=1)[0]
+    assert low.extras["n_evaluations"] <= 64 and np.isnan(low.extras["error"])
+    assert low.attributions.sum(dtype=np.float64) == pytest.approx(0.6, abs=1e-5)
+    with pytest.warns(LumosWarning):
+        capped = lumos.explain(two_word_model, [text], method, n_samples=64, tolerance=0.01, target=1)[0]
+    assert not capped.extras["converged"]
+    e = lumos.explain(two_word_model, [text], method, n_samples=400, target=1)[0]
+    assert np.isfinite(e.extras["error"]) and e.extras["n_evaluations"] <= 400
+    expected = np.zeros(100)
+    expected[[7, 42]] = 0.3
+    np.testing.assert_allclose(e.attributions, expected, atol=1e-4)  # additive: the regression is exact
+
+
+@pytest.mark.parametrize("n", [66, 67, 100, 200])
+def test_strata_design_spends_the_budget_on_many_players(n):
+    sizes, population, units = strata_design(n, 300, "kernel", np.random.default_rng(0), 2)
+    assert sum(len(u) for u in units) == 300 and population[0] == n
+    assert all(u.shape[1] == n and np.all(u.sum(1) == s) for s, u in zip(sizes, units))
 
 # ----- surrogates: closed-form Shapley values against enumeration -------------------------------------------
 def test_tree_and_polynomial_surrogates_have_exact_shapley_values():
