@@ -14,7 +14,7 @@ import lumos
 from lumos.errors import InputError, LumosWarning
 from lumos.explainers.coalition_strata import strata_design
 from lumos.explainers.exact_shapley import all_coalitions, shapley_from_values
-from lumos.explainers.lime import lime_masks
+from lumos.explainers.lime import lime_masks, solve_normal
 from lumos.explainers.shapley_surrogates import Surrogate, tree_shapley
 
 SHAPLEY = ["kernel_shap", "leverage_shap", "regression_shap", "permutation_shap", "stratified_shap"]
@@ -244,7 +244,10 @@ def test_lime_at_full_budget_is_the_expected_objective_solved_exactly():
     np.testing.assert_allclose(e.attributions, ref, atol=1e-6)
 
 
-def test_lime_antithetic_has_less_variance_and_a_calibrated_bootstrap():
+@pytest.mark.parametrize("variance", ["bootstrap", "linearised"])
+def test_lime_antithetic_has_less_variance_and_a_calibrated_bootstrap(variance, monkeypatch):
+    if variance == "linearised":  # what texts of more than 64 words get
+        monkeypatch.setattr("lumos.explainers.lime.BOOTSTRAP_UP_TO", 0)
     game = smooth_game(8, seed=2)
     runs = {s: [explain(game, "lime", seed=k, n_samples=200, sampling=s) for k in range(20)]
             for s in ("random", "antithetic")}
@@ -253,3 +256,25 @@ def test_lime_antithetic_has_less_variance_and_a_calibrated_bootstrap():
     for s, r in runs.items():
         se = np.mean([e.extras["std_error"].mean() for e in r])
         assert 0.6 <= se / spread[s] <= 1.6, (s, se, spread[s])
+
+
+def test_ridge_normal_solve_through_the_dual_equals_the_direct_one():
+    rng = np.random.default_rng(0)
+    xc, w, rhs = rng.normal(size=(30, 80)), rng.uniform(0, 1, 30), rng.normal(size=(80, 3))
+    direct = np.linalg.solve(xc.T @ (xc * w[:, None]) + 0.01 * np.eye(80), rhs)
+    np.testing.assert_allclose(solve_normal(xc, w, 0.01, rhs), direct, rtol=1e-6, atol=1e-8)
+
+
+def test_lime_on_a_long_text_finds_the_word_with_finite_errors_and_a_tiny_width():
+    """300 words: the linearised variance (no 100 refits of 300 x 300 systems), and a kernel width so small that
+    every perturbed mask weighs 0 gives zeros, not NaN (0 / 0)."""
+    words = ["hay"] * 300
+    words[123] = "needle"
+
+    def needle(texts):
+        return np.array([[0.2, 0.8] if " needle " in f" {t} " else [0.5, 0.5] for t in texts])
+
+    e = lumos.explain(needle, [" ".join(words)], "lime", n_samples=400, target=1)[0]
+    assert int(np.argmax(e.attributions)) == 123 and np.all(np.isfinite(e.extras["std_error"]))
+    tiny = lumos.explain(needle, [" ".join(words)], "lime", n_samples=50, kernel_width=1e-200, target=1)[0]
+    assert np.all(np.isfinite(tiny.attributions))
