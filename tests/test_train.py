@@ -93,6 +93,19 @@ def test_early_stopping_keeps_the_best_epoch_and_checkpoints_stop_with_it():
     assert late.epochs_of == [2, 3] and late.learning_rates == [2.0, 1.0]
 
 
+def test_checkpoints_without_non_persistent_buffers_take_them_from_the_network():
+    from lumos.influence.data import network_state
+
+    net = torch.nn.Linear(2, 1)
+    net.register_buffer("ids", torch.arange(3), persistent=False)  # as BERT's position ids: never in a state_dict
+    net.register_buffer("scale", torch.ones(1))
+    checkpoint = {k: torch.zeros_like(v) for k, v in net.state_dict().items()}
+    state = network_state(net, checkpoint)
+    assert state["weight"].abs().sum() == 0 and state["scale"] == 0 and state["ids"].tolist() == [0, 1, 2]
+    with pytest.raises(lumos.InputError, match=r"lacks the network's entries \['scale'\]"):
+        network_state(net, {k: v for k, v in checkpoint.items() if k != "scale"})
+
+
 def test_settings_added_later_leave_the_zoos_cache_keys_alone():
     assert config_key(CNNConfig(epochs=15, shift=2)) == {"seed": 0, "train_size": None, "eval_size": None,
                                                          "epochs": 15, "batch_size": 64, "lr": 2e-3,
@@ -176,6 +189,11 @@ def test_text_tfidf_and_a_local_checkpoint(tmp_path, tiny_bert, tokenizer):
     tfidf = lumos.train(frame, base="tfidf", label_column="topic", min_df=1, progress=False)
     assert tfidf.labels == ["food", "music", "sport"] and tfidf.record["metrics"]["test"]["accuracy"] == 1.0
     assert tfidf.model.predict_proba(["the guitar"]).argmax() == 1
+    shown = runner.invoke(app, ["explain", "the", "guitar", "solo", "--model", tfidf.name, "--json"])
+    assert shown.exit_code == 0, shown.output
+    record = json.loads(shown.output)  # lumos explain takes the trained text model by its name
+    assert record["label"] == "music" and record["features"] == ["the", "guitar", "solo"]
+    assert max(zip(record["attributions"], record["features"]))[1] == "guitar"
     tiny_bert.save_pretrained(tmp_path / "bert")
     tokenizer.save_pretrained(tmp_path / "bert")
     bert = lumos.train(frame, base=str(tmp_path / "bert"), label_column="topic", name="topics", epochs=1,
@@ -183,6 +201,9 @@ def test_text_tfidf_and_a_local_checkpoint(tmp_path, tiny_bert, tokenizer):
     assert bert.record["recipe"] == "own/text/minilm" and bert.model.predict_proba(["a song"]).shape == (1, 3)
     assert bert.record["settings"]["checkpoint"] == str((tmp_path / "bert").resolve())
     assert bert.record["tracin_checkpoints"] == 1
+    train = (frame["text"].tolist()[:6], np.full(6, 2))  # "the match was match" ...: sport
+    influence = lumos.influence.explain(bert.model, train, (["a song"], None), method="tracin", layers="last_layer")
+    assert influence.scores.shape == (1, 6) and np.isfinite(influence.scores).all()
     np.testing.assert_allclose(lumos.training.load("topics").model.predict_proba(["a song"]),
                                bert.model.predict_proba(["a song"]), atol=1e-6)
 
