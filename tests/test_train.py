@@ -257,7 +257,8 @@ def test_cli_trains_lists_explains_counterfactuals_and_benches(tmp_path, monkeyp
 
     to_a = counterfactual("a")
     assert "counterfactual(s) to a" in to_a and "no counterfactual" not in to_a
-    table = [[c.strip() for c in line.strip("│").split("│")] for line in to_a.splitlines() if line.startswith("│")]
+    table = [[c.strip() for c in line.strip("│").split("│")]
+             for line in to_a.splitlines() if line.startswith("│")]
     cells = {row[0]: row[1:] for row in table}  # feature: original, cf 1, cf 2
     assert not any(c.endswith("*") for c in cells["x"]) and cells["colour"][1:] == ["red*", "red*"]
     assert "relaxing immutable feature 'x' makes it reachable" in counterfactual("b")
