@@ -194,3 +194,29 @@ def test_the_summary_reads_the_stored_maps_a_chunk_of_examples_at_a_time(tmp_pat
     assert flagged == {m: (int((expected.method == m).sum()), 30) for m in ("occlusion", "random")}
     for pair, values in agreement(maps)[1].items():
         np.testing.assert_array_equal(np.sort(per_pair[pair]), np.sort(values))
+
+
+def test_the_fingerprint_hashes_every_example_a_slice_at_a_time_and_predicts_on_the_first_1000(monkeypatch):
+    """A run's fingerprint covers every example (a change in row 2,400 of 2,500 is caught) while holding one
+    slice of 1,000 at a time, and the model predicts on the first 1,000 examples only."""
+    from lumos.bench import runner
+    from lumos.bench.data import Source
+    from lumos.bench.fingerprint import differences
+
+    sizes, encode = [], runner.example_rows
+    monkeypatch.setattr(runner, "example_rows", lambda data, first: (sizes.append(len(data.inputs)),
+                                                                     encode(data, first))[1])
+    texts = [f"a good film number {i}" for i in range(2500)]
+
+    def made_with(texts: list[str]) -> dict:
+        source = Source(wrap(bench_loader._probs), lazy.examples_of(pd.DataFrame({"text": texts})))
+        source.model.reset_counts()
+        out = runner.made_with_fingerprint(source)
+        assert source.model.counts.rows == runner.FINGERPRINT_ROWS
+        return out
+
+    before = made_with(texts)
+    assert sizes == [1000, 1000, 500] and len(before["predictions"]) == 1000
+    after = made_with(texts[:2400] + ["an awful film"] + texts[2401:])
+    assert after["predictions"] == before["predictions"] and after["n_examples"] == 2500
+    assert [d for d in differences(before, after) if "examples differ" in d]
