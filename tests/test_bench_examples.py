@@ -167,6 +167,7 @@ def test_backends_are_named_and_ray_is_asked_for_when_missing(tmp_path, monkeypa
     monkeypatch.setitem(sys.modules, "ray", None)  # as if it were not installed
     with pytest.raises(InputError, match=r"lumos\[ray\]"):
         run(s, backend="ray")
+    assert run(s) == s.run_id()  # the default backend never needs Ray
 
 
 def test_the_summary_reads_the_stored_maps_a_chunk_of_examples_at_a_time(tmp_path, monkeypatch):
