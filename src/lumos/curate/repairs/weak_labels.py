@@ -4,7 +4,7 @@ the label model's probabilistic labels."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -37,7 +37,7 @@ class WeakRelabel:
     method: str = "dawid_skene"
     abstain: str = "drop"
     hide_artifact: bool = True
-    label_params: dict = field(default_factory=dict)
+    label_params: dict | None = None
     batch_size: int = 256
 
     def __call__(self, train: pd.DataFrame, context: RepairContext) -> Repaired:
@@ -53,7 +53,7 @@ class WeakRelabel:
             shown = edit.remove(shown, present, np.random.default_rng(context.seed))
             hidden, hidden_rows = key, int(present.sum())
         L = apply_lfs(lfs, shown, d.labels, batch_size=self.batch_size)
-        weak = label(L, method=self.method, seed=context.seed, abstain=self.abstain, **self.label_params)
+        weak = label(L, method=self.method, seed=context.seed, abstain=self.abstain, **(self.label_params or {}))
         keep, new_y = weak.keep, weak.probs.argmax(1)
         rows = []
         kept_rows = np.flatnonzero(keep)
