@@ -23,8 +23,7 @@ def influence_concentration(model: Any, data: Any, test: Any = None, *, method: 
                             seed: int = 0, ngram_range: tuple[int, int] = (1, 2), n_bins: int = 4,
                             label_column: str = "label", text_column: str | None = None,
                             class_names: Sequence[str] | None = None, **params: Any) -> Findings:
-    """Rank features by how far the share of proponent influence their training examples hold strays from
-    their share of the examples, in either direction.
+    """Rank features whose training examples hold far more or far less proponent influence than their share.
 
     ``n_train`` sampled rows of ``data`` (the training split) against ``n_test`` rows of ``test`` (default: the
     other rows of ``data``), scored by ``lumos.influence.explain(model, ..., method=method)`` (``params`` go to
