@@ -24,11 +24,11 @@ from ..bench.sections import section_of
 from ..bench.store import from_blob
 from ..errors import InputError, UnsupportedError
 from ..report.render import explanation_view
-from ..viz import original_view, svg_curves
+from ..viz import original_view
 from . import live as work
 from .index import class_index
 from .inputs import decode, edited_row, edited_text, uploaded_image
-from .pages import read_form
+from .pages import curves_svg, read_form
 from .security import Refused
 from .workbench import RunInfo, Workbench
 
@@ -184,8 +184,8 @@ def _dependence_chart(d: work.Dependence) -> Markup | None:
     if not d.numeric:
         return None
     classes = np.argsort(-d.probs.mean(0))[:5]
-    return Markup(svg_curves({d.labels[k]: list(zip(map(float, d.values), map(float, d.probs[:, k]))) for k in classes},
-                             d.column, "probability", width=520, height=240))
+    return curves_svg({d.labels[k]: list(zip(map(float, d.values), map(float, d.probs[:, k]))) for k in classes},
+                      d.column, "probability")
 
 
 async def example_page(request: Request) -> HTMLResponse:
