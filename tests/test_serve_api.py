@@ -173,6 +173,24 @@ def test_the_performance_panel_counts_the_confusion_matrix_of_the_filter(client,
         assert f"<b>{100 * hits / keep.sum():.1f}%</b> [{100 * low:.1f}%, {100 * high:.1f}%]" in panel
 
 
+def test_the_reliability_curve_is_each_tenth_of_confidence_in_order(client, store):
+    import sqlite3
+
+    from lumos.serve import index, metrics
+
+    db, ids = store
+    run_id = ids["text"]
+    examples, p = stored(db, run_id)
+    assert client.get(f"/runs/{run_id}/table").status_code == 200  # indexes the run
+    confidence, correct = p.max(1), p.argmax(1) == examples.label.astype(int).to_numpy()
+    band = np.minimum((confidence * metrics.BINS).astype(int), metrics.BINS - 1)
+    expect = [(confidence[band == b].mean(), correct[band == b].mean(), int((band == b).sum())) for b in np.unique(band)]
+    with sqlite3.connect(db) as connection:
+        shown = metrics.performance(connection, run_id, index.Query.from_params({}), ["a", "b"]).reliability
+    assert len(expect) > 2 and [n for *_, n in shown] == [n for *_, n in expect]  # bands by mean confidence
+    assert np.allclose([c[:2] for c in shown], [e[:2] for e in expect])
+
+
 def test_the_cheapest_threshold_is_the_brute_force_one():
     import sqlite3
 
