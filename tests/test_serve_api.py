@@ -290,6 +290,17 @@ def test_the_example_view_shows_each_stored_explanation_with_its_own_scores(clie
             assert score(card, metric) == pytest.approx(float(value.iloc[0]), abs=5e-4)
 
 
+def test_a_constant_map_is_flagged_on_its_card(client, store):
+    _, ids = store
+    for example_id, flat in ((9, {"occlusion"}), (2, set())):  # "a film": no weighted word, nothing moves
+        page = client.get(f"/runs/{ids['text']}/examples/{example_id}")
+        shown = cards(region(page.text, "stored").split('id="whatif"')[0])
+        assert {m for m, card in shown.items() if "⚠ constant" in card} == flat, example_id
+    response = client.post(f"/runs/{ids['text']}/examples/0/whatif",
+                           data={"csrf": csrf(client), "text": "a film", "methods": ["occlusion"]})
+    assert "⚠ constant" in cards(region(response.text, "live").split('id="tools"')[0])["occlusion"]
+
+
 def test_what_if_an_edited_text_gives_the_new_prediction_and_faithfulness(client, store):
     _, ids = store
     response = client.post(f"/runs/{ids['text']}/examples/0/whatif",
@@ -345,7 +356,9 @@ def test_an_uploaded_image_is_resized_to_the_run_and_explained(client, store):
                                                                              "occlusion"},
                            files={"image": ("grey.png", png((32, 20), 51), "image/png")})
     assert response.status_code == 200, message(response)
-    assert "<td>0.200</td>" in region(response.text, "live")  # the model reads the mean brightness: 51 / 255
+    live = region(response.text, "live")
+    assert "<td>0.200</td>" in live  # the model reads the mean brightness: 51 / 255
+    assert "⚠ all zero or constant" in live  # grey occluded by grey moves nothing
 
 
 @pytest.mark.parametrize("name,data,kind,status,says", [

@@ -23,6 +23,7 @@ from .. import registry
 from ..bench.sections import section_of
 from ..bench.store import from_blob
 from ..errors import InputError, UnsupportedError
+from ..explanation import is_degenerate
 from ..report.render import explanation_view
 from ..viz import original_view
 from . import live as work
@@ -89,9 +90,11 @@ def stored_example(wb: Workbench, run: RunInfo, example_id: int) -> Stored:
             "example_id=? ORDER BY method", (run.run_id, example_id)):
         target, probs = int(t), json.loads(p)
         own = sorted(scores.get(method, []), key=lambda s: s.family != "faithfulness")
+        attributions = from_blob(blob)
+        flat = is_degenerate(attributions)
         cards.append(work.Card(method, explanation_view(run.modality, value, json.loads(features or "null"),
-                                                        from_blob(blob), method, json.loads(extras or "null"), mask),
-                               own))
+                                                        attributions, method, json.loads(extras or "null"), mask,
+                                                        degenerate=flat), own, degenerate=flat))
     before = db.execute("SELECT MAX(example_id) FROM examples WHERE run_id=? AND example_id<?",
                         (run.run_id, example_id)).fetchone()[0]
     after = db.execute("SELECT MIN(example_id) FROM examples WHERE run_id=? AND example_id>?",
