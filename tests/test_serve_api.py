@@ -496,6 +496,26 @@ def test_a_bench_job_runs_in_the_background_into_the_same_store(client, store):
     assert client.get(f"/jobs/{job_id}").status_code == 200
 
 
+def test_a_robustness_job_writes_its_section_and_the_runs_list_shows_it(client, store):
+    db, _ = store
+    response = client.post("/jobs", data={"csrf": csrf(client), "kind": "robustness",
+                                          "model": "serve_loader:text_model", "n": "20", "budget": "30"},
+                           follow_redirects=False)
+    assert response.status_code == 303, message(response)
+    job = wait_for(client, response.headers["location"].rsplit("/", 1)[1])
+    assert job["status"] == "done" and job["run_id"].startswith("robustness-serve_loader-text_model-"), job
+    s = Store(db)
+    try:
+        assert [k for (k,) in s.db.execute("SELECT kind FROM sections WHERE run_id=?", (job["run_id"],))] == \
+            ["robustness"]
+    finally:
+        s.close()
+    listed = re.search(rf'href="/runs/{re.escape(job["run_id"])}".*?</tr>', client.get("/").text, re.S).group(0)
+    assert "robustness" in listed
+    page = client.get(f"/runs/{job['run_id']}")
+    assert page.status_code == 200 and 'id="robustness"' in page.text and "could not be drawn" not in page.text
+
+
 def test_a_job_left_running_by_a_stopped_server_is_marked_interrupted(store):
     db, _ = store
     s = Store(db)
