@@ -72,7 +72,7 @@ def test_the_robustness_command_has_help_and_one_line_errors():
     result = runner.invoke(app, ["robustness", "--help"])
     assert result.exit_code == 0 and "--budget" in result.output
     result = runner.invoke(app, ["robustness", "--model", "sentiment/minilmm"])
-    assert result.exit_code == 1 and "error: no zoo model named 'sentiment/minilmm'" in result.output
+    assert result.exit_code == 1 and "error: no model 'sentiment/minilmm'" in result.output
     assert "Did you mean 'sentiment/minilm'" in result.output
 
 
