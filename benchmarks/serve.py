@@ -60,12 +60,12 @@ def rotten_tomatoes():
 
 def quick_minilm(name: str):
     """The workbench's loader for the server: sentiment/minilm quick (one epoch, 2,000 rows) when asked."""
-    from lumos.bench.data import load_model
     from lumos import zoo
+    from lumos.bench.data import load_model_and_splits
 
     if name == "sentiment/minilm" and os.environ.get("LUMOS_BENCH_MINILM") == "quick":
         return zoo.load(name, epochs=1, train_size=2000)
-    return load_model(name)
+    return load_model_and_splits(name)
 
 
 def build_store(db: str, n: int) -> str:

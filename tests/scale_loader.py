@@ -70,12 +70,15 @@ def slow_word_model():
     return probs, word_model()[1]
 
 
-def refusing_word_model():
-    """A model that raises a lumos error when evaluated."""
+def failing_word_model():
+    """bench_loader.word_model that raises a lumos error on one text no example is ("an , bad plot": example
+    "an awful , bad plot" without its word "awful"), so the units whose work reaches it fail, on any backend."""
     from lumos.errors import ModelError
 
     def probs(texts):
-        raise ModelError("this model refuses to answer")
+        if "an , bad plot" in texts:
+            raise ModelError("this model refuses to answer")
+        return _probs(texts)
 
     return probs, word_model()[1]
 

@@ -49,7 +49,7 @@ def test_rerunning_the_same_spec_skips_finished_units(tmp_path):
     first = run(s)
     seen = []
     assert run(s, progress=lambda label, done, total: seen.append((label, done, total))) == first
-    assert seen == [("done", 90, 90)]  # nothing left to do (30 examples x 3 methods)
+    assert seen == [("start", 90, 90), ("done", 90, 90)]  # the resume point: nothing left (30 examples x 3 methods)
 
 
 def test_kill_9_loses_at_most_the_unit_in_flight_and_a_rerun_completes(tmp_path):

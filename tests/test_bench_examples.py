@@ -167,3 +167,57 @@ def test_backends_are_named_and_ray_is_asked_for_when_missing(tmp_path, monkeypa
     monkeypatch.setitem(sys.modules, "ray", None)  # as if it were not installed
     with pytest.raises(InputError, match=r"lumos\[ray\]"):
         run(s, backend="ray")
+    assert run(s) == s.run_id()  # the default backend never needs Ray
+
+
+def test_the_summary_reads_the_stored_maps_a_chunk_of_examples_at_a_time(tmp_path, monkeypatch):
+    """lumos bench's summary never reads a run's attributions whole (a million rows of maps would not fit), and
+    what it computes from chunks is what the whole table gives."""
+    from lumos.cli.bench import attribution_summary
+    from lumos.report.tables import agreement, degenerate_explanations
+
+    reads, whole = [], Store.frame
+    monkeypatch.setattr(Store, "frame", lambda self, table, run_id, examples=None: (
+        reads.append((table, examples)), whole(self, table, run_id, examples))[1])
+    db = tmp_path / "r.sqlite"
+    result = CliRunner().invoke(app, ["bench", "--model", "bench_loader:word_model", "--n", "30", "--first",
+                                      "--methods", "occlusion,random", "--metrics", "comprehensiveness",
+                                      "--unit-size", "7", "--db", str(db), "--no-report"])
+    assert result.exit_code == 0, result.output
+    assert ("attributions", None) not in reads and ("attributions", (0, 10_000)) in reads
+    with Store(db) as store:
+        run_id = store.latest_run()
+        degenerate, per_pair, flagged = attribution_summary(store, run_id, chunk=4)
+        maps = store.frame("attributions", run_id)
+        assert len(list(store.chunks("attributions", run_id, 4))) == 8  # examples 0..29, 4 at a time
+    expected = degenerate_explanations(maps)
+    assert len(expected) and set(map(tuple, degenerate.to_numpy())) == set(map(tuple, expected.to_numpy()))
+    assert flagged == {m: (int((expected.method == m).sum()), 30) for m in ("occlusion", "random")}
+    for pair, values in agreement(maps)[1].items():
+        np.testing.assert_array_equal(np.sort(per_pair[pair]), np.sort(values))
+
+
+def test_the_fingerprint_hashes_every_example_a_slice_at_a_time_and_predicts_on_the_first_1000(monkeypatch):
+    """A run's fingerprint covers every example (a change in row 2,400 of 2,500 is caught) while holding one
+    slice of 1,000 at a time, and the model predicts on the first 1,000 examples only."""
+    from lumos.bench import runner
+    from lumos.bench.data import Source
+    from lumos.bench.fingerprint import differences
+
+    sizes, encode = [], runner.example_rows
+    monkeypatch.setattr(runner, "example_rows", lambda data, first: (sizes.append(len(data.inputs)),
+                                                                     encode(data, first))[1])
+    texts = [f"a good film number {i}" for i in range(2500)]
+
+    def made_with(texts: list[str]) -> dict:
+        source = Source(wrap(bench_loader._probs), lazy.examples_of(pd.DataFrame({"text": texts})))
+        source.model.reset_counts()
+        out = runner.made_with_fingerprint(source)
+        assert source.model.counts.rows == runner.FINGERPRINT_ROWS
+        return out
+
+    before = made_with(texts)
+    assert sizes == [1000, 1000, 500] and len(before["predictions"]) == 1000
+    after = made_with(texts[:2400] + ["an awful film"] + texts[2401:])
+    assert after["predictions"] == before["predictions"] and after["n_examples"] == 2500
+    assert [d for d in differences(before, after) if "examples differ" in d]

@@ -1,5 +1,6 @@
 """The Ray backend of the bench on a local 2-CPU Ray cluster: the local runner's results, the model loaded once
-per worker, a worker killed mid-unit retried with nothing lost or duplicated, a killed driver resumed."""
+per worker, a worker killed mid-unit retried with nothing lost or duplicated, a failing unit reported as the local
+runner reports it, a killed driver resumed."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pandas as pd
 import pytest
 
 from lumos.bench import BenchSpec, Store, run
-from lumos.errors import ModelError
+from lumos.bench.runner import RunIncomplete
 
 TESTS = Path(__file__).parent
 SRC = TESTS.parent / "src"
@@ -120,9 +121,19 @@ def test_a_worker_killed_mid_unit_is_retried_and_nothing_is_lost_or_doubled(clus
         assert db.execute("SELECT COUNT(*) FROM attributions").fetchone() == (40,)
 
 
-def test_a_lumos_error_on_a_worker_is_raised_as_itself(cluster, tmp_path):
-    with pytest.raises(ModelError, match="refuses"):
-        run(spec(tmp_path / "r.sqlite", "scale_loader:refusing_word_model"), backend="ray")
+def test_a_unit_failing_on_a_worker_fails_as_it_does_here_and_the_others_are_stored(cluster, tmp_path):
+    failed, run_ids = {}, {}
+    for backend in ("local", "ray"):
+        with pytest.raises(RunIncomplete) as caught:
+            run(spec(tmp_path / f"{backend}.sqlite", "scale_loader:failing_word_model"), backend=backend)
+        assert all("ModelError" in line and "refuses to answer" in line for line in caught.value.failures)
+        failed[backend] = sorted(line.split(": ")[0] for line in caught.value.failures)  # "METHOD on examples A..B"
+        run_ids[backend] = caught.value.run_id
+    assert failed["ray"] == failed["local"] and 0 < len(failed["ray"]) < 8
+    assert_same_results(stored(tmp_path / "local.sqlite", run_ids["local"]),
+                        stored(tmp_path / "ray.sqlite", run_ids["ray"]))
+    with sqlite3.connect(tmp_path / "ray.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM units").fetchone() == (8 - len(failed["ray"]),)
 
 
 @pytest.mark.slow

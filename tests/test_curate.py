@@ -151,11 +151,11 @@ def test_table_counterfactuals_keep_the_artifact_and_flip_the_label():
     planted = artifacts.inject(german, "proxy", strength=1.0, coverage=0.2, seed=0, column="purpose", value="zz")
     model, _, _ = zoo.train_on("tabular/german/logreg", planted.splits, progress=False)
     before = copy.deepcopy(planted.splits["train"])
-    repaired = curate.get("table_counterfactuals")(n=4, budget=400)(
+    repaired = curate.get("table_counterfactuals")(n=4, budget=2000)(
         planted.splits["train"], curate.RepairContext(model=model, artifact="purpose = zz"))
     pd.testing.assert_frame_equal(planted.splits["train"], before)
     added = repaired.train.iloc[len(before):]
-    assert repaired.params["asked"] == 4 and len(added) == repaired.params["kept"]
+    assert repaired.params["asked"] == 4 and len(added) == repaired.params["kept"] > 0
     assert (added["purpose"] == "zz").all() and (added["label"] == 0).all()
     assert (model.predict_proba(added.drop(columns="label")).argmax(1) == 0).all()
 

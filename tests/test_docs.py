@@ -31,7 +31,10 @@ SMALL = [('load("sentiment/minilm")', 'load("sentiment/minilm", epochs=1, train_
          ('load("digits/cnn")', 'load("digits/cnn", epochs=1, train_size=400, eval_size=100, width=8)'),
          ("[:200]", "[:12]"), ("[:25]", "[:2]"), ("[:20]", "[:2]"), ("budget=200", "budget=20"),
          ("max_new_tokens=60", "max_new_tokens=8"), ("nle.explain(model, texts)", "nle.explain(model, texts, "
-                                                                                   "max_new_tokens=8)")]
+                                                                                   "max_new_tokens=8)"),
+         ('method="occlusion", n=500)', 'method="occlusion", n=50)'),
+         ('curate.robustify("sentiment/tfidf", planted)',
+          'curate.robustify("sentiment/tfidf", planted, repairs=["augment"], attribution_rows=50)')]
 
 
 def blocks(path: Path) -> list[tuple[int, str, str]]:

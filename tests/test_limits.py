@@ -74,10 +74,15 @@ def test_lime_masks_drawn_in_blocks_equal_one_draw_of_the_same_stream():
     for n_features in (5, 3_000):
         masks = lime_masks(n_features, 700, np.random.default_rng(3))
         rng = np.random.default_rng(3)
-        n_remove = rng.integers(1, n_features + 1, size=699)
-        order = rng.random((699, n_features)).argsort(axis=1)
-        np.testing.assert_array_equal(masks[1:], order >= n_remove[:, None])
-        assert masks[0].all()
+        n_remove = rng.integers(1, n_features + 1, size=700)
+        order = rng.random((700, n_features)).argsort(axis=1)
+        np.testing.assert_array_equal(masks, order >= n_remove[:, None])
+        pairs = lime_masks(n_features, 700, np.random.default_rng(3), antithetic=True)
+        rng = np.random.default_rng(3)
+        n_remove = rng.integers(1, n_features + 1, size=350)[:, None]
+        rank = rng.random((350, n_features)).argsort(axis=1).argsort(axis=1)
+        np.testing.assert_array_equal(pairs[0::2], rank >= n_remove)
+        np.testing.assert_array_equal(pairs[1::2], rank < n_features - n_remove)
 
 
 def test_gradient_methods_announce_huge_paths_too(monkeypatch):

@@ -48,6 +48,9 @@ def test_report_renders_in_chromium_without_errors(tmp_path, browser, loader):
     for section in ("overview", "summary", "metrics", "agreement", "examples"):
         assert page.locator(f"#{section}").is_visible(), section
     assert page.locator("#summary li").count() >= 1
+    page.set_viewport_size({"width": 640, "height": 900})  # a narrow window: wide tables scroll in their box,
+    assert page.evaluate("document.documentElement.scrollWidth") <= 640  # the page never gets wider than it
+    page.set_viewport_size({"width": 1200, "height": 900})
     assert page.locator(".example").count() == (6 if loader == "image_model" else 8)  # the image set has 6
     if loader == "hostile_text_model":
         assert "<script>alert(1)</script>" in page.locator(".example").first.inner_text()  # shown as text

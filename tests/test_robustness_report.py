@@ -41,7 +41,10 @@ def test_a_text_run_becomes_a_report_section_with_escaped_examples(tmp_path):
     stored = lumos.bench.Store(db).sections("rb")[0]["payload"]
     assert "<span" not in str(stored) and "<svg" not in str(stored)  # data, no markup, in the store
     html = render(db, "rb", out=tmp_path / "r.html").read_text()
-    section = html[html.index('id="robustness"'):]
+    header, section = html[:html.index('id="robustness"')], html[html.index('id="robustness"'):]
+    assert "0 text examples" not in header and "text model m, split" in header  # a section-only run says what it covers
+    assert f"What was run ({report.model_rows} model rows in " in section
+    assert "suites: 7 tests on 10 sentences" in section
     assert "<h3>Behavioural tests (failure rate per test)</h3>" in section and '<figure class="curve"><svg' in section
     assert '<td style="text-align:left">name swap</td><td style="text-align:left">invariance</td>' in section
     assert "&lt;script&gt;" in section and "<script>alert" not in section
@@ -72,7 +75,7 @@ def test_the_robustness_command_has_help_and_one_line_errors():
     result = runner.invoke(app, ["robustness", "--help"])
     assert result.exit_code == 0 and "--budget" in result.output
     result = runner.invoke(app, ["robustness", "--model", "sentiment/minilmm"])
-    assert result.exit_code == 1 and "error: no zoo model named 'sentiment/minilmm'" in result.output
+    assert result.exit_code == 1 and "error: no model 'sentiment/minilmm'" in result.output
     assert "Did you mean 'sentiment/minilm'" in result.output
 
 

@@ -173,6 +173,24 @@ def test_the_performance_panel_counts_the_confusion_matrix_of_the_filter(client,
         assert f"<b>{100 * hits / keep.sum():.1f}%</b> [{100 * low:.1f}%, {100 * high:.1f}%]" in panel
 
 
+def test_the_reliability_curve_is_each_tenth_of_confidence_in_order(client, store):
+    import sqlite3
+
+    from lumos.serve import index, metrics
+
+    db, ids = store
+    run_id = ids["text"]
+    examples, p = stored(db, run_id)
+    assert client.get(f"/runs/{run_id}/table").status_code == 200  # indexes the run
+    confidence, correct = p.max(1), p.argmax(1) == examples.label.astype(int).to_numpy()
+    band = np.minimum((confidence * metrics.BINS).astype(int), metrics.BINS - 1)
+    expect = [(confidence[band == b].mean(), correct[band == b].mean(), int((band == b).sum())) for b in np.unique(band)]
+    with sqlite3.connect(db) as connection:
+        shown = metrics.performance(connection, run_id, index.Query.from_params({}), ["a", "b"]).reliability
+    assert len(expect) > 2 and [n for *_, n in shown] == [n for *_, n in expect]  # bands by mean confidence
+    assert np.allclose([c[:2] for c in shown], [e[:2] for e in expect])
+
+
 def test_the_cheapest_threshold_is_the_brute_force_one():
     import sqlite3
 
@@ -272,6 +290,17 @@ def test_the_example_view_shows_each_stored_explanation_with_its_own_scores(clie
             assert score(card, metric) == pytest.approx(float(value.iloc[0]), abs=5e-4)
 
 
+def test_a_constant_map_is_flagged_on_its_card(client, store):
+    _, ids = store
+    for example_id, flat in ((9, {"occlusion"}), (2, set())):  # "a film": no weighted word, nothing moves
+        page = client.get(f"/runs/{ids['text']}/examples/{example_id}")
+        shown = cards(region(page.text, "stored").split('id="whatif"')[0])
+        assert {m for m, card in shown.items() if "⚠ constant" in card} == flat, example_id
+    response = client.post(f"/runs/{ids['text']}/examples/0/whatif",
+                           data={"csrf": csrf(client), "text": "a film", "methods": ["occlusion"]})
+    assert "⚠ constant" in cards(region(response.text, "live").split('id="tools"')[0])["occlusion"]
+
+
 def test_what_if_an_edited_text_gives_the_new_prediction_and_faithfulness(client, store):
     _, ids = store
     response = client.post(f"/runs/{ids['text']}/examples/0/whatif",
@@ -327,7 +356,9 @@ def test_an_uploaded_image_is_resized_to_the_run_and_explained(client, store):
                                                                              "occlusion"},
                            files={"image": ("grey.png", png((32, 20), 51), "image/png")})
     assert response.status_code == 200, message(response)
-    assert "<td>0.200</td>" in region(response.text, "live")  # the model reads the mean brightness: 51 / 255
+    live = region(response.text, "live")
+    assert "<td>0.200</td>" in live  # the model reads the mean brightness: 51 / 255
+    assert "⚠ all zero or constant" in live  # grey occluded by grey moves nothing
 
 
 @pytest.mark.parametrize("name,data,kind,status,says", [
@@ -463,6 +494,26 @@ def test_a_bench_job_runs_in_the_background_into_the_same_store(client, store):
     finally:
         s.close()
     assert client.get(f"/jobs/{job_id}").status_code == 200
+
+
+def test_a_robustness_job_writes_its_section_and_the_runs_list_shows_it(client, store):
+    db, _ = store
+    response = client.post("/jobs", data={"csrf": csrf(client), "kind": "robustness",
+                                          "model": "serve_loader:text_model", "n": "20", "budget": "30"},
+                           follow_redirects=False)
+    assert response.status_code == 303, message(response)
+    job = wait_for(client, response.headers["location"].rsplit("/", 1)[1])
+    assert job["status"] == "done" and job["run_id"].startswith("robustness-serve_loader-text_model-"), job
+    s = Store(db)
+    try:
+        assert [k for (k,) in s.db.execute("SELECT kind FROM sections WHERE run_id=?", (job["run_id"],))] == \
+            ["robustness"]
+    finally:
+        s.close()
+    listed = re.search(rf'href="/runs/{re.escape(job["run_id"])}".*?</tr>', client.get("/").text, re.S).group(0)
+    assert "robustness" in listed
+    page = client.get(f"/runs/{job['run_id']}")
+    assert page.status_code == 200 and 'id="robustness"' in page.text and "could not be drawn" not in page.text
 
 
 def test_a_job_left_running_by_a_stopped_server_is_marked_interrupted(store):

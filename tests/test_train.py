@@ -6,6 +6,8 @@ and settings added later leave the zoo's cache keys alone."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -91,6 +93,19 @@ def test_early_stopping_keeps_the_best_epoch_and_checkpoints_stop_with_it():
     assert late.epochs_of == [2, 3] and late.learning_rates == [2.0, 1.0]
 
 
+def test_checkpoints_without_non_persistent_buffers_take_them_from_the_network():
+    from lumos.influence.data import network_state
+
+    net = torch.nn.Linear(2, 1)
+    net.register_buffer("ids", torch.arange(3), persistent=False)  # as BERT's position ids: never in a state_dict
+    net.register_buffer("scale", torch.ones(1))
+    checkpoint = {k: torch.zeros_like(v) for k, v in net.state_dict().items()}
+    state = network_state(net, checkpoint)
+    assert state["weight"].abs().sum() == 0 and state["scale"] == 0 and state["ids"].tolist() == [0, 1, 2]
+    with pytest.raises(lumos.InputError, match=r"lacks the network's entries \['scale'\]"):
+        network_state(net, {k: v for k, v in checkpoint.items() if k != "scale"})
+
+
 def test_settings_added_later_leave_the_zoos_cache_keys_alone():
     assert config_key(CNNConfig(epochs=15, shift=2)) == {"seed": 0, "train_size": None, "eval_size": None,
                                                          "epochs": 15, "batch_size": 64, "lr": 2e-3,
@@ -174,6 +189,11 @@ def test_text_tfidf_and_a_local_checkpoint(tmp_path, tiny_bert, tokenizer):
     tfidf = lumos.train(frame, base="tfidf", label_column="topic", min_df=1, progress=False)
     assert tfidf.labels == ["food", "music", "sport"] and tfidf.record["metrics"]["test"]["accuracy"] == 1.0
     assert tfidf.model.predict_proba(["the guitar"]).argmax() == 1
+    shown = runner.invoke(app, ["explain", "the", "guitar", "solo", "--model", tfidf.name, "--json"])
+    assert shown.exit_code == 0, shown.output
+    record = json.loads(shown.output)  # lumos explain takes the trained text model by its name
+    assert record["label"] == "music" and record["features"] == ["the", "guitar", "solo"]
+    assert max(zip(record["attributions"], record["features"]))[1] == "guitar"
     tiny_bert.save_pretrained(tmp_path / "bert")
     tokenizer.save_pretrained(tmp_path / "bert")
     bert = lumos.train(frame, base=str(tmp_path / "bert"), label_column="topic", name="topics", epochs=1,
@@ -181,6 +201,9 @@ def test_text_tfidf_and_a_local_checkpoint(tmp_path, tiny_bert, tokenizer):
     assert bert.record["recipe"] == "own/text/minilm" and bert.model.predict_proba(["a song"]).shape == (1, 3)
     assert bert.record["settings"]["checkpoint"] == str((tmp_path / "bert").resolve())
     assert bert.record["tracin_checkpoints"] == 1
+    train = (frame["text"].tolist()[:6], np.full(6, 2))  # "the match was match" ...: sport
+    influence = lumos.influence.explain(bert.model, train, (["a song"], None), method="tracin", layers="last_layer")
+    assert influence.scores.shape == (1, 6) and np.isfinite(influence.scores).all()
     np.testing.assert_allclose(lumos.training.load("topics").model.predict_proba(["a song"]),
                                bert.model.predict_proba(["a song"]), atol=1e-6)
 
@@ -199,22 +222,59 @@ def test_wrong_input_is_named():
 
 
 # ----- the commands ---------------------------------------------------------------------------------------------
-def test_cli_trains_lists_explains_and_benches(tmp_path, monkeypatch):
+def test_cli_trains_lists_explains_counterfactuals_and_benches(tmp_path, monkeypatch):
     _table().to_csv(tmp_path / "colours.csv", index=False)
     out = runner.invoke(app, ["train", "--table", str(tmp_path / "colours.csv"), "--base", "logreg",
-                              "--protected", "colour", "--set", "C=2.0"])
+                              "--immutable", "x", "--protected", "colour", "--set", "C=2.0"])
     assert out.exit_code == 0, out.output
     assert "colours: own/table/logreg" in out.output and "test accuracy" in out.output
     monkeypatch.setattr(lumos.zoo, "names", lambda: [])  # the zoo's own rows are tests/test_zoo.py's
     listing = runner.invoke(app, ["zoo", "list"], env={"COLUMNS": "250"})
     assert "colours" in listing.output and "yours (lumos train): table, logreg, 3 classes" in listing.output
-    shown = runner.invoke(app, ["explain", "2", "--model", "colours", "--method", "occlusion"])
-    assert shown.exit_code == 0, shown.output
-    assert "occlusion explaining" in shown.output and "colour" in shown.output
-    from lumos.bench.data import load
 
-    data = load("colours", "test", 4)
-    assert list(data.inputs.columns) == ["x", "noise", "colour"] and len(data.labels) == 4
+    # explain: the trained model by name gives lumos.explain's answer on the same row of its test split
+    shown = runner.invoke(app, ["explain", "--row", "2", "--model", "colours", "--method", "occlusion", "--json"])
+    assert shown.exit_code == 0, shown.output
+    record = json.loads(shown.output)
+    model, splits = lumos.training.load("colours")
+    row = splits["test"].drop(columns="label").iloc[[2]]
+    background = splits["train"][list(row.columns)].sample(min(50, len(splits["train"])), random_state=0)
+    direct = lumos.explain(model, row, method="occlusion", background=background, progress=False)[0]
+    assert record["features"] == ["x", "noise", "colour"] and record["label"] == direct.label
+    np.testing.assert_allclose(record["attributions"], direct.attributions, atol=1e-9)
+
+    # counterfactual: the trained model's schema (x immutable) holds without being passed again. A row of class c
+    # (not red, x < 0) reaches a by turning red; b would need x > 0, and the search says x blocks it
+    test = splits["test"].reset_index(drop=True)
+    i = int(np.flatnonzero((test["colour"] != "red") & (test["x"] < -0.5)
+                           & (model.predict_proba(test.drop(columns="label")).argmax(1) == 2))[0])
+
+    def counterfactual(target: str) -> str:
+        out = runner.invoke(app, ["counterfactual", "--model", "colours", "--row", str(i), "--n", "2", "--target",
+                                  target, "--method", "random"], env={"COLUMNS": "200"})
+        assert out.exit_code == 0, out.output
+        return out.output
+
+    to_a = counterfactual("a")
+    assert "counterfactual(s) to a" in to_a and "no counterfactual" not in to_a
+    table = [[c.strip() for c in line.strip("│").split("│")]
+             for line in to_a.splitlines() if line.startswith("│")]
+    cells = {row[0]: row[1:] for row in table}  # feature: original, cf 1, cf 2
+    assert not any(c.endswith("*") for c in cells["x"]) and cells["colour"][1:] == ["red*", "red*"]
+    assert "relaxing immutable feature 'x' makes it reachable" in counterfactual("b")
+
+    # bench: a run over the trained model, stored with every example scored
+    db = tmp_path / "runs.sqlite"
+    benched = runner.invoke(app, ["bench", "--model", "colours", "--n", "6", "--methods", "occlusion,random",
+                                  "--metrics", "comprehensiveness", "--db", str(db), "--no-report"])
+    assert benched.exit_code == 0, benched.output
+    from lumos.bench import Store
+
+    with Store(db) as store:
+        run = store.latest_run()
+        scores = store.frame("scores", run)
+        assert store.runs()["modality"].tolist() == ["tabular"]
+    assert sorted(set(scores["method"])) == ["occlusion", "random"] and len(scores) == 2 * 6
     bad = runner.invoke(app, ["train", "--table", str(tmp_path / "colours.csv"), "--text", "x.csv"])
     assert bad.exit_code == 1 and "exactly one of --images" in bad.output
 
@@ -224,4 +284,9 @@ def test_cli_explains_an_image_file(bars, tmp_path):
     out = runner.invoke(app, ["explain", str(bars / "left" / "0.png"), "--model", "bars-cli", "--method", "saliency",
                               "--out", str(tmp_path / "heat.png")])
     assert out.exit_code == 0, out.output
-    assert "saliency explaining" in out.output and Image.open(tmp_path / "heat.png").size[0] >= 12
+    assert "bars-cli predicts" in out.output and "saliency explains it" in out.output
+    assert Image.open(tmp_path / "heat.png").size[0] >= 12
+    from lumos.bench.data import load
+
+    data = load("bars-cli", "test", 3, first=True)  # what lumos bench reads: the pictures of the test split
+    np.testing.assert_array_equal(data.inputs, np.stack(lumos.training.load("bars-cli").splits["test"].image))

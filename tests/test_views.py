@@ -256,3 +256,11 @@ def test_bench_help_says_what_seed_and_methods_do():
     out = " ".join(runner.invoke(app, ["bench", "--help"]).output.replace("│", " ").split())
     assert "Seed (default: 0) of the example sample and of every random method and metric" in out
     assert 'or "all" (default): every method that applies to the model' in out and "--first" in out
+
+
+def test_zoo_list_keeps_every_name_whole_at_80_columns():
+    from lumos import zoo
+
+    out = runner.invoke(app, ["zoo", "list"], env={"COLUMNS": "80"}).output
+    assert all(len(line) <= 80 for line in out.splitlines())
+    assert all(f" {name} " in out for name in zoo.names())  # never cut to "imagenet/efficientnet_li…"

@@ -25,6 +25,7 @@
 # `LUMOS_TUTORIAL_QUICK=1` (set by the test suite) runs the same code on fewer, smaller pictures.
 
 # %%
+# %matplotlib inline
 import os
 from pathlib import Path
 
@@ -33,10 +34,7 @@ from PIL import Image
 
 import lumos
 
-try:
-    from lumos import plot  # matplotlib figures of explanations (issue 22)
-except ImportError:
-    import tutorial_plots as plot  # the same functions, drawn here until lumos.plot is released
+from lumos import plot  # matplotlib figures of explanations and results
 
 QUICK = os.environ.get("LUMOS_TUTORIAL_QUICK") == "1"
 WORK = Path(os.environ.get("LUMOS_TUTORIAL_DATA", "tutorial-data"))
@@ -112,9 +110,6 @@ methods = {"saliency": {}, "integrated_gradients": {"steps": 16 if QUICK else 64
            "kernel_shap": {"n_samples": budget, "n_segments": 30},
            "gradcam": {}, "lime": {"n_samples": budget, "n_segments": 30}}
 explanations = {m: lumos.explain(model, x, method=m, **params) for m, params in methods.items()}
-for expl in explanations.values():
-    for e, picture in zip(expl, x):
-        e.data = picture  # each explanation keeps the picture it explains, for drawing
 [f"{e.label} (p = {e.probs[e.target]:.2f})" for e in explanations["saliency"]]
 
 # %%

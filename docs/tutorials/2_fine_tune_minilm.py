@@ -26,6 +26,7 @@
 # code on a few hundred reviews.
 
 # %%
+# %matplotlib inline
 import os
 from pathlib import Path
 
@@ -34,10 +35,7 @@ import pandas as pd
 
 import lumos
 
-try:
-    from lumos import plot
-except ImportError:
-    import tutorial_plots as plot  # the same functions, drawn here until lumos.plot is released
+from lumos import plot  # matplotlib figures of explanations and results
 
 QUICK = os.environ.get("LUMOS_TUTORIAL_QUICK") == "1"
 WORK = Path(os.environ.get("LUMOS_TUTORIAL_DATA", "tutorial-data"))
@@ -153,9 +151,8 @@ for example in influence.proponents(0, k=3):
 
 # %%
 scores = influence.scores[0]
-order = np.argsort(-np.abs(scores))[:10][::-1]
 plot.curves({"training reviews by influence on test review 0": list(enumerate(np.sort(scores)[::-1]))},
-            "training reviews, most helpful first", "TracIn score")
+            "training reviews, most helpful first", "TracIn score", ylim=None)
 
 # %% [markdown]
 # ## What did you learn?

@@ -30,6 +30,7 @@
 # movie reviews or your own annotations.
 
 # %%
+# %matplotlib inline
 import json
 import os
 from pathlib import Path
@@ -39,10 +40,7 @@ import pandas as pd
 
 import lumos
 
-try:
-    from lumos import plot
-except ImportError:
-    import tutorial_plots as plot  # the same functions, drawn here until lumos.plot is released
+from lumos import plot  # matplotlib figures of explanations and results
 
 QUICK = os.environ.get("LUMOS_TUTORIAL_QUICK") == "1"
 WORK = Path(os.environ.get("LUMOS_TUTORIAL_DATA", "tutorial-data"))

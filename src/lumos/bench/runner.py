@@ -136,8 +136,8 @@ class Slice:
 
 
 BACKENDS = ("local", "ray")
-SECTION_ROWS = 1000
-FINGERPRINT_ROWS = 1000  # examples whose predictions go into a run's fingerprint  # the first rows a report section (counterfactuals) may read
+SECTION_ROWS = 1000  # the first rows a report section (counterfactuals) may read
+FINGERPRINT_ROWS = 1000  # examples whose predictions go into a run's fingerprint (and examples hashed at a time)
 
 
 def run(spec: BenchSpec, progress: Callable[[str, float, float], None] | None = None,

@@ -220,14 +220,20 @@ class Store:
 
         return pd.read_sql_query("SELECT run_id, created, modality, spec FROM runs ORDER BY created", self.db)
 
-    def frame(self, table: str, run_id: str):
-        """A table of one run as a DataFrame (attributions decoded to arrays, JSON columns parsed)."""
+    def frame(self, table: str, run_id: str, examples: tuple[int, int] | None = None):
+        """A table of one run as a DataFrame (attributions decoded to arrays, JSON columns parsed);
+        ``examples=(lo, hi)``: only the rows of examples lo .. hi - 1 (not for ``units``)."""
         import pandas as pd
 
         if table not in ("examples", "units", "attributions", "scores"):
             raise InputError(f"unknown table {table!r}; use examples, units, attributions or scores.")
+        where, params = "run_id=?", (run_id,)
+        if examples is not None:
+            if table == "units":
+                raise InputError("units are not kept per example; read the units table whole.")
+            where, params = where + " AND example_id >= ? AND example_id < ?", (run_id, *map(int, examples))
         try:
-            df = pd.read_sql_query(f"SELECT * FROM {table} WHERE run_id=?", self.db, params=(run_id,))
+            df = pd.read_sql_query(f"SELECT * FROM {table} WHERE {where}", self.db, params=params)
         except (sqlite3.DatabaseError, pd.errors.DatabaseError) as e:
             raise InputError(f"cannot read {table} of run {run_id!r} from {self.path} ({e}); the file may be "
                              "damaged.") from None
@@ -238,6 +244,16 @@ class Store:
         if "attributions" in df:
             df["attributions"] = df["attributions"].map(lambda b: self._array(b, f"attributions of run {run_id!r}"))
         return df
+
+    def chunks(self, table: str, run_id: str, examples: int = 10_000) -> Iterator[Any]:
+        """``frame(table, run_id)`` a range of ``examples`` example ids at a time (every method's rows of an
+        example in the same chunk), so a run over a million examples is read in bounded memory."""
+        if table not in ("examples", "attributions", "scores"):
+            raise InputError(f"{table!r} has no example ids to read in chunks; use examples, attributions or scores.")
+        lo, hi = self.db.execute(f"SELECT MIN(example_id), MAX(example_id) FROM {table} WHERE run_id=?",
+                                 (run_id,)).fetchone()
+        for first in range(0 if lo is None else lo, 0 if hi is None else hi + 1, examples):
+            yield self.frame(table, run_id, (first, first + examples))
 
     def _json(self, value: str, where: str) -> Any:
         try:

@@ -23,13 +23,13 @@ def zoo_list(cache_dir: Optional[str] = typer.Option(None, help=CACHE_HELP)) -> 
     """Every zoo model, what it is, and its test scores if it has been trained here; then the models trained on
     your data with `lumos train`."""
     from rich.console import Console
-    from rich.table import Table
+    from rich.table import Column, Table
 
     from .. import zoo
     from ..errors import LumosError
     from ..training import store
 
-    table = Table("name", "what", "test (cached)")
+    table = Table(Column("name", no_wrap=True), "what", "test (cached)")  # a name is never cut: you type it next
     for name in zoo.names():
         try:
             info = zoo.info(name, cache_dir=cache_dir)

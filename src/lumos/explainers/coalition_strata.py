@@ -226,7 +226,7 @@ def kernel_regression(sample: StrataSample) -> tuple[np.ndarray, np.ndarray]:
         return np.array([total]), np.zeros(1)
     z, y = sample.coalitions()
     counts = sample.counts
-    ht = np.concatenate([np.full(2 * k, p / k) for p, k in zip(sample.population, counts)])
+    ht = np.concatenate([np.full(2 * k, p / max(k, 1)) for p, k in zip(sample.population, counts)])  # k = 0: none
     w = kernel_weights(n, z.sum(1)) * ht
     x = z.astype(np.float64)
     reduced = x[:, :-1] - x[:, -1:]

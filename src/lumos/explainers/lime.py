@@ -9,9 +9,11 @@ reverse, with the same number removed: the first mask removes the first k featur
 the last k, so the two remove disjoint sets where they can (antithetic variates; each mask alone is distributed
 as in ``sampling="random"``, so the surrogate converges to the same answer with less variance).
 ``extras["std_error"]``: a bootstrap over the masks (over pairs, for antithetic sampling) of the surrogate's
-coefficients: their sampling error around the many-sample answer, which is what ``tolerance=`` bounds. When
-the budget covers all 2^F masks, every mask enters once with its expected weight (probability of being drawn x
-budget), the objective that sampling estimates.
+coefficients: their sampling error around the many-sample answer, which is what ``tolerance=`` bounds. Beyond
+``BOOTSTRAP_UP_TO`` features (where 100 refits of F x F systems would cost more than the model calls) it is the
+bootstrap's linearisation: the sandwich variance over the same groups, times m / (m - F) for the fitted
+coefficients, from one F x F solve (m x m when F > m). When the budget covers all 2^F masks, every mask enters
+once with its expected weight (probability of being drawn x budget), the objective that sampling estimates.
 """
 
 from __future__ import annotations
@@ -21,36 +23,40 @@ from math import comb
 
 import numpy as np
 
+from ..features.masking import random_subsets
 from ..params import Choice, Float, param
 from ..registry import register
 from .sampled_base import CoalitionValues, SampledExplainer
 
 SAMPLINGS = ("antithetic", "random")
 _BOOTSTRAP = 100
+BOOTSTRAP_UP_TO = 64  # features; beyond, the linearised (sandwich) variance
 
 
 def lime_masks(n_features: int, n_samples: int, rng: np.random.Generator, antithetic: bool = False) -> np.ndarray:
     """(n_samples, F) bool masks removing 1..F features (count uniform, then which uniformly); antithetic: in
-    pairs from one order and its reverse."""
+    pairs from one order and its reverse. Drawn in blocks of rows, so no (n_samples, F) float array is held."""
     if not antithetic:
-        n_remove = rng.integers(1, n_features + 1, size=n_samples)
-        order = rng.random((n_samples, n_features)).argsort(axis=1)
-        return order >= n_remove[:, None]
+        return ~random_subsets(rng.integers(1, n_features + 1, size=n_samples), n_features, rng)
     half = (n_samples + 1) // 2
     n_remove = rng.integers(1, n_features + 1, size=half)
-    order = rng.random((half, n_features)).argsort(axis=1)
-    rank = np.argsort(order, axis=1)  # position of each feature in its order
-    first = rank >= n_remove[:, None]
-    second = rank < n_features - n_remove[:, None]
-    return np.stack([first, second], axis=1).reshape(-1, n_features)[:n_samples]
+    out = np.empty((2 * half, n_features), dtype=bool)
+    block = max(1, 2**20 // max(n_features, 1))
+    for lo in range(0, half, block):
+        hi = min(half, lo + block)
+        rank = rng.random((hi - lo, n_features)).argsort(axis=1).argsort(axis=1)  # each feature's place in the order
+        k = n_remove[lo:hi, None]
+        out[2 * lo:2 * hi:2] = rank >= k
+        out[2 * lo + 1:2 * hi:2] = rank < n_features - k
+    return out[:n_samples]
 
 
 def cosine_kernel(masks: np.ndarray, width: float) -> np.ndarray:
     """sqrt(exp(-d^2 / width^2)) with d the cosine distance between each mask and the all-ones mask."""
     kept = masks.sum(1)
     d = 1.0 - np.sqrt(kept / masks.shape[1])
-    with np.errstate(over="ignore"):
-        return np.exp(-0.5 * (d / width) ** 2)  # d / width first: a tiny width gives 0 weights, never 0 / 0
+    with np.errstate(over="ignore", divide="ignore"):  # a tiny width: weight 0 beyond distance 0, not 0 / 0
+        return np.sqrt(np.exp(-((d / width) ** 2)))
 
 
 def weighted_ridge(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -59,11 +65,19 @@ def weighted_ridge(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) ->
     total = w.sum(1, keepdims=True)
     mx = w @ x / total  # (B, F)
     my = w @ y / total[:, 0]  # (B,)
-    gram = np.einsum("bm,mi,mj->bij", w, x, x) - total[:, :, None] * mx[:, :, None] * mx[:, None, :]
-    rhs = w @ (x * y[:, None]) - total * mx * my[:, None]
-    gram += alpha * np.eye(x.shape[1])[None]
-    coef = np.linalg.solve(gram, rhs[..., None])[..., 0]
+    coef = np.stack([solve_normal(x - mx[b], wb, alpha, (x - mx[b]).T @ (wb * (y - my[b])))
+                     for b, wb in enumerate(w)])
     return coef, my - (coef * mx).sum(1)
+
+
+def solve_normal(xc: np.ndarray, w: np.ndarray, alpha: float, rhs: np.ndarray) -> np.ndarray:
+    """A^-1 rhs for the ridge's normal matrix A = xc^T diag(w) xc + alpha I (F, F), xc (m, F) centred: directly,
+    or through the (m, m) dual (Woodbury) when F > m, so a long text costs m^2 F, not F^3."""
+    m, f = xc.shape
+    if alpha > 0 and f > m:
+        r = xc * np.sqrt(w)[:, None]
+        return (rhs - r.T @ np.linalg.solve(r @ r.T + alpha * np.eye(m), r @ rhs)) / alpha
+    return np.linalg.solve(xc.T @ (xc * w[:, None]) + alpha * np.eye(f), rhs)
 
 
 @register("lime")
@@ -104,13 +118,19 @@ class Lime(SampledExplainer):
         kernel = cosine_kernel(masks, self.kernel_width)
         coef, intercept = weighted_ridge(x, y, kernel[None], self.alpha)
         state["extras"] = {"r2": _r2(x, y, kernel, coef[0], intercept[0]), "intercept": float(intercept[0])}
+        if n > BOOTSTRAP_UP_TO:
+            return coef[0], self._linearised_variance(x, y, kernel, coef[0], intercept[0])
         return coef[0], self._bootstrap_variance(x, y, kernel, state["rng"])
+
+    def _group(self) -> int:
+        """Masks resampled together: a pair for antithetic sampling."""
+        return 2 if self.sampling == "antithetic" else 1
 
     def _bootstrap_variance(self, x, y, kernel, rng) -> np.ndarray:
         """Variance of the coefficients over resamples of the drawn masks (pairs resampled together); the
         unperturbed row stays in every resample, as in every fit."""
         m = len(x) - 1
-        group = 2 if self.sampling == "antithetic" else 1
+        group = self._group()
         groups = -(-m // group)
         picks = rng.integers(0, groups, size=(_BOOTSTRAP, groups))
         counts = np.zeros((_BOOTSTRAP, groups))
@@ -119,6 +139,18 @@ class Lime(SampledExplainer):
         weights = np.concatenate([np.ones((_BOOTSTRAP, 1)), per_row], axis=1) * kernel[None]
         coef, _ = weighted_ridge(x, y, weights, self.alpha)
         return coef.var(0, ddof=1)
+
+    def _linearised_variance(self, x, y, kernel, coef, intercept) -> np.ndarray:
+        """The bootstrap's first-order approximation: A^-1 (sum_g (s_g - mean s)(s_g - mean s)^T) A^-1 with A the
+        ridge's (F, F) normal matrix and s_g the score of group g (a mask, or a pair), x_i w_i r_i summed over it."""
+        xc = x - kernel @ x / kernel.sum()
+        scores = (xc * (kernel * (y - x @ coef - intercept))[:, None])[1:]  # the unperturbed row is in every fit
+        group = self._group()
+        pad = -len(scores) % group
+        sums = np.concatenate([scores, np.zeros((pad, x.shape[1]))]).reshape(-1, group, x.shape[1]).sum(1)
+        spread = solve_normal(xc, kernel, self.alpha, (sums - sums.mean(0)).T)  # (F, G)
+        m, f = scores.shape
+        return (spread**2).sum(1) * m / max(m - f, 1)  # for the fitted coefficients (as HC1): large when F >= m
 
     def exact(self, game: CoalitionValues, coalitions: np.ndarray) -> np.ndarray:
         n = game.n
@@ -131,8 +163,9 @@ class Lime(SampledExplainer):
 
 
 def _r2(x, y, w, coef, intercept) -> float:
-    if np.ptp(y) == 0:
+    mean = np.average(y, weights=w)
+    spread = (w * (y - mean) ** 2).sum()
+    if np.ptp(y) == 0 or spread == 0:  # nothing to explain where the weight is (e.g. a tiny kernel width)
         return 1.0
     resid = y - x @ coef - intercept
-    mean = np.average(y, weights=w)
-    return float(1 - (w * resid**2).sum() / (w * (y - mean) ** 2).sum())
+    return float(1 - (w * resid**2).sum() / spread)

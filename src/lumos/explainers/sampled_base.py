@@ -12,7 +12,8 @@ every method:
   enumeration for ``SampledShapley``;
 - ``tolerance=e``: rounds at growing budgets (from ``min_samples``) until every attribution's estimated
   standard error is at most e, or ``n_samples`` is spent (``extras["converged"]`` says which);
-- extras: ``std_error`` (F,) per feature, ``error`` (its maximum), ``base_value`` = v(empty).
+- extras: ``std_error`` (F,) per feature, ``error`` (its maximum), ``base_value`` = v(empty); NaN where a
+  budget below ``smallest_budget`` gave a minimum-norm fit (``underdetermined_ok``), never converged.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ class SampledExplainer(PerturbationExplainer):
                     and self.underdetermined_ok:
                 warnings.warn(f"{self.name}: n_samples={self.n_samples} is below the {self.smallest_budget(it.n_features)} "
                               f"evaluations that determine the regression for {it.n_features} features (example {i}); "
-                              "the answer is the minimum-norm fit and its std_error is not meaningful.",
+                              "the answer is the minimum-norm fit, with no error estimate (std_error and error are NaN).",
                               LumosWarning, stacklevel=4)
                 break
             if self.n_samples < min(self.smallest_budget(it.n_features), 2**it.n_features - 1):
@@ -131,6 +132,8 @@ class SampledExplainer(PerturbationExplainer):
             still = []
             for i in active:
                 phi, var, exact = self._estimate(states[i], games[i], plans[i])
+                if not exact and budgets[i] < self.smallest_budget(items[i].n_features):
+                    var = np.full(len(var), np.nan)  # a minimum-norm fit: its spread says nothing of its error
                 results[i] = (phi, var, exact)
                 err = float(np.sqrt(var.max())) if len(var) else 0.0
                 done = exact or self.tolerance is None or err <= self.tolerance or budgets[i] >= self.n_samples

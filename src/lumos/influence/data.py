@@ -145,13 +145,16 @@ class Setup:
 
 
 def network_state(network: nn.Module, state: dict[str, Tensor] | None = None) -> dict[str, Tensor]:
-    """Every parameter and buffer of ``network``, detached, taken from ``state`` (a checkpoint) when given."""
+    """Every parameter and buffer of ``network``, detached, taken from ``state`` (a checkpoint) when given.
+    Buffers a state_dict leaves out by design (non-persistent ones, e.g. BERT's position ids) come from the
+    network itself."""
     full = {**dict(network.named_parameters()), **dict(network.named_buffers())}
     if state is not None:
-        missing = sorted(set(full) - set(state))
+        own = set(full) - set(network.state_dict())  # non-persistent buffers
+        missing = sorted(set(full) - set(state) - own)
         if missing:
             raise InputError(f"a checkpoint lacks the network's entries {missing[:5]}; pass full state_dicts.")
-        full = {k: torch.as_tensor(state[k]) for k in full}
+        full = {k: torch.as_tensor(state[k]) if k in state else v for k, v in full.items()}
     return {k: v.detach() for k, v in full.items()}
 
 

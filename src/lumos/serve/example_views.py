@@ -23,12 +23,13 @@ from .. import registry
 from ..bench.sections import section_of
 from ..bench.store import from_blob
 from ..errors import InputError, UnsupportedError
+from ..explanation import is_degenerate
 from ..report.render import explanation_view
-from ..viz import original_view, svg_curves
+from ..viz import original_view
 from . import live as work
 from .index import class_index
 from .inputs import decode, edited_row, edited_text, uploaded_image
-from .pages import read_form
+from .pages import curves_svg, read_form
 from .security import Refused
 from .workbench import RunInfo, Workbench
 
@@ -89,9 +90,11 @@ def stored_example(wb: Workbench, run: RunInfo, example_id: int) -> Stored:
             "example_id=? ORDER BY method", (run.run_id, example_id)):
         target, probs = int(t), json.loads(p)
         own = sorted(scores.get(method, []), key=lambda s: s.family != "faithfulness")
+        attributions = from_blob(blob)
+        flat = is_degenerate(attributions)
         cards.append(work.Card(method, explanation_view(run.modality, value, json.loads(features or "null"),
-                                                        from_blob(blob), method, json.loads(extras or "null"), mask),
-                               own))
+                                                        attributions, method, json.loads(extras or "null"), mask,
+                                                        degenerate=flat), own, degenerate=flat))
     before = db.execute("SELECT MAX(example_id) FROM examples WHERE run_id=? AND example_id<?",
                         (run.run_id, example_id)).fetchone()[0]
     after = db.execute("SELECT MIN(example_id) FROM examples WHERE run_id=? AND example_id>?",
@@ -184,8 +187,8 @@ def _dependence_chart(d: work.Dependence) -> Markup | None:
     if not d.numeric:
         return None
     classes = np.argsort(-d.probs.mean(0))[:5]
-    return Markup(svg_curves({d.labels[k]: list(zip(map(float, d.values), map(float, d.probs[:, k]))) for k in classes},
-                             d.column, "probability", width=520, height=240))
+    return curves_svg({d.labels[k]: list(zip(map(float, d.values), map(float, d.probs[:, k]))) for k in classes},
+                      d.column, "probability")
 
 
 async def example_page(request: Request) -> HTMLResponse:

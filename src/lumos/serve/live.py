@@ -110,7 +110,8 @@ class Score:
 
 @dataclass
 class Card:
-    """One explanation as shown: its method, drawing, faithfulness scores, cost."""
+    """One explanation as shown: its method, drawing, faithfulness scores, cost; ``degenerate`` when its map is
+    all zero, constant or not finite (it ranks nothing, so its scores say nothing)."""
 
     method: str
     html: Markup
@@ -118,6 +119,7 @@ class Card:
     seconds: float = 0.0
     rows: int = 0
     note: str = ""
+    degenerate: bool = False
 
 
 @dataclass
@@ -208,8 +210,9 @@ def explain_example(live: LiveModel, value: Any, methods: Sequence[str], target:
         except (InputError, UnsupportedError) as err:
             errors.append(f"{method}: {err}")
             continue
-        cards.append(Card(method, explanation_view(live.modality, value, e.features, e.attributions, method, e.extras),
-                          scores, time.perf_counter() - start, live.model.counts.rows - rows))
+        cards.append(Card(method, explanation_view(live.modality, value, e.features, e.attributions, method, e.extras,
+                                                   degenerate=e.degenerate),
+                          scores, time.perf_counter() - start, live.model.counts.rows - rows, degenerate=e.degenerate))
     return Explained(prediction, cards, time.perf_counter() - t0, errors)
 
 

@@ -75,7 +75,8 @@ def performance(db: sqlite3.Connection, run_id: str, query: Query, labels: list[
         classes.append(ClassScores(labels[c] if c < len(labels) else str(c), p, r, f1, int(actual)))
     reliability = [(conf / count, correct / count, int(count)) for conf, correct, count in db.execute(
         f"SELECT SUM(r.confidence), SUM(r.correct), COUNT(*) FROM serve_rows r WHERE {where} AND r.correct IS NOT NULL "
-        f"GROUP BY MIN(CAST(r.confidence * {BINS} AS INTEGER), {BINS - 1}) ORDER BY 1", args) if count]
+        f"GROUP BY MIN(CAST(r.confidence * {BINS} AS INTEGER), {BINS - 1}) ORDER BY SUM(r.confidence) / COUNT(*)",
+        args) if count]
     result = Performance(int(n), labelled, _ratio(hits, labelled), wilson(hits, labelled) if labelled else None,
                          confusion.tolist(), classes, reliability)
     if threshold is not None and len(labels) == 2:

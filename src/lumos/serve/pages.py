@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -28,6 +29,18 @@ def run_url(run_id: str, *parts: Any, **params: Any) -> str:
 
 def job_url(job_id: str) -> str:
     return "/jobs/" + quote(str(job_id), safe="")
+
+
+def curves_svg(series: dict[str, Any], x_label: str, y_label: str) -> Markup:
+    """Lines of (x, y in [0, 1]) points drawn by ``lumos.plot.curves`` as inline SVG (text escaped by matplotlib;
+    dollar signs in names kept literal, which matplotlib would otherwise read as maths)."""
+    from .. import plot
+
+    def literal(name: Any) -> str:
+        return str(name).replace("$", r"\$")
+
+    fig = plot.curves({literal(k): v for k, v in series.items()}, literal(x_label), literal(y_label))
+    return Markup(plot.svg(fig))
 
 
 def datetime_text(timestamp: float) -> str:

@@ -16,11 +16,11 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from ..errors import InputError
 from ..report.render import environment, render, run_view
-from ..viz import image_rgb, png_data_uri, svg_curves
+from ..viz import image_rgb, png_data_uri
 from . import compare as comparison
 from . import index, jobs, metrics, slices
 from .inputs import decode
-from .pages import read_form, run_url
+from .pages import curves_svg, read_form, run_url
 from .workbench import RunInfo, Workbench
 
 SNIPPET = 240  # characters of a text shown in the data table
@@ -127,10 +127,10 @@ def _reliability(shown: metrics.Performance | None) -> Markup | None:
     """Accuracy against confidence (a reliability curve) as an inline chart, beside the diagonal."""
     if shown is None or len(shown.reliability) < 2:
         return None
-    return Markup(svg_curves({"accuracy": [(c, a) for c, a, _ in shown.reliability],
-                              "calibrated": [(shown.reliability[0][0], shown.reliability[0][0]),
-                                             (shown.reliability[-1][0], shown.reliability[-1][0])]},
-                             "confidence (mean of its bin)", "accuracy", width=360, height=200))
+    return curves_svg({"accuracy": [(c, a) for c, a, _ in shown.reliability],
+                       "calibrated": [(shown.reliability[0][0], shown.reliability[0][0]),
+                                      (shown.reliability[-1][0], shown.reliability[-1][0])]},
+                      "confidence (mean of its bin)", "accuracy")
 
 
 async def table_page(request: Request) -> HTMLResponse:

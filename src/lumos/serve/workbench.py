@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..bench.store import Store
-from ..errors import InputError, UnsupportedError
+from ..errors import UnsupportedError
 from . import index, jobs, slices
 from .live import LiveModel, live_model
 from .security import Refused, check_run_id
@@ -72,7 +72,7 @@ class Workbench:
         return store
 
     def run(self, run_id: str) -> RunInfo:
-        """A run of the store, or InputError naming the runs there are."""
+        """A run of the store (a 404 for one it does not hold)."""
         return self._run_in(self.store(), check_run_id(run_id))
 
     # ----- models -----------------------------------------------------------------------------------------

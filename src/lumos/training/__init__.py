@@ -12,4 +12,4 @@ under their name (``names()``; ``lumos zoo list`` shows them). ``load(name)`` br
 from .api import load, modality_of, names, resolve, train
 from .result import TrainedModel
 
-__all__ = ["train", "load", "names", "resolve", "TrainedModel"]
+__all__ = ["train", "load", "names", "resolve", "modality_of", "TrainedModel"]

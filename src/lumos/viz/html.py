@@ -81,8 +81,8 @@ def bars_view(features: Sequence[str], scores: np.ndarray, top: int = 10, values
     num_w = int(CHAR_PX * max(9, *(len(s) for s in numbers))) + 8  # room for "-4.44e-16": zero lines align
     mid = label_w + num_w + half  # the zero line; numbers sit outside the bar ends, on either side
     width, height = mid + half + num_w, row * len(order) + 4
-    parts = [f'<svg class="bars" width="{width}" height="{height}" role="img" font-size="12" '
-             f'style="font-family:system-ui,sans-serif">',
+    parts = [f'<svg class="bars" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+             f'font-size="12" style="font-family:system-ui,sans-serif">',
              f'<line x1="{mid}" y1="0" x2="{mid}" y2="{height}" stroke="#888"/>']
     for k, j in enumerate(order):
         v = scores[j]

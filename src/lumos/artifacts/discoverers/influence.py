@@ -23,16 +23,18 @@ def influence_concentration(model: Any, data: Any, test: Any = None, *, method: 
                             seed: int = 0, ngram_range: tuple[int, int] = (1, 2), n_bins: int = 4,
                             label_column: str = "label", text_column: str | None = None,
                             class_names: Sequence[str] | None = None, **params: Any) -> Findings:
-    """Rank features by the share of proponent influence their training examples hold beyond their share of
-    the examples.
+    """Rank features whose training examples hold far more or far less proponent influence than their share.
 
     ``n_train`` sampled rows of ``data`` (the training split) against ``n_test`` rows of ``test`` (default: the
     other rows of ``data``), scored by ``lumos.influence.explain(model, ..., method=method)`` (``params`` go to
     it, e.g. ``layers=``). Proponent mass of a training example: the sum of its positive scores over the test
     rows. Per feature seen ``min_count`` times: share = its examples' part of all proponent mass; effect =
-    share - their part of the examples; score = z of that excess (a binomial approximation over the training
-    rows); evidence also holds the same excess for self-influence (high for examples the model finds
-    atypical). ``Findings.examples``: per training row, its proponent mass and self-influence.
+    share - their part of the examples; score = |z| of that excess (a binomial approximation over the training
+    rows). Both directions matter: a feature the model leans on makes its examples easy, so their small
+    gradients hold far less influence than their share (a planted perfect artifact shows as a large negative
+    excess), while examples that contradict such a feature hold more. Evidence also holds the same excess for
+    self-influence (high for examples the model finds atypical). ``Findings.examples``: per training row, its
+    proponent mass and self-influence.
     """
     from ... import influence
 
@@ -64,7 +66,7 @@ def influence_concentration(model: Any, data: Any, test: Any = None, *, method: 
                                   self_influence=own if own is not None else np.nan).reset_index(drop=True)
     out_params = {"method": method, "n_train": len(rows), "n_test": len(te.y), "min_count": min_count,
                   "seed": seed, "influence_params": {k: str(v) for k, v in params.items()},
-                  "score": "z of a feature's excess share of proponent influence",
+                  "score": "|z| of a feature's excess (or shortfall) share of proponent influence",
                   "effect": "share of proponent mass - share of training examples"}
     return Findings("influence", candidates, out_params, examples)
 
@@ -82,15 +84,17 @@ def _concentration(train: Labelled, proponent: np.ndarray, own: np.ndarray | Non
     own_excess = (np.asarray(feats.x.T @ own).ravel() / (own.sum() or 1.0) - base) if own is not None else None
     onehot = np.eye(len(train.labels))[train.y]
     by_label = np.asarray(feats.x.T @ onehot)
-    order = np.lexsort((np.array(feats.keys, dtype=object).astype(str), -z))
+    order = np.lexsort((np.array(feats.keys, dtype=object).astype(str), -np.abs(z)))
     out = []
     for j in order:
         label = train.label_name(int(by_label[j].argmax()))
         finding = (f"training examples with {feats.keys[j]!r} ({100 * base[j]:.1f}% of {n:,}) hold "
-                   f"{100 * share[j]:.1f}% of the proponent influence on the test predictions ({method})")
-        evidence = {"count": int(feats.counts[j]), "mass_share": float(share[j]), "row_share": float(base[j])}
+                   f"{100 * share[j]:.1f}% of the proponent influence on the test predictions ({method}; "
+                   f"{'more' if share[j] > base[j] else 'less'} than their share, z = {z[j]:+.1f})")
+        evidence = {"count": int(feats.counts[j]), "mass_share": float(share[j]), "row_share": float(base[j]),
+                    "z": float(z[j])}
         if own_excess is not None:
             evidence["self_influence_excess"] = float(own_excess[j])
-        out.append(Candidate(feats.keys[j], feats.kinds[j], float(z[j]), float(share[j] - base[j]), finding, label,
+        out.append(Candidate(feats.keys[j], feats.kinds[j], float(abs(z[j])), float(share[j] - base[j]), finding, label,
                              None, float(min(1.0, 2 * norm.sf(abs(z[j])) * len(z))), evidence))
     return out
