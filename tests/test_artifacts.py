@@ -115,7 +115,7 @@ def test_bad_input_gives_clear_errors(tiny):
         artifacts.inject(tiny, "token", token="w3")
     with pytest.raises(lumos.InputError, match="proxy artifact goes into a table column"):
         artifacts.inject(tiny, "proxy")
-    with pytest.raises(lumos.InputError, match="unknown correction"):
+    with pytest.raises(lumos.InputError, match="statistics: correction must be one of 'holm'"):
         artifacts.statistics(tiny["train"], correction="sidak")
 
 

@@ -330,6 +330,40 @@ class Ordered(Constraint):
         return "a pair (lo, hi) of finite numbers with lo < hi"
 
 
+class IntRange(Constraint):
+    """A pair (lo, hi) of ints >= ``low`` with lo <= hi, e.g. an n-gram range (1, 2)."""
+
+    def __init__(self, low: int = 1):
+        self.low = low
+
+    def problem(self, value):
+        base = Numbers(length=2, integers=True, low=self.low).problem(value)
+        if base is not None:
+            return base
+        lo, hi = (int(v) for v in value)
+        return None if lo <= hi else "lo > hi"
+
+    def describe(self):
+        return f"a pair (lo, hi) of ints >= {self.low} with lo <= hi"
+
+    def __repr__(self) -> str:
+        return f"IntRange(low={self.low})"
+
+
+class Names(Constraint):
+    """A non-empty list or tuple of distinct non-empty strings (class names)."""
+
+    def problem(self, value):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
+            return ""
+        if not value:
+            return "empty"
+        return None if len(set(value)) == len(value) else "repeated names"
+
+    def describe(self):
+        return "a non-empty list of distinct non-empty strings"
+
+
 class Anything(Constraint):
     """No constraint: for fields whose meaning is checked where they are used."""
 

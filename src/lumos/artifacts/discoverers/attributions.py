@@ -9,12 +9,12 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ...errors import InputError
 from ...models import wrap
+from ...params import SEED, Anything, Choice, Int, Optional, Registered
 from ..data import Labelled, labelled
 from ..features import sample_rows, table_features, word_key
 from ..result import Candidate, Findings
-from ._register import discoverer
+from ._register import data_rules, discoverer
 
 RANK_BY = ("signed", "mass", "mean")
 
@@ -32,7 +32,9 @@ def _row_keys(d: Labelled, rows: pd.DataFrame, n_bins: int) -> list[list[str | N
     return out
 
 
-@discoverer("attributions")
+@discoverer("attributions", rules={
+    **data_rules("min_count", "n_bins", "label_column", "text_column", "class_names"), "method": Registered("explainer"),
+    "n": Optional(Int(low=1)), "target": Anything(), "seed": SEED, "rank_by": Choice(*RANK_BY)})
 def attributions(model: Any, data: Any, *, method: str = "occlusion", n: int | None = 500, target: Any = None,
                  seed: int = 0, min_count: int = 5, rank_by: str = "signed", n_bins: int = 4,
                  label_column: str = "label", text_column: str | None = None,
@@ -49,8 +51,6 @@ def attributions(model: Any, data: Any, *, method: str = "occlusion", n: int | N
     """
     from ...api import explain
 
-    if rank_by not in RANK_BY:
-        raise InputError(f"rank_by must be one of {', '.join(RANK_BY)}; got {rank_by!r}.")
     model = wrap(model)
     d = labelled(data, label_column, text_column, class_names, model)
     rows = d.frame.iloc[sample_rows(len(d.frame), n, seed)]

@@ -12,14 +12,15 @@ import pandas as pd
 from scipy.stats import norm
 
 from ...errors import InputError
+from ...params import Float
 from ..data import labelled
 from ..features import candidate_features
 from ..result import Candidate, Findings
 from ..stats import adjust
-from ._register import discoverer
+from ._register import data_rules, discoverer
 
 
-@discoverer("data_map")
+@discoverer("data_map", rules={**data_rules(), "quantile": Float(0, 1, low_open=True, high_open=True)})
 def data_map(dynamics: Any, data: Any, *, min_count: int = 20, quantile: float = 1 / 3,
              ngram_range: tuple[int, int] = (1, 2), n_bins: int = 4, label_column: str = "label",
              text_column: str | None = None, class_names: Sequence[str] | None = None) -> Findings:

@@ -11,13 +11,16 @@ from scipy.stats import norm
 
 from ...errors import InputError, UnsupportedError
 from ...models import wrap
+from ...params import SEED, Int, Optional, Registered
 from ..data import Labelled, labelled
 from ..features import candidate_features, sample_rows
 from ..result import Candidate, Findings
-from ._register import discoverer
+from ._register import data_rules, discoverer
 
 
-@discoverer("influence", requires=("network",))
+@discoverer("influence", requires=("network",), rules={
+    **data_rules(), "method": Registered("influence"), "n_train": Optional(Int(low=1)), "n_test": Optional(Int(low=1)),
+    "seed": SEED})
 def influence_concentration(model: Any, data: Any, test: Any = None, *, method: str = "grad_dot",
                             n_train: int | None = 1000, n_test: int | None = 200, min_count: int = 20,
                             seed: int = 0, ngram_range: tuple[int, int] = (1, 2), n_bins: int = 4,

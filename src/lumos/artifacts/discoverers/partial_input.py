@@ -8,10 +8,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from ...errors import InputError
+from ...params import SEED, Int
 from ..data import labelled
 from ..features import FeatureMatrix, candidate_features, text_features
 from ..result import Candidate, Findings
-from ._register import discoverer
+from ._register import data_rules, discoverer
 
 
 def _split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -19,7 +20,7 @@ def _split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(order[: n // 2]), np.sort(order[n // 2:])
 
 
-@discoverer("partial_input")
+@discoverer("partial_input", rules={**data_rules(), "top": Int(low=1), "seed": SEED})
 def partial_input(data: Any, heldout: Any = None, *, min_count: int = 20, top: int = 10, seed: int = 0,
                   ngram_range: tuple[int, int] = (1, 2), n_bins: int = 4, label_column: str = "label",
                   text_column: str | None = None, class_names: Sequence[str] | None = None) -> Findings:

@@ -8,15 +8,16 @@ from typing import Any, Sequence
 import numpy as np
 from scipy.stats import norm
 
-from ...errors import InputError
+from ...params import Choice, Float
 from ...robustness.slices import wilson
 from ..data import labelled
 from ..features import candidate_features
 from ..result import Candidate, Findings
 from ..stats import CORRECTIONS, adjust
-from ._register import discoverer
+from ._register import data_rules, discoverer
 
-@discoverer("statistics")
+@discoverer("statistics", rules={**data_rules(), "correction": Choice(*CORRECTIONS),
+                                  "alpha": Float(0, 1, low_open=True, high_open=True)})
 def statistics(data: Any, *, min_count: int = 20, correction: str = "holm", alpha: float = 0.05,
                ngram_range: tuple[int, int] = (1, 2), n_bins: int = 4, label_column: str = "label",
                text_column: str | None = None, class_names: Sequence[str] | None = None) -> Findings:
@@ -29,10 +30,6 @@ def statistics(data: Any, *, min_count: int = 20, correction: str = "holm", alph
     ``correction`` over every test made. effect = p_hat - p0 for the label it points to, with a Wilson 95%
     interval; ``evidence["significant"]`` says whether the corrected p-value is below ``alpha``.
     """
-    if correction not in CORRECTIONS:
-        raise InputError(f"unknown correction {correction!r}; choose one of {', '.join(CORRECTIONS)}.")
-    if min_count < 1:
-        raise InputError(f"min_count must be >= 1; got {min_count}.")
     d = labelled(data, label_column, text_column, class_names)
     feats = candidate_features(d, min_count, ngram_range, n_bins)
     n_classes = len(d.labels)

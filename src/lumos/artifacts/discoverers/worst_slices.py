@@ -8,15 +8,18 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ...errors import InputError
 from ...models import wrap
+from ...params import SEED, Bool, Int, Optional, Table
 from ...robustness.slices import Rule, slices
 from ..data import labelled
 from ..features import candidate_features
 from ..result import Candidate, Findings
-from ._register import discoverer
+from ._register import data_rules, discoverer
 
 
-@discoverer("worst_slices")
+@discoverer("worst_slices", rules={**data_rules(), "probs": Optional(Table()), "seed": SEED,
+                                    "max_rules": Int(low=1), "discover": Bool()})
 def worst_slices(model: Any, data: Any, *, min_count: int = 20, probs: np.ndarray | None = None, seed: int = 0,
                  max_rules: int = 50, ngram_range: tuple[int, int] = (1, 1), n_bins: int = 4, discover: bool = True,
                  label_column: str = "label", text_column: str | None = None,
@@ -32,6 +35,11 @@ def worst_slices(model: Any, data: Any, *, min_count: int = 20, probs: np.ndarra
     d = labelled(data, label_column, text_column, class_names, model)
     if probs is None:
         probs = wrap(model).predict_proba(d.inputs())
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.shape != (len(d.y), len(d.labels)) and not (probs.ndim == 2 and len(probs) == len(d.y)
+                                                       and probs.shape[1] > d.y.max()):
+        raise InputError(f"worst_slices: probs must be (N, K) for the {len(d.y)} rows of data and their "
+                         f"{len(d.labels)} labels; got shape {probs.shape}.")
     feats = candidate_features(d, min_count, ngram_range, n_bins)
     x = feats.x.tocsc()
     hit = (probs.argmax(1) == d.y).astype(np.float64)
