@@ -6,11 +6,13 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import lumos
 from lumos import InputError, registry, robustness
-from lumos.params import AnyOf, Array, Choice, Float, Int, Numbers, Optional, Ordered, Table, check, declared, param
+from lumos.params import (AnyOf, Array, Choice, Float, Int, IntRange, Names, Numbers, Optional, Ordered, Table, check,
+                          declared, param)
 from conftest import make_cnn, make_mlp
 
 TABLE = np.random.default_rng(0).normal(size=(2, 6))
@@ -122,6 +124,52 @@ def test_every_registered_hyper_parameter_declares_a_constraint_and_its_default_
             cls()  # every default is valid
 
 
+FRAME = pd.DataFrame({"text": ["a good film", "a dull plot"] * 10, "label": [1, 0] * 10})
+
+
+@pytest.mark.parametrize("discoverer,kw,name", [
+    ("statistics", {"min_count": "5"}, "min_count"), ("statistics", {"min_count": 0}, "min_count"),
+    ("statistics", {"alpha": np.nan}, "alpha"), ("statistics", {"alpha": 1.5}, "alpha"),
+    ("statistics", {"correction": "sidak"}, "correction"), ("statistics", {"ngram_range": (2, 1)}, "ngram_range"),
+    ("statistics", {"ngram_range": (0, 2)}, "ngram_range"), ("statistics", {"ngram_range": 2}, "ngram_range"),
+    ("statistics", {"n_bins": 0}, "n_bins"), ("statistics", {"label_column": ""}, "label_column"),
+    ("statistics", {"text_column": 3}, "text_column"), ("statistics", {"class_names": ["a", "a"]}, "class_names"),
+    ("statistics", {"class_names": "ab"}, "class_names"), ("partial_input", {"top": -1}, "top"),
+    ("partial_input", {"seed": None}, "seed"), ("partial_input", {"seed": -1}, "seed"),
+    ("data_map", {"quantile": 0}, "quantile"), ("data_map", {"quantile": np.inf}, "quantile"),
+    ("attributions", {"rank_by": "size"}, "rank_by"), ("attributions", {"n": 0}, "n"),
+    ("attributions", {"method": "shapley"}, "method"), ("influence", {"method": "trak"}, "method"),
+    ("influence", {"n_train": -5}, "n_train"), ("influence", {"n_test": 2.5}, "n_test"),
+    ("worst_slices", {"max_rules": 0}, "max_rules"), ("worst_slices", {"discover": "yes"}, "discover"),
+    ("worst_slices", {"probs": np.array([[np.nan, 1.0]])}, "probs")])
+def test_bad_discoverer_arguments_name_the_argument_before_any_work(discoverer, kw, name):
+    fn = registry.get(discoverer, "discoverer")
+    calls = []
+
+    def model(texts):  # never called: the rules are checked before the discoverer runs
+        calls.append(texts)
+        return words(texts)
+
+    args = (FRAME,) if discoverer in ("statistics", "partial_input") else (model, FRAME)
+    with pytest.raises(InputError, match=rf"^{discoverer}: {name} must be "):
+        fn(*args, **kw)
+    assert calls == []
+
+
+def test_worst_slices_refuses_probs_of_the_wrong_shape():
+    with pytest.raises(InputError, match=r"probs must be \(N, K\) for the 20 rows"):
+        registry.get("worst_slices", "discoverer")(words, FRAME, probs=np.full((3, 2), 0.5))
+
+
+def test_every_discoverer_declares_a_rule_for_each_keyword_and_its_defaults_pass():
+    for name in registry.names("discoverer"):
+        fn = registry.get(name, "discoverer")
+        info = fn.info()
+        assert set(fn.param_rules) == set(info["params"]), name
+        for field, default in info["params"].items():
+            check(name, field, default, fn.param_rules[field])
+
+
 def test_a_new_plugin_gets_validation_by_declaring_constraints():
     from lumos.explainers.base import Explainer
 
@@ -146,6 +194,8 @@ def test_constraints_on_their_own():
              (Array(), [[1, 2], np.ones((2, 2))], [[], [np.nan], "abc", np.array(["a"])]),
              (Table(), [np.ones((2, 3))], [np.ones(3), np.zeros((0, 3)), np.array([[np.nan]])]),
              (Optional(Choice("a", "b")), [None, "a"], ["c", 1]),
+             (IntRange(low=1), [(1, 1), [1, 3]], [(2, 1), (0, 1), (1.0, 2), 1, (1, 2, 3)]),
+             (Names(), [["a"], ("a", "b")], [[], ["a", "a"], "ab", [""], [1]]),
              (AnyOf(Choice("eraser"), Numbers(low=0, high=1)), ["eraser", [0.5]], ["x", [2]])]
     for constraint, good, bad in cases:
         for v in good:

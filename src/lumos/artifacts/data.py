@@ -69,12 +69,15 @@ def labelled(data: Any, label_column: str = "label", text_column: str | None = N
     if not names:
         names = tuple(str(k) for k in range(int(y.max()) + 1))
     if y.max() >= len(names):
-        raise InputError(f"{what}[{label_column!r}] reaches {y.max()}, but there are {len(names)} labels {names}.")
+        source = "class_names" if class_names is not None else "the model's labels" if len(names) else "labels"
+        raise InputError(f"{what}[{label_column!r}] reaches {y.max()}, but {source} name only {len(names)} classes "
+                         f"{names}; pass class_names= with one name per class.")
     if text_column is None and "text" in data.columns and data["text"].map(lambda t: isinstance(t, str)).all():
         text_column = "text"
     if text_column is not None:
         if text_column not in data.columns:
-            raise InputError(f"{what} has no text column {text_column!r}; columns: {list(data.columns)}.")
+            raise InputError(f"{what} has no text column {text_column!r} (columns: {list(data.columns)}); pass "
+                             "text_column= naming one, or None for a table.")
         columns: tuple[str, ...] = (text_column,)
     else:
         columns = tuple(c for c in data.columns if c != label_column)
