@@ -560,6 +560,292 @@ def other_cases() -> None:
     case("zoo", "unknown setting")(lambda: lumos.zoo.load("tabular/german/logreg", colour="red"))
 
 
+# ----- plug-ins merged after the first audit: label models, repairs, discoverers, new estimators ---------------
+BAD_VALUES = [("negative", -3), ("zero", 0), ("nan", float("nan")), ("inf", math.inf), ("string", "7"),
+              ("none", None), ("bool", True), ("list", [1, 2]), ("dict", {"a": 1}), ("complex", 1 + 2j), ("empty", ""),
+              ("reversed pair", (2, 1)), ("nested NaN", np.array([[np.nan]]))]
+PER_FIELD = 4  # bad values per declared hyper-parameter (the first ones its rule refuses)
+
+
+def refused(rule) -> list[tuple[str, Any]]:
+    """The first ``PER_FIELD`` of ``BAD_VALUES`` that ``rule`` refuses."""
+    return [(label, v) for label, v in BAD_VALUES if rule is not None and rule.problem(v) is not None][:PER_FIELD]
+
+
+def text_frame(n: int = 40) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    y = np.arange(n) % 2
+    texts = [" ".join(rng.choice(["a", "film", "plot", "story"], 3)) + (" zed" if label and i % 4 else "")
+             + (" fine" if label else " poor") for i, label in enumerate(y)]
+    return pd.DataFrame({"text": texts, "label": y})
+
+
+def bow_model():
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    frame = text_frame()
+    return lumos.wrap(make_pipeline(CountVectorizer(), LogisticRegression()).fit(frame.text, frame.label),
+                      labels=["poor", "fine"])
+
+
+def votes() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 60)
+    L = np.stack([np.where(rng.random(60) < 0.8, y, 1 - y) for _ in range(4)], 1)
+    L[rng.random(L.shape) < 0.3] = -1
+    return L
+
+
+def finite_findings(found) -> bool:
+    return all(np.isfinite(c.score) and np.isfinite(c.effect) for c in found.candidates)
+
+
+def plugin_cases() -> None:
+    from lumos import artifacts, curate, registry, weak
+    from lumos.params import constraints
+
+    L = votes()
+    for name in registry.names("label_model"):
+        for field, rule in constraints(registry.get(name, "label_model")).items():
+            for label, v in refused(rule):
+                case("label models", f"{name} {field}={label}")(
+                    lambda n=name, f=field, v=v: weak.label(L, n, **{f: v}))
+        for label, matrix in [("NaN vote", np.where(L == 1, np.nan, L)), ("string votes", L.astype(str)),
+                              ("1-D", L[:, 0]), ("no rows", L[:0]), ("vote 7 of 2 classes", np.where(L == 1, 7, L)),
+                              ("vote -2", np.where(L == 1, -2, L)), ("all abstain", np.full_like(L, -1)),
+                              ("float votes", L + 0.5), ("a list of strings", ["a", "b"])]:
+            case("label models", f"{name} on {label}")(lambda n=name, m=matrix: weak.label(m, n, n_classes=2))
+        case("label models", f"{name} unknown parameter")(lambda n=name: weak.label(L, n, colour="red"))
+        case("label models", f"{name} n_classes=1")(lambda n=name: weak.label(L, n, n_classes=1))
+    case("label models", "unknown label model")(lambda: weak.label(L, "snorkel"))
+
+    frame, model = text_frame(), bow_model()
+    for name in registry.names("repair"):
+        for field, rule in constraints(registry.get(name, "repair")).items():
+            for label, v in refused(rule):
+                case("repairs", f"{name} {field}={label}")(lambda n=name, f=field, v=v: curate.get(n)(**{f: v}))
+        case("repairs", f"{name} unknown parameter")(lambda n=name: curate.get(n)(colour="red"))
+    context = curate.RepairContext(model=model, artifact="zed", labels=("poor", "fine"))
+    for name in ("augment", "jtt", "confident_learning", "group_balance"):
+        for label, bad in [("no label column", frame.drop(columns="label")), ("no rows", frame.iloc[:0]),
+                           ("string labels", frame.assign(label=frame.label.map({0: "poor", 1: "fine"}))),
+                           ("not a frame", frame.text.tolist())]:
+            case("repairs", f"{name} on {label}")(lambda n=name, b=bad: curate.get(n)()(b, context))
+    case("repairs", "unknown repair")(lambda: curate.get("reweight"))
+    case("repairs", "augment with an artifact not in the data")(
+        lambda: curate.get("augment")()(frame, curate.RepairContext(model=model, artifact="nowhere",
+                                                                    labels=("poor", "fine"))))
+
+    epochs = np.random.default_rng(0).dirichlet([1, 1], size=(3, len(frame)))
+    calls = {"statistics": lambda **k: artifacts.statistics(frame, **{"min_count": 3, **k}),
+             "partial_input": lambda **k: artifacts.partial_input(frame, **{"min_count": 3, **k}),
+             "attributions": lambda **k: artifacts.attributions(model, frame, **{"n": 4, **k}),
+             "worst_slices": lambda **k: artifacts.worst_slices(model, frame, **{"min_count": 3, **k}),
+             "data_map": lambda **k: artifacts.data_map(epochs, frame, **{"min_count": 3, **k}),
+             "influence": lambda **k: artifacts.influence_concentration(mlp(), frame, **k)}
+    for name in registry.names("discoverer"):
+        for field, rule in constraints(registry.get(name, "discoverer")).items():
+            for label, v in refused(rule):
+                case("discoverers", f"{name} {field}={label}")(lambda n=name, f=field, v=v: calls[n](**{f: v}))
+        case("discoverers", f"{name} unknown parameter")(lambda n=name: calls[n](colour="red"))
+    for label, bad in [("no label column", frame.drop(columns="label")), ("no rows", frame.iloc[:0]),
+                       ("string labels", frame.assign(label=frame.label.map({0: "poor", 1: "fine"}))),
+                       ("NaN label", frame.assign(label=frame.label.where(frame.index > 0))),
+                       ("negative label", frame.assign(label=frame.label - 1)), ("a list", frame.text.tolist()),
+                       ("only the label", frame[["label"]]), ("a missing text", frame.assign(
+                           text=frame.text.where(frame.index > 0)))]:
+        for name in ("statistics", "partial_input"):
+            case("discoverers", f"{name} on {label}")(
+                lambda n=name, b=bad: getattr(artifacts, n)(b, min_count=3))
+        case("discoverers", f"worst_slices on {label}")(lambda b=bad: artifacts.worst_slices(model, b, min_count=3))
+    case("discoverers", "statistics: no feature reaches min_count", "answer", lambda f: f.candidates == [])(
+        lambda: artifacts.statistics(frame, min_count=1000))
+    case("discoverers", "partial_input: no feature reaches min_count")(
+        lambda: artifacts.partial_input(frame, min_count=1000))
+    case("discoverers", "statistics on one class", "answer", finite_findings)(
+        lambda: artifacts.statistics(frame.assign(label=0), min_count=3))
+    case("discoverers", "data_map with one epoch")(lambda: artifacts.data_map(epochs[:1], frame))
+    case("discoverers", "data_map with NaN probabilities", "answer", finite_findings)(
+        lambda: artifacts.data_map(np.where(epochs > 0.9, np.nan, epochs), frame, min_count=3))
+    case("discoverers", "data_map of the wrong row count")(lambda: artifacts.data_map(epochs[:, :5], frame))
+    case("discoverers", "data_map from a list")(lambda: artifacts.data_map([[0.5]], frame))
+    case("discoverers", "worst_slices probs of the wrong shape")(
+        lambda: artifacts.worst_slices(model, frame, probs=np.full((3, 2), 0.5)))
+    case("discoverers", "influence on a callable")(lambda: artifacts.influence_concentration(words, frame))
+    case("discoverers", "attributions with a gradient method on a pipeline")(
+        lambda: artifacts.attributions(model, frame, method="saliency", n=4))
+    case("discoverers", "unknown discoverer")(lambda: registry.get("n_grams", "discoverer"))
+
+    new = ("leverage_shap", "regression_shap", "permutation_shap", "stratified_shap", "fastshap")
+    for name in new:
+        for field, rule in constraints(registry.get(name)).items():
+            for label, v in refused(rule):
+                case("new estimators", f"{name} {field}={label}")(
+                    lambda n=name, f=field, v=v: lumos.explain(mlp(), TABLE, method=n, **{f: v}))
+        extra = {"background": np.random.default_rng(1).normal(size=(12, 5)), "epochs": 2} if name == "fastshap" else {}
+        case("new estimators", f"{name} on NaN rows")(
+            lambda n=name, e=extra: lumos.explain(mlp(), np.where(TABLE > 1, np.nan, TABLE), method=n, **e))
+        case("new estimators", f"{name} on rows of the wrong width")(
+            lambda n=name, e=extra: lumos.explain(mlp(), TABLE[:, :3], method=n, **e))
+        case("new estimators", f"{name} on one constant row", "answer", finite_explanations)(
+            lambda n=name, e=extra: lumos.explain(mlp(), np.zeros((1, 5)), method=n, **e))
+        if name != "fastshap":
+            case("new estimators", f"{name} on a one-word text", "answer", finite_explanations)(
+                lambda n=name: lumos.explain(words, ["fine"], method=n))
+            case("new estimators", f"{name} at tolerance 1e-300", "answer", finite_explanations)(
+                lambda n=name: lumos.explain(mlp(), TABLE[:1], method=n, tolerance=1e-300, n_samples=64))
+            case("new estimators", f"{name} background with NaN")(
+                lambda n=name: lumos.explain(mlp(), TABLE, method=n, background=np.full((4, 5), np.nan)))
+    case("new estimators", "fastshap without background or train")(lambda: lumos.explain(mlp(), TABLE, method="fastshap"))
+    case("new estimators", "fastshap with 1 background row")(
+        lambda: lumos.explain(mlp(), TABLE, method="fastshap", background=TABLE[:1], epochs=1))
+    case("new estimators", "fastshap on text")(lambda: lumos.explain(words, TEXTS, method="fastshap"))
+
+
+def train_cases() -> None:
+    """``lumos.train`` on small tables (logistic regression: trained in well under a second)."""
+    tmp = Path(tempfile.mkdtemp(prefix="lumos-audit-train-"))
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"a": rng.normal(size=60), "b": rng.integers(0, 3, 60), "label": np.arange(60) % 2})
+
+    def train(data: Any = None, **kw):
+        kw = {"base": "logreg", "progress": False, "cache_dir": tmp, **kw}
+        return lumos.train(table if data is None else data, **kw)
+
+    (tmp / "empty.csv").write_text("")
+    (tmp / "header.csv").write_text("a,b,label\n")
+    (tmp / "binary.csv").write_bytes(b"\x00\x01\x02\xff" * 20)
+    (tmp / "notes.txt").write_text("not a table\n")
+    (tmp / "folder").mkdir()
+    for label, kw in [("base unknown", {"base": "xgboost"}), ("task audio", {"task": "audio"}),
+                      ("task image for a table", {"task": "image"}), ("seed None", {"seed": None}),
+                      ("seed -1", {"seed": -1}), ("fractions summing to 1.5", {"fractions": (0.5, 0.5, 0.5)}),
+                      ("fractions with NaN", {"fractions": (np.nan, 0.5, 0.5)}), ("fractions of 2", {"fractions": (0.5, 0.5)}),
+                      ("a zero fraction", {"fractions": (1.0, 0.0, 0.0)}), ("name with ../", {"name": "../escape"}),
+                      ("name empty", {"name": ""}), ("name with a slash", {"name": "a/b"}),
+                      ("label column missing", {"label_column": "y"}), ("split column missing", {"split_column": "s"}),
+                      ("drop the label", {"drop": "label"}), ("drop an unknown column", {"drop": "zz"}),
+                      ("categorical unknown", {"categorical": ["zz"]}), ("unknown setting", {"colour": "red"}),
+                      ("epochs -1", {"base": "mlp", "epochs": -1}), ("lr nan", {"base": "mlp", "lr": float("nan")}),
+                      ("size 0", {"size": 0}), ("text_column for a table", {"task": "text"}),
+                      ("cache_dir is a file", {"cache_dir": tmp / "notes.txt"})]:
+        case("train", label)(lambda k=kw: train(**k))
+    for label, data in [("one class", table.assign(label=0)), ("no rows", table.iloc[:0]),
+                        ("NaN labels", table.assign(label=table.label.where(table.index > 3))),
+                        ("only the label", table[["label"]]), ("three rows", table.iloc[:3]),
+                        ("a number", 5), ("a list", [1, 2, 3]), ("a missing file", tmp / "none.csv"),
+                        ("an empty file", tmp / "empty.csv"), ("a header only", tmp / "header.csv"),
+                        ("a binary file", tmp / "binary.csv"), ("a text file", tmp / "notes.txt"),
+                        ("an empty folder", tmp / "folder"), ("inf in a column", table.assign(a=np.inf))]:
+        case("train", f"data: {label}")(lambda d=data: train(d))
+    case("train", "load an unknown name")(lambda: lumos.training.load("never-trained", cache_dir=tmp))
+
+
+def cli_cases() -> None:
+    """``lumos bench --data/--backend`` and other new CLI flags: exit code 1 with one line, never a traceback."""
+    from typer.testing import CliRunner
+
+    from lumos.cli import app
+
+    tmp = Path(tempfile.mkdtemp(prefix="lumos-audit-cli-"))
+    sys.path.insert(0, str(ROOT / "tests"))
+    runner = CliRunner()
+    (tmp / "empty.csv").write_text("")
+    (tmp / "nolabel.csv").write_text("text\na fine film\na poor plot\n")
+    (tmp / "nan.csv").write_text("text,label\na fine film,\na poor plot,0\n")
+    (tmp / "bad.parquet").write_bytes(b"PAR1 not really")
+    (tmp / "words.csv").write_text("text,label\n" + "a fine film,1\na poor plot,0\n" * 5)
+
+    def cli(*args: str) -> Any:
+        result = runner.invoke(app, list(args))
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result
+
+    def failed_cleanly(result) -> bool:
+        return result.exit_code not in (0, None) and "Traceback" not in result.output
+
+    base = ("bench", "--model", "bench_loader:word_model", "--n", "4", "--methods", "occlusion", "--metrics",
+            "comprehensiveness", "--no-report", "--db", str(tmp / "x.sqlite"))
+    for label, extra in [("--data missing", ["--data", str(tmp / "none.csv")]), ("--data empty", ["--data", str(tmp / "empty.csv")]),
+                         ("--data without labels", ["--data", str(tmp / "nolabel.csv")]),
+                         ("--data with a NaN label", ["--data", str(tmp / "nan.csv")]),
+                         ("--data a broken parquet", ["--data", str(tmp / "bad.parquet")]),
+                         ("--data a folder", ["--data", str(tmp)]),
+                         ("--backend unknown", ["--backend", "spark"]), ("--backend empty", ["--backend", ""]),
+                         ("--backend ray at a bad address", ["--backend", "ray", "--address", "nowhere:1"]),
+                         ("--n -3", ["--n", "-3"]), ("--unit-size 0", ["--unit-size", "0"]),
+                         ("--seed -1", ["--seed", "-1"]), ("--methods ''", ["--methods", ""]),
+                         ("--db in a file", ["--db", str(tmp / "words.csv") + "/x.sqlite"])]:
+        case("cli", f"bench {label}", "answer", failed_cleanly)(lambda e=extra: cli(*base, *e))
+    for label, args in [("train a missing file", ["train", str(tmp / "none.csv")]),
+                        ("train an empty file", ["train", str(tmp / "empty.csv")]),
+                        ("catalog an unknown kind", ["catalog", "widgets"]),
+                        ("report a missing db", ["report", "--db", str(tmp / "missing" / "x.sqlite")]),
+                        ("robustify an unknown recipe", ["robustify", "sentiment/none"])]:
+        case("cli", label, "answer", failed_cleanly)(lambda a=args: cli(*a))
+
+
+def serve_cases() -> None:
+    """The workbench (``lumos serve``) through Starlette's test client: bad arguments and bad requests get a
+    LumosError or a 4xx page, never a 500."""
+    from lumos.bench import BenchSpec, run
+    from lumos.serve import create_app
+
+    tmp = Path(tempfile.mkdtemp(prefix="lumos-audit-serve-"))
+    sys.path.insert(0, str(ROOT / "tests"))
+    db = tmp / "runs.sqlite"
+    state: dict[str, Any] = {}
+
+    def client():
+        if "c" not in state:
+            from starlette.testclient import TestClient
+
+            state["id"] = run(BenchSpec(model="bench_loader:word_model", n=6, methods=("occlusion",),
+                                        metrics=("comprehensiveness",), unit_size=6, db=str(db)))
+            state["c"] = TestClient(create_app(db, models=["bench_loader:word_model"]), base_url="http://127.0.0.1")
+            state["c"].get("/")
+        return state["c"]
+
+    for label, kw in [("max_upload_mb nan", {"max_upload_mb": float("nan")}), ("max_upload_mb -1", {"max_upload_mb": -1}),
+                      ("max_upload_mb a string", {"max_upload_mb": "big"}), ("empty token", {"token": ""}),
+                      ("public host without a token", {"host": "0.0.0.0", "token": ""}),
+                      ("models not names", {"models": [3]})]:
+        case("serve", f"create_app {label}")(lambda k=kw: create_app(db, **k))
+    (tmp / "notes.txt").write_text("not a database")
+    case("serve", "create_app on a text file")(lambda: create_app(tmp / "notes.txt"))
+    client_ok = (lambda r: 400 <= r.status_code < 500)
+    for label, path in [("unknown run", "/runs/nope"), ("example -1", "/runs/{id}/examples/-1"),
+                        ("example 10^9", "/runs/{id}/examples/1000000000"), ("example abc", "/runs/{id}/examples/abc"),
+                        ("rows page -1", "/api/runs/{id}/rows?page=-1"), ("rows page abc", "/api/runs/{id}/rows?page=abc"),
+                        ("rows sort unknown", "/api/runs/{id}/rows?sort=nope"),
+                        ("rows size 10^9", "/api/runs/{id}/rows?size=1000000000"),
+                        ("compare unknown runs", "/compare?a=x&b=y"), ("unknown job", "/jobs/nope"),
+                        ("example target 9", "/runs/{id}/examples/0?target=9"),
+                        ("example unknown method", "/runs/{id}/examples/0?methods=lmie"),
+                        ("report of an unknown run", "/runs/nope/report"), ("path escape", "/runs/..%2F..%2Fetc/report")]:
+        def get(p=path):
+            c = client()
+            return c.get(p.replace("{id}", state["id"]))
+        case("serve", f"GET {label}", "answer", client_ok)(get)
+    for label, path, data in [("what-if without CSRF", "/runs/{id}/examples/0/whatif", {"text": "x"}),
+                              ("what-if with an empty text", "/runs/{id}/examples/0/whatif", {"text": ""}),
+                              ("unknown tool", "/runs/{id}/examples/0/hack", {}),
+                              ("attack unknown method", "/runs/{id}/examples/0/attack", {"method": "nope"}),
+                              ("patterns k=-1", "/runs/{id}/patterns", {"method": "occlusion", "k": "-1"}),
+                              ("slice without a name", "/runs/{id}/slices", {"name": ""}),
+                              ("job of unknown kind", "/jobs", {"kind": "mine"}),
+                              ("job bench n=abc", "/jobs", {"kind": "bench", "model": "bench_loader:word_model",
+                                                            "n": "abc"})]:
+        def post(p=path, d=data, needs_csrf="without CSRF" not in label):
+            c = client()
+            form = {**d, **({"csrf": c.cookies.get("lumos_csrf")} if needs_csrf else {})}
+            return c.post(p.replace("{id}", state["id"]), data=form)
+        case("serve", f"POST {label}", "answer", client_ok)(post)
+
+
 # ----- running them ------------------------------------------------------------------------------------------------
 class Hang(Exception):
     pass
@@ -587,11 +873,12 @@ def outcome(c: Case, timeout: float) -> tuple[str, str]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     if c.expect == "answer":
+        why = "the answer fails its check"
         try:
             good = c.check(result) if c.check else True
         except Exception as e:  # noqa: BLE001
             good, why = False, f"check raised {type(e).__name__}: {e}"
-        return ("clean", "defined answer") if good else ("silent garbage", "the answer fails its check")
+        return ("clean", "defined answer") if good else ("silent garbage", why)
     return "silent garbage", f"no error; got {type(result).__name__}"
 
 
@@ -599,26 +886,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per case before it counts as a hang")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--only", default="", help="comma-separated groups to run (default: every group)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     for build in (explain_cases, input_cases, model_cases, metric_cases, robustness_cases, nle_cases, server_cases,
-                  bench_cases, other_cases):
+                  bench_cases, other_cases, plugin_cases, train_cases, cli_cases, serve_cases):
         build()
     counts: dict[str, int] = {"clean": 0, "raw traceback": 0, "silent garbage": 0, "hang": 0}
     by_group: dict[str, dict[str, int]] = {}
     started = time.perf_counter()
-    for c in CASES:
+    only = {g.strip() for g in args.only.split(",") if g.strip()}
+    cases = [c for c in CASES if not only or c.group in only]
+    for c in cases:
         kind, detail = outcome(c, args.timeout)
         counts[kind] += 1
         by_group.setdefault(c.group, {k: 0 for k in counts})[kind] += 1
         if args.verbose or kind != "clean":
             print(f"[{kind}] {c.group}: {c.name}: {detail}")
-    print(f"\n{len(CASES)} bad inputs in {time.perf_counter() - started:.0f} s")
+    print(f"\n{len(cases)} bad inputs in {time.perf_counter() - started:.0f} s")
     print(f"{'group':<20} {'cases':>6} {'clean':>6} {'raw traceback':>14} {'silent garbage':>15} {'hang':>5}")
     for group, c in by_group.items():
         print(f"{group:<20} {sum(c.values()):>6} {c['clean']:>6} {c['raw traceback']:>14} {c['silent garbage']:>15} "
               f"{c['hang']:>5}")
-    print(f"{'total':<20} {len(CASES):>6} {counts['clean']:>6} {counts['raw traceback']:>14} "
+    print(f"{'total':<20} {len(cases):>6} {counts['clean']:>6} {counts['raw traceback']:>14} "
           f"{counts['silent garbage']:>15} {counts['hang']:>5}")
 
 
