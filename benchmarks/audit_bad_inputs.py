@@ -664,8 +664,9 @@ def plugin_cases() -> None:
         lambda: artifacts.statistics(frame, min_count=1000))
     case("discoverers", "partial_input: no feature reaches min_count")(
         lambda: artifacts.partial_input(frame, min_count=1000))
-    case("discoverers", "statistics on one class", "answer", finite_findings)(
-        lambda: artifacts.statistics(frame.assign(label=0), min_count=3))
+    case("discoverers", "statistics on one class")(lambda: artifacts.statistics(frame.assign(label=0), min_count=3))
+    case("discoverers", "statistics on one class of two named", "answer", finite_findings)(
+        lambda: artifacts.statistics(frame.assign(label=0), min_count=3, class_names=["poor", "fine"]))
     case("discoverers", "data_map with one epoch")(lambda: artifacts.data_map(epochs[:1], frame))
     case("discoverers", "data_map with NaN probabilities", "answer", finite_findings)(
         lambda: artifacts.data_map(np.where(epochs > 0.9, np.nan, epochs), frame, min_count=3))
@@ -770,7 +771,6 @@ def cli_cases() -> None:
     base = ("bench", "--model", "bench_loader:word_model", "--n", "4", "--methods", "occlusion", "--metrics",
             "comprehensiveness", "--no-report", "--db", str(tmp / "x.sqlite"))
     for label, extra in [("--data missing", ["--data", str(tmp / "none.csv")]), ("--data empty", ["--data", str(tmp / "empty.csv")]),
-                         ("--data without labels", ["--data", str(tmp / "nolabel.csv")]),
                          ("--data with a NaN label", ["--data", str(tmp / "nan.csv")]),
                          ("--data a broken parquet", ["--data", str(tmp / "bad.parquet")]),
                          ("--data a folder", ["--data", str(tmp)]),
@@ -780,6 +780,8 @@ def cli_cases() -> None:
                          ("--seed -1", ["--seed", "-1"]), ("--methods ''", ["--methods", ""]),
                          ("--db in a file", ["--db", str(tmp / "words.csv") + "/x.sqlite"])]:
         case("cli", f"bench {label}", "answer", failed_cleanly)(lambda e=extra: cli(*base, *e))
+    case("cli", "bench --data without labels (labels are optional)", "answer", lambda r: r.exit_code == 0)(
+        lambda: cli(*base, "--data", str(tmp / "nolabel.csv")))
     for label, args in [("train a missing file", ["train", str(tmp / "none.csv")]),
                         ("train an empty file", ["train", str(tmp / "empty.csv")]),
                         ("catalog an unknown kind", ["catalog", "widgets"]),

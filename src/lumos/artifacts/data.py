@@ -72,12 +72,19 @@ def labelled(data: Any, label_column: str = "label", text_column: str | None = N
         source = "class_names" if class_names is not None else "the model's labels" if len(names) else "labels"
         raise InputError(f"{what}[{label_column!r}] reaches {y.max()}, but {source} name only {len(names)} classes "
                          f"{names}; pass class_names= with one name per class.")
-    if text_column is None and "text" in data.columns and data["text"].map(lambda t: isinstance(t, str)).all():
+    if len(names) < 2:
+        raise InputError(f"{what} holds one class ({names[0]!r}); artifacts are features that separate classes, so "
+                         "pass rows of at least two (or class_names= naming every class).")
+    if text_column is None and "text" in data.columns and data["text"].map(lambda t: isinstance(t, str)).any():
         text_column = "text"
     if text_column is not None:
         if text_column not in data.columns:
             raise InputError(f"{what} has no text column {text_column!r} (columns: {list(data.columns)}); pass "
                              "text_column= naming one, or None for a table.")
+        not_text = np.flatnonzero(~data[text_column].map(lambda t: isinstance(t, str)).to_numpy())
+        if len(not_text):
+            raise InputError(f"{what}[{text_column!r}] must hold a string in every row; rows "
+                             f"{not_text[:5].tolist()} hold {data[text_column].iloc[not_text[0]]!r}. Drop or fill them.")
         columns: tuple[str, ...] = (text_column,)
     else:
         columns = tuple(c for c in data.columns if c != label_column)

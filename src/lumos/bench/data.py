@@ -139,6 +139,10 @@ def load_with_meta(model_name: str) -> tuple[Any, dict[str, Any], dict | None]:
 
 def from_frame(model: Model, df: pd.DataFrame, background: Any = None, train: Any = None) -> BenchData:
     labels = df["label"].tolist() if "label" in df else None
+    if labels is not None and df["label"].isna().any():
+        rows = np.flatnonzero(df["label"].isna().to_numpy())[:5].tolist()
+        raise InputError(f"the label column has missing values (rows {rows} of this slice); fill or drop them, or "
+                         "leave the column out when the examples have no labels.")
     rationales = [np.asarray(json.loads(r) if isinstance(r, str) else r, dtype=bool) for r in df["rationale"]] \
         if "rationale" in df else None
     if "text" in df:

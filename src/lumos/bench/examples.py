@@ -121,7 +121,10 @@ class ParquetExamples(Examples):
         except ImportError:
             raise InputError(f"reading {path} needs pyarrow; install it with `pip install pyarrow` "
                              "(or `pip install lumos[ray]`).") from None
-        self.file = pq.ParquetFile(path)
+        try:
+            self.file = pq.ParquetFile(path)
+        except Exception as e:  # noqa: BLE001 - pyarrow raises ArrowInvalid / OSError for a file it cannot read
+            raise InputError(f"{path} is not a readable Parquet file ({type(e).__name__}: {e}).") from None
 
     def _rows(self) -> int:
         return int(self.file.metadata.num_rows)
@@ -149,8 +152,12 @@ class CsvExamples(Examples):
         return self._count
 
     def _blocks(self) -> Iterator[pd.DataFrame]:
-        with pd.read_csv(self.path, chunksize=BLOCK_ROWS) as reader:
-            yield from reader
+        try:
+            with pd.read_csv(self.path, chunksize=BLOCK_ROWS) as reader:
+                yield from reader
+        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as e:
+            raise InputError(f"{self.path} is not a readable CSV file with a header line ({type(e).__name__}: "
+                             f"{e}).") from None
 
 
 class DatasetExamples(Examples):

@@ -15,6 +15,7 @@ Ray is an optional extra (``pip install lumos[ray]``); the local runner never im
 from __future__ import annotations
 
 import os
+import socket
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -97,10 +98,24 @@ def _connect(ray: Any, address: str | None) -> bool:
         return False
     address = address or os.environ.get("RAY_ADDRESS")
     if address:
+        _check_reachable(address)
         ray.init(address=address)
     else:  # "local": a new Ray on this machine, never a cluster someone else left running
         ray.init(address="local", include_dashboard=False)
     return True
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """An InputError, within ``timeout`` seconds, when nothing listens at a "host:port" (or "ray://host:port")
+    address: ray.init would retry for many minutes."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto" and other forms Ray resolves itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise InputError(f"no Ray cluster answers at {address} ({e}); start one with `ray start --head` and pass "
+                         "its address, or leave --address out for a local Ray.") from None
 
 
 def _ray() -> Any:

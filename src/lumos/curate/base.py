@@ -4,6 +4,7 @@ registered by name (``@register("jtt")``) and built with ``get(name)(**params)``
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
@@ -110,9 +111,21 @@ def _candidate(findings: Any, key: str):
     return None
 
 
-class Declared:
+class _Checked(type):
+    """Building a repair with a keyword it does not have is an InputError listing the ones it has."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        known = [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []
+        unknown = sorted(set(kwargs) - set(known))
+        if unknown:
+            raise InputError(f"{getattr(cls, 'name', cls.__name__)}: unknown parameter(s) {', '.join(unknown)}; it "
+                             f"takes {', '.join(known) or 'none'}.")
+        return super().__call__(*args, **kwargs)
+
+
+class Declared(metaclass=_Checked):
     """Base of a repair dataclass: each field declares its rule with ``lumos.params.param``, checked on build (a
-    bad value is an InputError naming the field)."""
+    bad value is an InputError naming the field; an unknown keyword one listing the known ones)."""
 
     def __post_init__(self) -> None:
         validate(self)

@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import InputError, LumosError, ModelError, UnsupportedError
+from ..params import Float, check
 from . import example_views, job_views, run_views
 from .pages import Pages
 from .security import Guard, Refused, access_token, error_page, is_loopback
@@ -88,6 +89,7 @@ def create_app(db: str | Path, models: tuple[str, ...] | list[str] = (), host: s
     language model for "why?" (default: the local SmolLM2). ``load``: name -> (model, splits) (tests).
     """
     secret = access_token(host, token)
+    check("serve", "max_upload_mb", max_upload_mb, Float(low=0, low_open=True))
     config = Settings(models=tuple(models), max_upload=int(max_upload_mb * 2**20), **settings)
     workbench = Workbench(db, config, generator=generator, load=load)
     @contextlib.asynccontextmanager

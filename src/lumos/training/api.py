@@ -15,6 +15,7 @@ import pandas as pd
 from .. import zoo
 from ..errors import InputError
 from ..models import Model
+from ..params import SEED, Float, Int, Numbers, Optional, Str, check, check_all
 from ..registry import did_you_mean
 from ..zoo.tables import TableSchema
 from . import store
@@ -95,8 +96,11 @@ def train(data: str | os.PathLike | pd.DataFrame, task: str | None = None, base:
     (``retrain`` trains anew).
     """
     started = time.perf_counter()
+    _check_arguments(data, name, label_column, text_column, path_column, split_column, drop, size, fractions, seed,
+                     cache_dir)
     task = infer_task(data, task, text_column, path_column)
     recipe, base_name, implied = resolve_base(task, base)
+    _check_settings(recipe, settings)
     name = store.check_name(name or default_name(data, task, base_name))
     extra = (split_column,) if split_column else ()
     schema: TableSchema | None = None
@@ -130,6 +134,41 @@ def train(data: str | os.PathLike | pd.DataFrame, task: str | None = None, base:
         rows = rows.drop(columns=[split_column])
     store.save(name, record, rows, cache_dir)
     return TrainedModel(model, out, record, _params(record))
+
+
+def _check_arguments(data, name, label_column, text_column, path_column, split_column, drop, size, fractions, seed,
+                     cache_dir) -> None:
+    """An InputError naming the first argument of ``train`` that cannot be right, before anything is read."""
+    if not isinstance(data, (str, os.PathLike, pd.DataFrame)):
+        raise InputError(f"train: data must be a file or folder path or a DataFrame; got {type(data).__name__}.")
+    check_all("train", [("name", name, Optional(Str())), ("label_column", label_column, Str()),
+                        ("text_column", text_column, Str()), ("path_column", path_column, Str()),
+                        ("split_column", split_column, Optional(Str())), ("size", size, Optional(Int(low=1))),
+                        ("fractions", fractions, Numbers(low=0, high=1, length=3)), ("seed", seed, SEED)])
+    if label_column in ([drop] if isinstance(drop, str) else list(drop)):
+        raise InputError(f"train: drop= names the label column {label_column!r}; a model needs its labels.")
+    if cache_dir is not None and Path(cache_dir).expanduser().exists() and not Path(cache_dir).expanduser().is_dir():
+        raise InputError(f"train: cache_dir {str(cache_dir)!r} is a file, not a folder.")
+
+
+# settings a recipe may set to 0 (no early stopping, no decay, no kept checkpoints...); every other numeric
+# setting whose default is positive must stay positive
+MAY_BE_ZERO = ("patience", "weight_decay", "warmup", "shift", "keep_checkpoints")
+
+
+def _check_settings(recipe: str, settings: dict[str, Any]) -> None:
+    """Each numeric recipe setting: finite, an int where the default is an int, positive where it must be."""
+    from ..registry import ZOO
+
+    defaults = ZOO.get(recipe).info()["params"]
+    for key, value in settings.items():
+        default = defaults.get(key)
+        if isinstance(default, bool) or not isinstance(default, (int, float)):
+            continue
+        low, open_ = (0, key not in MAY_BE_ZERO) if default > 0 else (None, False)
+        rule = Int(low=low + (1 if open_ else 0)) if isinstance(default, int) and low is not None else (
+            Int() if isinstance(default, int) else Float(low=low, low_open=open_))
+        check(f"train ({recipe})", key, value, rule)
 
 
 def _record(name, task, base, recipe, data, labels, splits, info, schema, settings, meta, fractions, seed,

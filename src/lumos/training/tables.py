@@ -55,6 +55,8 @@ def read_table(data: str | Path | pd.DataFrame, *, label_column: str = "label",
 
     frame, source = source_frame(data)
     require_column(frame, label_column, "label", source)
+    for c in extra:
+        require_column(frame, c, "split", source)
     dropped, forced = _names(drop), _names(categorical)
     columns = [str(c) for c in frame.columns]
     for name, what in ((dropped, "drop"), (forced, "categorical")):
@@ -68,6 +70,11 @@ def read_table(data: str | Path | pd.DataFrame, *, label_column: str = "label",
     if empty:
         raise InputError(f"{source}: the columns {empty} are empty; drop them (drop=[...]).")
     cats = [c for c in features if c in forced or is_categorical(frame[c])]
+    infinite = [c for c in features if c not in cats and pd.api.types.is_numeric_dtype(frame[c])
+                and np.isinf(frame[c].to_numpy(dtype=float)).any()]
+    if infinite:
+        raise InputError(f"{source}: the columns {infinite} hold inf; replace it with a finite value or NaN "
+                         "(missing values are imputed).")
     for role, names in (("immutable", _names(immutable)), ("protected", _names(protected))):
         unknown = [c for c in names if c not in features]
         if unknown:

@@ -37,6 +37,8 @@ def read_texts(data: str | Path | pd.DataFrame, *, text_column: str = "text", la
     frame, source = source_frame(data)
     require_column(frame, text_column, "text", source)
     require_column(frame, label_column, "label", source)
+    for c in extra:
+        require_column(frame, c, "split", source)
     texts = frame[text_column]
     missing = np.flatnonzero(texts.isna().to_numpy())
     if len(missing):

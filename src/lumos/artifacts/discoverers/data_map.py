@@ -87,7 +87,7 @@ def _dynamics(dynamics: Any, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
         probs, index = np.asarray(found.probs, dtype=np.float64), np.asarray(found.index)
     elif isinstance(found, np.ndarray):
         probs = np.asarray(found, dtype=np.float64)
-        index = np.arange(probs.shape[1]) if probs.ndim == 3 else np.array([])
+        index = np.arange(probs.shape[1]) if probs.ndim == 3 and probs.shape[1] == n_rows else np.array([])
     else:
         raise InputError(f"no training dynamics in {type(dynamics).__name__}: pass a model trained with "
                          "lumos.zoo.train_on(name, splits, dynamics=True) (torch recipes and gbm record them), its "
