@@ -208,3 +208,32 @@ def test_constraints_on_their_own():
 def test_methods_and_metrics_list_their_constraints():
     assert lumos.methods()["lime"]["constraints"]["n_samples"] == "an int >= 2"
     assert lumos.metrics()["road"]["constraints"]["levels"].startswith("a non-empty list of finite numbers in (0, 1)")
+
+
+@pytest.mark.parametrize("kw,name", [({"seed": None}, "seed"), ({"seed": -1}, "seed"), ({"name": ""}, "name"),
+                                     ({"fractions": (np.nan, 0.5, 0.5)}, "fractions"), ({"size": 0}, "size"),
+                                     ({"drop": "label"}, "drop"), ({"epochs": -1}, "epochs"),
+                                     ({"lr": float("nan")}, "lr"), ({"split_column": "s"}, "split")])
+def test_bad_train_arguments_and_settings_name_them_before_training(kw, name, tmp_path):
+    table = pd.DataFrame({"a": np.arange(30.0), "label": np.arange(30) % 2})
+    with pytest.raises(InputError, match=name):
+        lumos.train(table, base="mlp", progress=False, cache_dir=tmp_path, **kw)
+    assert not any(tmp_path.iterdir())  # nothing trained, nothing cached
+
+
+def test_discoverers_refuse_one_class_and_missing_texts_and_short_dynamics():
+    from lumos import artifacts
+
+    with pytest.raises(InputError, match="holds one class"):
+        artifacts.statistics(FRAME.assign(label=0), min_count=2)
+    with pytest.raises(InputError, match=r"must hold a string in every row; rows \[0\]"):
+        artifacts.statistics(FRAME.assign(text=[None] + FRAME.text.tolist()[1:]), min_count=2)
+    with pytest.raises(InputError, match="training dynamics must be"):
+        artifacts.data_map(np.full((3, 5, 2), 0.5), FRAME)
+
+
+def test_an_unreachable_ray_address_fails_fast():
+    from lumos.bench.ray_backend import _check_reachable
+
+    with pytest.raises(InputError, match="no Ray cluster answers at 127.0.0.1:1"):
+        _check_reachable("127.0.0.1:1")

@@ -157,7 +157,7 @@ MAY_BE_ZERO = ("patience", "weight_decay", "warmup", "shift", "keep_checkpoints"
 
 
 def _check_settings(recipe: str, settings: dict[str, Any]) -> None:
-    """Each numeric recipe setting: finite, an int where the default is an int, positive where it must be."""
+    """Each numeric recipe setting: None or finite, an int where the default is an int, positive where it must be."""
     from ..registry import ZOO
 
     defaults = ZOO.get(recipe).info()["params"]
@@ -168,7 +168,7 @@ def _check_settings(recipe: str, settings: dict[str, Any]) -> None:
         low, open_ = (0, key not in MAY_BE_ZERO) if default > 0 else (None, False)
         rule = Int(low=low + (1 if open_ else 0)) if isinstance(default, int) and low is not None else (
             Int() if isinstance(default, int) else Float(low=low, low_open=open_))
-        check(f"train ({recipe})", key, value, rule)
+        check(f"train ({recipe})", key, value, Optional(rule))  # None: the recipe's "off" (e.g. patience)
 
 
 def _record(name, task, base, recipe, data, labels, splits, info, schema, settings, meta, fractions, seed,
