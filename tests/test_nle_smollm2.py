@@ -151,7 +151,7 @@ def test_bench_runs_natural_language_explanations_beside_attribution_methods(smo
     sys.path.insert(0, str(Path(__file__).parent))
     from bench_loader import word_model
 
-    spec = BenchSpec(model="bench_loader:word_model", n=3, methods=("occlusion",),
+    spec = BenchSpec(model="bench_loader:word_model", n=3, first=True, methods=("occlusion",),
                      metrics=("nle_counterfactual", "sparseness"), db=str(tmp_path / "r.sqlite"),
                      nle={"styles": ["free", "self_rationalise"], "max_new_tokens": TOKENS})
     run_id = run(spec)

@@ -105,7 +105,7 @@ plot.curves({"validation loss": list(enumerate(losses, start=1))}, "epoch", "cro
 test = splits["test"]
 pick = [int(np.flatnonzero(test["label"].to_numpy() == k)[0]) for k in range(N_EXPLAIN)]
 x = np.stack(test["image"].iloc[pick].to_list())
-budget = 150 if QUICK else 600
+budget = 60 if QUICK else 600
 methods = {"saliency": {}, "integrated_gradients": {"steps": 16 if QUICK else 64},
            "kernel_shap": {"n_samples": budget, "n_segments": 30},
            "gradcam": {}, "lime": {"n_samples": budget, "n_segments": 30}}
@@ -157,7 +157,7 @@ plot.curves(curves, "fraction of pixels removed (most relevant first)", "probabi
 # an edge detector, keeps its map and fails.
 
 # %%
-layers = 2 if QUICK else 4
+layers = 1 if QUICK else 4
 sanity = {m: lumos.evaluate(model, x, explanations[m], metrics=[("mprt", {"max_layers": layers})])["mprt"].mean()
           for m in ("saliency", "integrated_gradients", "gradcam")}
 pd.Series(sanity, name="mean Spearman after randomising (lower: depends on the weights)").sort_values()

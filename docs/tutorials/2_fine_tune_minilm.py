@@ -127,7 +127,7 @@ for e in loo[:3]:
 from lumos import nle
 
 written = nle.explain(model, texts[:1], method="attribution", attribution=loo[:1], k=4,
-                      max_new_tokens=24 if QUICK else 60)
+                      max_new_tokens=8 if QUICK else 60)
 print("the classifier:", written[0].label)
 print("SmolLM2:", written[0].extras["text"])
 print("words it cites:", written[0].extras["cited"])

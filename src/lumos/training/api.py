@@ -242,7 +242,7 @@ def modality_of(splits: dict[str, pd.DataFrame]) -> str:
 def resolve(name: str, cache_dir: str | os.PathLike | None = None) -> tuple[Model, dict[str, pd.DataFrame]]:
     """(model, splits) for any model name the CLI takes: a zoo name, a trained model's name, or its folder."""
     if name in zoo.names():
-        return zoo.load(name, cache_dir=cache_dir)
+        return zoo.load(name) if cache_dir is None else zoo.load(name, cache_dir=cache_dir)
     if store.locate(name, cache_dir) is None:
         raise store.unknown(name, zoo.names(), cache_dir)
     trained = load(name, cache_dir=cache_dir)
