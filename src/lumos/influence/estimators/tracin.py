@@ -34,7 +34,7 @@ class TracIn(Method):
         k = max(len(self.checkpoints), 1)
         rates = [1.0] * k if self.learning_rates is None else [float(r) for r in self.learning_rates]
         if len(rates) != k:
-            raise InputError(f"tracin got {len(self.checkpoints)} checkpoints and {len(rates)} learning rates; "
+            raise InputError(f"tracin: learning_rates has {len(rates)} values for {len(self.checkpoints)} checkpoints; "
                              "pass one learning rate per checkpoint.")
         return rates
 
