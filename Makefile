@@ -37,8 +37,9 @@ demo: $(VENV)/.base
 	HF_HUB_OFFLINE=1 $(PY) -m lumos.cli zoo train --all
 	HF_HUB_OFFLINE=1 $(PY) -m lumos.cli demo
 
+# two workers, each running whole test files (pytest-xdist --dist loadfile): the 2-core CI runs in ~15-20 min
 test: $(VENV)/.dev
-	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: $(VENV)/.bench
 	HF_HUB_OFFLINE=1 $(PY) benchmarks/vs_anchors.py
