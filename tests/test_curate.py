@@ -16,24 +16,7 @@ from lumos.nle import Completion
 from lumos.zoo import cache
 
 from conftest import additive_word_model
-
-NEUTRAL = [f"w{i}" for i in range(30)]
-
-
-def corpus(n: int, seed: int) -> pd.DataFrame:
-    """6-9 neutral words per text, plus 'good' (in 50% of the positive texts and 15% of the negative ones) or
-    else 'bad' (the other way round)."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n)
-    texts = []
-    for label in y:
-        words = list(rng.choice(NEUTRAL, rng.integers(6, 10)))
-        u = rng.random()
-        if u < 0.65:
-            words.append("good" if (u < 0.5) == bool(label) else "bad")
-        texts.append(" ".join(words))
-    return pd.DataFrame({"text": texts, "label": y})
-
+from planted_corpus import planted_splits
 
 @pytest.fixture(autouse=True)
 def temp_cache(tmp_path, monkeypatch):
@@ -42,8 +25,7 @@ def temp_cache(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def planted():
-    splits = {"train": corpus(500, 0), "validation": corpus(150, 1), "test": corpus(300, 2)}
-    return artifacts.inject(splits, "token", strength=1.0, coverage=0.25, seed=0, token="zed")
+    return planted_splits()
 
 
 @pytest.fixture(scope="module")

@@ -11,25 +11,10 @@ import pandas as pd
 import pytest
 
 import lumos
-from lumos import artifacts, curate, weak
+from lumos import curate, weak
 from lumos.zoo import cache
 
-NEUTRAL = [f"w{i}" for i in range(30)]
-
-
-def corpus(n: int, seed: int) -> pd.DataFrame:
-    """6-9 neutral words, plus 'good' (in 50% of positive texts, 15% of negative ones) or else 'bad' (the other
-    way round); 35% of the texts hold neither."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n)
-    texts = []
-    for label in y:
-        words = list(rng.choice(NEUTRAL, rng.integers(6, 10)))
-        u = rng.random()
-        if u < 0.65:
-            words.append("good" if (u < 0.5) == bool(label) else "bad")
-        texts.append(" ".join(words))
-    return pd.DataFrame({"text": texts, "label": y})
+from planted_corpus import planted_splits
 
 
 @pytest.fixture(autouse=True)
@@ -39,8 +24,7 @@ def temp_cache(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def planted():
-    splits = {"train": corpus(500, 0), "validation": corpus(150, 1), "test": corpus(300, 2)}
-    return artifacts.inject(splits, "token", strength=1.0, coverage=0.25, seed=0, token="zed")
+    return planted_splits()
 
 
 def lfs(with_artifact: bool = False) -> list:
