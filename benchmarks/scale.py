@@ -9,13 +9,14 @@ Parts (all by default, or the ones named):
   model). Wall time of the whole run and of its unit phase (first unit handed out -> last unit stored); every
   run must store the same numbers.
 - ``nodes``: a head (no CPUs) and two worker nodes (1 CPU each) started as separate ``ray start --block``
-  processes on loopback addresses; ``lumos bench --backend ray --address`` joins; once a third of the units are
-  stored, the second worker node's processes are killed (SIGKILL to its process group); the run must complete
-  with the local backend's results.
+  processes on loopback addresses; ``lumos bench --backend ray --address`` joins; as soon as a unit is stored
+  and the second worker node is running one (or a third of the units are stored), every process of that node
+  (raylet, workers) is killed with SIGKILL; the run must complete with the local backend's results.
 - ``memory``: ``--rows`` rows (Adult rows drawn with replacement) in a Parquet file, benched through
   ``lumos bench --data`` in a child process (method ``random``, metric ``sparseness``: cheap per row, so the
   pipeline itself is measured); the child's peak RSS, against the same rows handed over as an in-memory
-  DataFrame split. The driver's cost per example here is the projection's driver bound.
+  DataFrame split (``--no-in-memory`` leaves that comparison out). The driver's cost per example here is the
+  projection's driver bound.
 - ``projection``: wall time for 1,000,000 examples of the efficiency spec on N nodes of ``--cores`` cores,
   from the per-example cost and parallel efficiency measured above and the driver's cost per example.
 
@@ -170,26 +171,57 @@ def start_node(args: list[str], log: Path) -> subprocess.Popen:
                             start_new_session=True, env=CLUSTER_ENV)
 
 
-def running_unit(proc: subprocess.Popen) -> bool:
-    """Whether a worker of the node started as ``proc`` (its process group) is running a unit now (Ray titles
-    a worker process after the task it runs: ``ray::_run``)."""
+def node_processes(ip: str) -> list:
+    """Every process of the node at ``ip``: its raylet and the other daemons started with ``ip`` on their
+    command line, and all their descendants (the workers Ray forks run in sessions of their own, so the
+    ``ray start`` process group alone does not hold them)."""
     import psutil
 
-    for p in psutil.process_iter(["pid", "cmdline"]):
+    roots = []
+    for p in psutil.process_iter(["cmdline"]):
+        line = " ".join(p.info["cmdline"] or [])
+        if f"node_ip_address={ip}" in line or f"node-ip-address={ip}" in line:
+            roots.append(p)
+    found = {}
+    for p in roots:
         try:
-            if os.getpgid(p.pid) == proc.pid and "ray::_run" in " ".join(p.info["cmdline"] or []):
+            for q in [p, *p.children(recursive=True)]:
+                found[q.pid] = q
+        except psutil.Error:
+            pass
+    return list(found.values())
+
+
+def running_unit(ip: str) -> bool:
+    """Whether a worker of the node at ``ip`` is running a unit now (Ray titles a worker process after the
+    task it runs: ``ray::_run``)."""
+    import psutil
+
+    for p in node_processes(ip):
+        try:
+            if "ray::_run" in " ".join(p.cmdline()):
                 return True
-        except (ProcessLookupError, psutil.Error):
+        except psutil.Error:
             pass
     return False
 
 
-def kill_node(proc: subprocess.Popen) -> None:
+def kill_node(proc: subprocess.Popen, ip: str | None = None) -> int:
+    """SIGKILL the ``ray start`` process group and, given ``ip``, every process of that node; the count killed."""
+    import psutil
+
+    victims = node_processes(ip) if ip else []
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+    for p in victims:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
     proc.wait()
+    return len(victims)
 
 
 def cpu_nodes(address: str) -> int:
@@ -236,17 +268,22 @@ def nodes(args, tmp: Path) -> None:
             bench = subprocess.Popen(command + ["--spec", str(path)], stdout=subprocess.DEVNULL,
                                      stderr=open(tmp / "bench.log", "w"), env=CLUSTER_ENV)
             stored, busy = 0, False
-            while bench.poll() is None and not (stored >= total // 3 and busy):
-                time.sleep(0.2)
-                busy = running_unit(workers[1])
+            # kill node 2 once a unit is stored and node 2 is running one; the units are spread over both
+            # nodes, so this is early in the run (a third of the units at most, else at the first chance)
+            while bench.poll() is None:
+                time.sleep(0.05)
+                busy = running_unit(WORKER_IPS[1])
                 if db.exists():
                     with sqlite3.connect(db, timeout=30) as con:
                         try:
                             stored = con.execute("SELECT COUNT(*) FROM units").fetchone()[0]
                         except sqlite3.OperationalError:
                             pass
+                if stored >= 1 and (busy or stored >= total // 3):
+                    break
             killed_at = stored
-            kill_node(workers[1])  # in the middle of a unit (busy), unless the run ended first
+            busy_at_kill = busy and bench.poll() is None
+            killed = kill_node(workers[1], WORKER_IPS[1])
             bench.wait()
         with sqlite3.connect(db) as con:
             count, distinct = con.execute("SELECT COUNT(*), COUNT(DISTINCT unit) FROM units").fetchone()
@@ -258,17 +295,17 @@ def nodes(args, tmp: Path) -> None:
         same = bench.returncode == 0 and same_results(results(tmp / "nodes-local.sqlite", local_id),
                                                      results(db, run_id))
     finally:
-        for proc in workers + [head]:
-            kill_node(proc)
+        for proc, ip in zip(workers + [head], [*WORKER_IPS, HEAD_IP]):
+            kill_node(proc, ip)
         current = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
         if current.exists() and address in current.read_text():
             current.unlink()
     print("\n### Multi-node rehearsal: head (0 CPUs) + 2 worker nodes (1 CPU each) on loopback, one killed\n")
-    print("| units | stored when node 2 was killed | node 2 mid-unit then | units stored | distinct | exit code | "
-          "same as local | wall (s) | load avg |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    print(f"| {total} | {killed_at} | {'yes' if busy else 'no'} | {count} | {distinct} | {bench.returncode} | "
-          f"{'yes' if same else 'NO'} | {w.wall:.1f} | {w.load:.1f} |")
+    print("| units | stored when node 2 was killed | node 2 mid-unit then | its processes killed | units stored | "
+          "distinct | exit code | same as local | wall (s) | load avg |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| {total} | {killed_at} | {'yes' if busy_at_kill else 'no'} | {killed} | {count} | {distinct} | "
+          f"{bench.returncode} | {'yes' if same else 'NO'} | {w.wall:.1f} | {w.load:.1f} |")
     print(f"\nWhat Ray told the driver about the lost node ({len(noticed)} lines):")
     for line in noticed[:4]:
         print(f"    {line[:300]}")
@@ -297,8 +334,10 @@ def memory(args, tmp: Path) -> dict:
     common = ["--n", str(args.rows), "--methods", "random", "--metrics", "sparseness", "--unit-size", "1000",
               "--no-report"]
     out, table = {}, []
-    for name, model, extra in (("Parquet file (--data)", MODEL, ["--data", str(path)]),
-                               ("DataFrame split in memory", "scale:in_memory_rows", [])):
+    sources = [("Parquet file (--data)", MODEL, ["--data", str(path)])]
+    if args.in_memory:
+        sources.append(("DataFrame split in memory", "scale:in_memory_rows", []))
+    for name, model, extra in sources:
         db = tmp / f"memory-{len(table)}.sqlite"
         env = {**os.environ, "SCALE_ROWS_FILE": str(path),
                "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
@@ -348,6 +387,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=64, help="examples in the efficiency and node specs")
     parser.add_argument("--samples", type=int, default=400, help="KernelSHAP coalitions per example")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the memory part")
+    parser.add_argument("--in-memory", action=argparse.BooleanOptionalAction, default=True,
+                        help="memory part: also bench the same rows handed over as an in-memory split")
     parser.add_argument("--cores", type=int, default=16, help="cores per node in the projection")
     parser.add_argument("--repeats", type=int, default=2, help="efficiency runs per backend (alternating order)")
     args = parser.parse_args()

@@ -70,6 +70,7 @@ def main() -> None:
     parser.add_argument("--keep", default=None, help="keep the data and cache in this folder")
     opts = parser.parse_args()
     work = Path(opts.keep or tempfile.mkdtemp(prefix="lumos-train-"))
+    work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "LUMOS_CACHE": str(work / "cache"), "HF_HUB_OFFLINE": "1"}
     if opts.task == "images":
         data = fashion_folder(work / "fashion")
