@@ -74,8 +74,8 @@ def build_store(db: str, n: int) -> str:
     spec = BenchSpec(model=LOADER, split="all", n=n, methods=("occlusion",),
                      metrics=("comprehensiveness", "sufficiency"), unit_size=2000, db=db)
     t0 = time.perf_counter()
-    run_id = run(spec, progress=lambda label, done, total: print(f"\r  building the store: {done}/{total} units",
-                                                                 end="", file=sys.stderr, flush=True))
+    run_id = run(spec, progress=lambda label, done, total: print(
+        f"\r  building the store: {done:,.0f}/{total:,.0f} examples x methods", end="", file=sys.stderr, flush=True))
     print(f"\n  store ready in {time.perf_counter() - t0:.0f} s ({Path(db).stat().st_size / 2**20:.0f} MB)",
           file=sys.stderr)
     return run_id

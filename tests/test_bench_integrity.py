@@ -124,6 +124,31 @@ def test_resuming_with_other_weights_or_other_examples_is_refused_with_what_diff
         assert len(store.frame("units", first)) == 4  # nothing of the other model was written
 
 
+def test_a_tfidf_run_resumes_in_another_process(tmp_path):
+    """scikit-learn's vectorizers cache the id() of their stop-word list on first use, a memory address that
+    differs in every process: the weights hash must leave it out, or no tf-idf run could ever be resumed."""
+    import subprocess
+
+    from lumos.models import SklearnModel
+
+    estimator, splits = bench_loader.changing_model()
+    model = SklearnModel(estimator)
+    before = model.weights_hash()
+    model.predict_proba(list(splits["test"]["text"]))
+    assert estimator.steps[0][1]._stop_words_id is not None  # what scikit-learn caches as it transforms
+    assert model.weights_hash() == before
+    estimator.steps[0][1]._stop_words_id += 8  # as in another process
+    assert model.weights_hash() == before
+    s = spec(tmp_path / "r.sqlite", model="bench_loader:changing_model")
+    first = run(s)
+    code = ("import sys; sys.path.insert(0, sys.argv[2]); from lumos.bench import BenchSpec, run; "
+            "print(run(BenchSpec(model='bench_loader:changing_model', db=sys.argv[1], n=10, "
+            "methods=('occlusion', 'random'), metrics=('comprehensiveness',), unit_size=5)))")
+    done = subprocess.run([sys.executable, "-c", code, s.db, str(TESTS)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] == first
+
+
 def test_a_run_made_before_fingerprints_is_resumed_with_a_warning(tmp_path):
     s = spec(tmp_path / "r.sqlite")
     first = run(s)

@@ -327,12 +327,36 @@ def state_hash(module: Any) -> str:
     return h.hexdigest()
 
 
+# attributes an estimator caches as it runs, which are not what it computes: scikit-learn's vectorizers keep
+# the id() of their stop-word list after the first transform, a memory address that differs in every process
+VOLATILE_STATE = frozenset({"_stop_words_id"})
+
+
+def _estimator_state(name: str, state: dict) -> None:
+    """Stands in for an estimator in ``pickle_hash``'s stream (never called: the stream is hashed, not loaded)."""
+
+
 def pickle_hash(*objects: Any) -> str:
-    """sha256 of the pickled objects (a fitted scikit-learn estimator, a preprocessor)."""
+    """sha256 of the pickled objects (a fitted scikit-learn estimator, a preprocessor), leaving out the state
+    an estimator caches while predicting (``VOLATILE_STATE``), so the hash is the same before and after use and
+    in every process."""
     import hashlib
+    import io
     import pickle
 
-    return hashlib.sha256(pickle.dumps(objects, protocol=4)).hexdigest()
+    class Pickler(pickle.Pickler):
+        def reducer_override(self, obj: Any) -> Any:
+            if isinstance(obj, type) or not callable(getattr(obj, "get_params", None)):
+                return NotImplemented  # not a scikit-learn-style estimator: pickled as usual
+            state = obj.__getstate__() if hasattr(obj, "__getstate__") else getattr(obj, "__dict__", None)
+            if not isinstance(state, dict):
+                return NotImplemented
+            kept = {k: v for k, v in state.items() if k not in VOLATILE_STATE}
+            return _estimator_state, (f"{type(obj).__module__}.{type(obj).__qualname__}", kept)
+
+    stream = io.BytesIO()
+    Pickler(stream, protocol=4).dump(objects)
+    return hashlib.sha256(stream.getvalue()).hexdigest()
 
 
 def _shape_key(rows: Any) -> tuple:
