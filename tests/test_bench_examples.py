@@ -171,10 +171,11 @@ def test_backends_are_named_and_ray_is_asked_for_when_missing(tmp_path, monkeypa
 
 
 def test_the_summary_reads_the_stored_maps_a_chunk_of_examples_at_a_time(tmp_path, monkeypatch):
-    """lumos bench's summary never reads a run's attributions whole (a million rows of maps would not fit), and
-    what it computes from chunks is what the whole table gives."""
-    from lumos.cli.bench import attribution_summary
-    from lumos.report.tables import agreement, degenerate_explanations
+    """lumos bench's summary and the report's run view (also lumos serve's run page) never read a run's
+    attributions whole (a million rows of maps would not fit), and what they compute from chunks is what the
+    whole table gives."""
+    from lumos.report.render import run_view
+    from lumos.report.tables import agreement, attribution_summary, degenerate_explanations
 
     reads, whole = [], Store.frame
     monkeypatch.setattr(Store, "frame", lambda self, table, run_id, examples=None: (
@@ -187,14 +188,21 @@ def test_the_summary_reads_the_stored_maps_a_chunk_of_examples_at_a_time(tmp_pat
     assert ("attributions", None) not in reads and ("attributions", (0, 10_000)) in reads
     with Store(db) as store:
         run_id = store.latest_run()
+        reads.clear()
+        view = run_view(store, run_id, max_examples=5)
+        assert ("attributions", None) not in reads and ("examples", None) not in reads
+        assert view["n_examples"] == 30 and [e["example_id"] for e in view["examples"]] == [0, 1, 2, 3, 4]
         degenerate, per_pair, flagged = attribution_summary(store, run_id, chunk=4)
         maps = store.frame("attributions", run_id)
         assert len(list(store.chunks("attributions", run_id, 4))) == 8  # examples 0..29, 4 at a time
     expected = degenerate_explanations(maps)
     assert len(expected) and set(map(tuple, degenerate.to_numpy())) == set(map(tuple, expected.to_numpy()))
     assert flagged == {m: (int((expected.method == m).sum()), 30) for m in ("occlusion", "random")}
-    for pair, values in agreement(maps)[1].items():
+    matrix, pairs = agreement(maps)
+    for pair, values in pairs.items():
         np.testing.assert_array_equal(np.sort(per_pair[pair]), np.sort(values))
+    np.testing.assert_allclose(view["agreement"].to_numpy(), matrix.to_numpy())
+    assert view["degenerate"] == {m: c for m, c in flagged.items() if c[0]}
 
 
 def test_the_fingerprint_hashes_every_example_a_slice_at_a_time_and_predicts_on_the_first_1000(monkeypatch):

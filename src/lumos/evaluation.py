@@ -69,6 +69,16 @@ class Scores(dict):
         return scores_table(rows, self.method, int(self.degenerate.sum()), len(self.degenerate))
 
 
+BOOTSTRAP_CELLS = 5_000_000  # resamples x values drawn at once (40 MB of float64); more are drawn in batches
+
+
+def bootstrap_batch(n_values: int, resamples: int = 999) -> int | None:
+    """``scipy.stats.bootstrap``'s ``batch`` for ``n_values`` values: None (all resamples at once, as small
+    samples always were) unless that would hold more than ``BOOTSTRAP_CELLS`` numbers: 100,000 scores would
+    take 800 MB at once."""
+    return None if n_values * resamples <= BOOTSTRAP_CELLS else max(1, BOOTSTRAP_CELLS // n_values)
+
+
 def mean_interval(values: np.ndarray, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean (scipy.stats.bootstrap); NaNs with fewer than 2 values."""
     from scipy.stats import bootstrap
@@ -79,7 +89,7 @@ def mean_interval(values: np.ndarray, level: float = 0.95, seed: int = 0) -> tup
     if np.ptp(values) == 0:
         return float(values[0]), float(values[0])
     ci = bootstrap((values,), np.mean, confidence_level=level, n_resamples=999, method="percentile",
-                   random_state=np.random.default_rng(seed)).confidence_interval
+                   batch=bootstrap_batch(len(values)), random_state=np.random.default_rng(seed)).confidence_interval
     return float(ci.low), float(ci.high)
 
 

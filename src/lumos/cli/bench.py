@@ -64,7 +64,7 @@ def run_bench(spec, write_report: bool = True, backend: str = "local", address: 
     from ..progress import Bar, duration
     from ..report import render
     from ..report.summary import plain_summary
-    from ..report.tables import costs, metric_tables
+    from ..report.tables import attribution_summary, costs, metric_tables
 
     console = Console(stderr=True, highlight=False)
     bar: list[Bar] = []
@@ -109,27 +109,6 @@ def run_bench(spec, write_report: bool = True, backend: str = "local", address: 
     if failed is not None:
         raise failed
     return run_id
-
-
-def attribution_summary(store, run_id: str, chunk: int = 10_000) -> tuple:
-    """What the summary needs of the stored maps, read a chunk of examples at a time (a run over a million
-    examples never holds its maps at once; ``chunk`` examples at a time): the degenerate (method, example_id) pairs, the per-example rank
-    correlations of each pair of methods (``report.tables.agreement``), and method -> (degenerate, maps)."""
-    import numpy as np
-    import pandas as pd
-
-    from ..report.tables import agreement, degenerate_explanations
-
-    bad, pairs, counts = [], {}, {}
-    for part in store.chunks("attributions", run_id, chunk):
-        bad.append(degenerate_explanations(part))
-        for pair, values in agreement(part)[1].items():
-            pairs.setdefault(pair, []).append(values)
-        for method, maps in part.method.value_counts().items():
-            counts[method] = counts.get(method, 0) + int(maps)
-    degenerate = pd.concat(bad, ignore_index=True) if bad else pd.DataFrame(columns=["method", "example_id"])
-    flagged = {m: (int((degenerate.method == m).sum()), n) for m, n in counts.items()}
-    return degenerate, {pair: np.concatenate(values) for pair, values in pairs.items()}, flagged
 
 
 def summary(console, tables, cost, lines: list[str]) -> None:

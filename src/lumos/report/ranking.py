@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import bootstrap
 
+from ..evaluation import bootstrap_batch
+
 LEVEL = 0.95
 RESAMPLES = 999
 
@@ -60,6 +62,7 @@ def difference(a: np.ndarray, b: np.ndarray, higher_is_better: bool = True, seed
     if np.ptp(d) == 0:  # every example differs by the same amount (0 for identical scores)
         return Difference(float(d[0]), float(d[0]), float(d[0]), len(d))
     ci = bootstrap((d,), np.mean, confidence_level=LEVEL, n_resamples=RESAMPLES, method="percentile",
+                   batch=bootstrap_batch(len(d), RESAMPLES),
                    random_state=np.random.default_rng(seed)).confidence_interval
     return Difference(float(d.mean()), float(ci.low), float(ci.high), len(d))
 

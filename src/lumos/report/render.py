@@ -22,7 +22,7 @@ from ..bench.store import Store, from_blob
 from ..errors import InputError
 from ..viz import bars_view, image_view, legend, original_view, text_view
 from .summary import plain_summary
-from .tables import agreement, costs, degenerate_explanations, metric_tables
+from .tables import agreement_matrix, attribution_summary, costs, metric_tables
 
 FAMILY_ORDER = ["faithfulness", "plausibility", "robustness", "randomization", "complexity", "agreement", "other"]
 NLE_PREFIX = "nle:"
@@ -120,21 +120,24 @@ def _run_view(store: Store, run_id: str, max_examples: int) -> dict:
     labels = store._json(labels, f"the labels of run {run_id!r}")
     spec = spec if isinstance(spec, dict) else {}
     labels = [str(label) for label in labels] if isinstance(labels, list) else []
-    examples = store.frame("examples", run_id).sort_values("example_id")
-    attributions = store.frame("attributions", run_id)
+    shown = [i for (i,) in store.db.execute("SELECT example_id FROM examples WHERE run_id=? ORDER BY example_id "
+                                            "LIMIT ?", (run_id, max_examples))]
+    window = (shown[0], shown[-1] + 1) if shown else (0, 0)
+    examples = store.frame("examples", run_id, window).sort_values("example_id")
+    attributions = store.frame("attributions", run_id, window)
+    n_examples = store.db.execute("SELECT COUNT(*) FROM examples WHERE run_id=?", (run_id,)).fetchone()[0]
     scores = store.frame("scores", run_id).dropna(subset=["value"])
-    degenerate = degenerate_explanations(attributions)
+    degenerate, per_pair, flagged = attribution_summary(store, run_id)  # every map, a chunk at a time
     tables = metric_tables(scores, degenerate)
     cost = costs(store.frame("units", run_id))
-    matrix, per_pair = agreement(attributions)
-    methods = sorted(attributions.method.unique())
-    flagged = {m: (int((degenerate.method == m).sum()), int((attributions.method == m).sum())) for m in methods}
+    methods = sorted(flagged)
+    matrix = agreement_matrix(methods, per_pair)
     families = [(f, [t for t in tables if t.family == f]) for f in FAMILY_ORDER if any(t.family == f for t in tables)]
     return {
         "run_id": run_id, "model": str(spec.get("model", "?")), "split": str(spec.get("split", "?")),
         "seed": spec.get("seed", "?"),
-        "n_examples": len(examples), "modality": modality, "methods": methods,
-        "metrics": sorted(scores.metric.unique()), "version": version, "sampling": _sampling(spec, len(examples)),
+        "n_examples": n_examples, "modality": modality, "methods": methods,
+        "metrics": sorted(scores.metric.unique()), "version": version, "sampling": _sampling(spec, n_examples),
         "created": dt.datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M"),
         "summary": plain_summary(tables, cost, per_pair, str(spec.get("model", "?")), flagged),
         "families": families, "favoured": [(t.metric, m, why) for t in tables for m, why in t.favours.items()],

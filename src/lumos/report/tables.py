@@ -4,6 +4,7 @@ explanations, costs and agreement. The sentences drawn from them are in ``summar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -104,3 +105,27 @@ def agreement(attributions: pd.DataFrame, k: int = 5) -> tuple[pd.DataFrame, dic
             per_pair[(a, b)] = per_pair[(b, a)] = vals
             matrix.loc[a, b] = matrix.loc[b, a] = np.nanmean(vals) if np.isfinite(vals).any() else np.nan
     return matrix, per_pair
+
+
+def attribution_summary(store: Any, run_id: str, chunk: int = 10_000) -> tuple:
+    """What the summary and the report need of the stored maps, read ``chunk`` examples at a time (a run over a
+    million examples never holds its maps at once): the degenerate (method, example_id) pairs, the per-example
+    rank correlations of each pair of methods (``agreement``), and method -> (degenerate maps, maps)."""
+    bad, pairs, counts = [], {}, {}
+    for part in store.chunks("attributions", run_id, chunk):
+        bad.append(degenerate_explanations(part))
+        for pair, values in agreement(part)[1].items():
+            pairs.setdefault(pair, []).append(values)
+        for method, maps in part.method.value_counts().items():
+            counts[method] = counts.get(method, 0) + int(maps)
+    degenerate = pd.concat(bad, ignore_index=True) if bad else pd.DataFrame(columns=["method", "example_id"])
+    flagged = {m: (int((degenerate.method == m).sum()), n) for m, n in sorted(counts.items())}
+    return degenerate, {pair: np.concatenate(values) for pair, values in pairs.items()}, flagged
+
+
+def agreement_matrix(methods: list[str], per_pair: dict[tuple[str, str], np.ndarray]) -> pd.DataFrame:
+    """methods x methods mean of the per-example rank correlations ``per_pair`` (as ``agreement`` gives them)."""
+    matrix = pd.DataFrame(np.eye(len(methods)), index=methods, columns=methods)
+    for (a, b), vals in per_pair.items():
+        matrix.loc[a, b] = np.nanmean(vals) if np.isfinite(vals).any() else np.nan
+    return matrix
