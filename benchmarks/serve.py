@@ -172,6 +172,8 @@ def table_part(client: Client, run_id: str, repeats: int, process: subprocess.Po
         job = wait_for_job(client, first["index_job"])
         results.append(("index built by a background job (100,000 rows + FTS5 + slices)",
                         f"{time.perf_counter() - t0:.1f} s ({job['status']})"))
+    seconds, _ = client.get(table_path)
+    results.append(("first page once indexed, first time (computes the performance panel)", f"{seconds:.3f} s"))
     checks = [("first page, indexed (HTML)", table_path, {}),
               ("sorted by confidence, descending", table_path, {"sort": "confidence", "order": "desc"}),
               ("full-text search 'remarkable'", table_path, {"q": "remarkable"}),
@@ -238,6 +240,11 @@ def main() -> None:
     run_id = build_store(args.db, args.n)
     if args.build_only:
         return None
+    import sqlite3
+
+    with sqlite3.connect(args.db) as db:  # so the first page is measured before any index, every time
+        db.execute("DELETE FROM serve_index WHERE run_id=?", (run_id,)) if db.execute(
+            "SELECT name FROM sqlite_master WHERE name='serve_index'").fetchone() else None
     load = os.getloadavg()
     process, base = start_server(args.db, args.minilm)
     try:

@@ -173,6 +173,34 @@ def test_the_performance_panel_counts_the_confusion_matrix_of_the_filter(client,
         assert f"<b>{100 * hits / keep.sum():.1f}%</b> [{100 * low:.1f}%, {100 * high:.1f}%]" in panel
 
 
+def test_the_performance_of_a_selection_is_computed_once_per_index_build(client, store, monkeypatch):
+    """Paging and sorting a selection reuse its performance and chart (100,000 rows take most of a second);
+    another filter, a threshold or a rebuilt index computes them anew."""
+    from lumos.serve import metrics
+
+    db, ids = store
+    run_id = ids["text"]
+    calls, real = [], metrics.performance
+    monkeypatch.setattr(metrics, "performance", lambda *a, **kw: (calls.append(a[2]), real(*a, **kw))[1])
+    client.app.state.workbench.table_performance.clear()
+    for params in ({}, {"page": 2}, {"sort": "confidence", "order": "desc"}, {"size": 25}):
+        assert client.get(f"/runs/{run_id}/table", params=params).status_code == 200
+    assert len(calls) == 1
+    first = client.get(f"/runs/{run_id}/table").text
+    client.get(f"/runs/{run_id}/table", params={"q": "bad"})
+    client.get(f"/runs/{run_id}/table", params={"q": "bad", "page": 2})
+    client.get(f"/runs/{run_id}/table", params={"threshold": 0.3})
+    assert len(calls) == 3
+    import sqlite3
+
+    with sqlite3.connect(db) as con:  # as a rebuild of the index does
+        con.execute("UPDATE serve_index SET built = built + 1 WHERE run_id=?", (run_id,))
+    again = client.get(f"/runs/{run_id}/table").text
+    assert len(calls) == 4
+    panel = 'id="performance"', 'id="data-table"'
+    assert first[first.index(panel[0]):first.index(panel[1])] == again[again.index(panel[0]):again.index(panel[1])]
+
+
 def test_the_reliability_curve_is_each_tenth_of_confidence_in_order(client, store):
     import sqlite3
 

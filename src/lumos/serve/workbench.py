@@ -57,6 +57,7 @@ class Workbench:
         self._lock = threading.Lock()
         self.counterfactual_setups: dict[str, Any] = {}
         self.run_pages: dict[tuple, str] = {}  # the report's drawing of a run, until the run changes
+        self.table_performance: dict[tuple, Any] = {}  # a selection's performance and chart, per index build
         self.jobs = jobs.Jobs(self.db, {"bench": self._bench_task, "robustness": self._robustness_task,
                                         "index": self._index_task})
 
