@@ -243,8 +243,8 @@ def main() -> None:
     import sqlite3
 
     with sqlite3.connect(args.db) as db:  # so the first page is measured before any index, every time
-        db.execute("DELETE FROM serve_index WHERE run_id=?", (run_id,)) if db.execute(
-            "SELECT name FROM sqlite_master WHERE name='serve_index'").fetchone() else None
+        if db.execute("SELECT name FROM sqlite_master WHERE name='serve_index'").fetchone():
+            db.execute("DELETE FROM serve_index WHERE run_id=?", (run_id,))
     load = os.getloadavg()
     process, base = start_server(args.db, args.minilm)
     try:

@@ -94,3 +94,13 @@ async def read_form(request: Request) -> Any:
     form = await request.form(max_files=5, max_fields=500)
     check_csrf(request.state.cookies, request.headers, form)
     return form
+
+
+def reliability_chart(shown: Any) -> Markup | None:
+    """Accuracy against confidence (a reliability curve) as an inline chart, beside the diagonal."""
+    if shown is None or len(shown.reliability) < 2:
+        return None
+    return curves_svg({"accuracy": [(c, a) for c, a, _ in shown.reliability],
+                       "calibrated": [(shown.reliability[0][0], shown.reliability[0][0]),
+                                      (shown.reliability[-1][0], shown.reliability[-1][0])]},
+                      "confidence (mean of its bin)", "accuracy")

@@ -18,9 +18,9 @@ from ..errors import InputError
 from ..report.render import environment, render, run_view
 from ..viz import image_rgb, png_data_uri
 from . import compare as comparison
-from . import index, jobs, metrics, slices
+from . import index, jobs, slices
 from .inputs import decode
-from .pages import curves_svg, read_form, run_url
+from .pages import read_form, run_url
 from .workbench import RunInfo, Workbench
 
 SNIPPET = 240  # characters of a text shown in the data table
@@ -112,7 +112,7 @@ def table_data(wb: Workbench, run: RunInfo, params: Any) -> dict[str, Any]:
     page = index.page(wb.store().db, run.run_id, query)
     rows = [_row_view(run, r) for r in page.rows]
     columns = list(rows[0]["cells"]) if rows and "cells" in rows[0] else []
-    shown, chart = _performance(wb, run, query, threshold, cost) if page.indexed else (None, None)
+    shown, chart = wb.selection_performance(run, query, threshold, cost) if page.indexed else (None, None)
     return {"run": run, "page": page, "rows": rows, "columns": columns, "query": query, "index_job": job_id,
             "slices": slices.list_slices(wb.store().db, run.run_id) if page.indexed else [],
             "methods": [m for (m,) in wb.store().db.execute("SELECT DISTINCT method FROM attributions WHERE run_id=?",
@@ -120,34 +120,6 @@ def table_data(wb: Workbench, run: RunInfo, params: Any) -> dict[str, Any]:
             "sorts": list(index.SORTS), "sizes": index.PAGE_SIZES, "performance": shown,
             "reliability": chart, "threshold": threshold if threshold is not None else 0.5,
             "cost": cost}
-
-
-def _performance(wb: Workbench, run: RunInfo, query: index.Query, threshold: float | None,
-                 cost: float) -> tuple[metrics.Performance, Markup | None]:
-    """The performance of the examples ``query`` selects and its reliability chart, computed once per index
-    build and selection: paging and sorting reuse them (on 100,000 examples they take most of a second)."""
-    db = wb.store().db
-    built = db.execute("SELECT built FROM serve_index WHERE run_id=?", (run.run_id,)).fetchone()
-    where, args = index.filters(run.run_id, query)
-    threshold = threshold if len(run.labels) == 2 else None
-    key = (run.run_id, built, where, tuple(args), threshold, cost)
-    cache = wb.table_performance
-    if key not in cache:
-        shown = metrics.performance(db, run.run_id, query, run.labels, threshold, cost)
-        cache[key] = (shown, _reliability(shown))
-        while len(cache) > 64:
-            cache.pop(next(iter(cache)))
-    return cache[key]
-
-
-def _reliability(shown: metrics.Performance | None) -> Markup | None:
-    """Accuracy against confidence (a reliability curve) as an inline chart, beside the diagonal."""
-    if shown is None or len(shown.reliability) < 2:
-        return None
-    return curves_svg({"accuracy": [(c, a) for c, a, _ in shown.reliability],
-                       "calibrated": [(shown.reliability[0][0], shown.reliability[0][0]),
-                                      (shown.reliability[-1][0], shown.reliability[-1][0])]},
-                      "confidence (mean of its bin)", "accuracy")
 
 
 async def table_page(request: Request) -> HTMLResponse:

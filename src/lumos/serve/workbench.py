@@ -12,8 +12,9 @@ from typing import Any, Callable
 
 from ..bench.store import Store
 from ..errors import UnsupportedError
-from . import index, jobs, slices
+from . import index, jobs, metrics, slices
 from .live import LiveModel, live_model
+from .pages import reliability_chart
 from .security import Refused, check_run_id
 
 
@@ -152,6 +153,7 @@ class Workbench:
         if progress:
             progress("finding slices", 0, 1)
         slices.build(store, run.run_id, run.modality, arrays)
+        self.selection_performance(run, index.Query(), store=store)  # the first page's panel, ready
 
     # ----- job tasks --------------------------------------------------------------------------------------
     def _bench_task(self, params: dict[str, Any], progress: Callable[[str, int, int], None]) -> str:
@@ -199,6 +201,27 @@ class Workbench:
         add_section(self.db, run_id, "robustness", result, model_name=name, split="test", modality=result.modality,
                     labels=list(live.model.labels or []), seed=plan.seed)
         return run_id
+
+    def selection_performance(self, run: RunInfo, query: index.Query, threshold: float | None = None,
+                              cost: float = 1.0, store: Store | None = None) -> tuple[Any, Any]:
+        """(``metrics.Performance``, reliability chart) of the examples ``query`` selects, computed once per
+        index build and selection: paging and sorting reuse them (on 100,000 examples they take most of a
+        second). An index build computes the whole run's at its end."""
+        db = (store or self.store()).db
+        built = db.execute("SELECT built FROM serve_index WHERE run_id=?", (run.run_id,)).fetchone()
+        where, args = index.filters(run.run_id, query)
+        threshold = threshold if len(run.labels) == 2 else None
+        key = (run.run_id, built, where, tuple(args), threshold, cost)
+        with self._lock:
+            found = self.table_performance.get(key)
+        if found is None:
+            shown = metrics.performance(db, run.run_id, query, run.labels, threshold, cost)
+            found = (shown, reliability_chart(shown))
+            with self._lock:
+                self.table_performance[key] = found
+                while len(self.table_performance) > 64:
+                    self.table_performance.pop(next(iter(self.table_performance)))
+        return found
 
     def _index_task(self, params: dict[str, Any], progress: Callable[[str, int, int], None]) -> str:
         store = Store(self.db)
