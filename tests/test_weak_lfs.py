@@ -202,6 +202,38 @@ def test_explanation_derived_lfs_exclude_artifacts():
     assert apply_lfs(lfs, ["spielberg again", "so moving"], LABELS).L.tolist() == [[-1, -1], [-1, 1]]
 
 
+def test_explanation_derived_lfs_leave_out_what_a_discoverer_found():
+    """The discover -> weak route: a model trained on data with a planted token weighs the token; the
+    statistics discoverer ranks it first, and keyword LFs built with its Findings never name it."""
+    import sys
+    from pathlib import Path
+
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from lumos import artifacts
+    from lumos.weak.explained import excluded_words
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from planted_corpus import planted_splits
+
+    planted = planted_splits()
+    train = planted.splits["train"]
+    pipe = make_pipeline(CountVectorizer(token_pattern=r"\S+"), LogisticRegression(C=10.0, max_iter=2000))
+    model = lumos.wrap(pipe.fit(train.text, train.label), labels=["negative", "positive"])
+    ga = global_attributions(model, list(train.text[:200]), method="occlusion", min_count=5)
+    assert "zed" in ga.top(planted.label, 3)  # the model leans on the artifact
+    findings = artifacts.statistics(train)
+    assert findings[0].key == "zed"
+    lfs = ga.keyword_lfs(k=3, exclude=[findings, "w1"])
+    words = [w for lf in lfs for w in lf.params["words"]]
+    assert "zed" not in words and "w1" not in words and {"good", "bad"} <= set(words)
+    assert "zed" in lfs[0].params["excluded"] and "w1" in lfs[0].params["excluded"]
+    top3 = {w for c in findings.candidates[:3] for w in c.key.split()}
+    assert excluded_words(findings, artifacts_top=3) == top3
+
+
 def test_lf_summary_hand_worked():
     L = np.array([[1, 1, ABSTAIN], [1, 0, ABSTAIN], [ABSTAIN, 0, 0], [ABSTAIN, ABSTAIN, ABSTAIN]])
     gold = np.array([1, 0, 0, -1])

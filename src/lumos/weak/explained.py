@@ -23,6 +23,22 @@ def normalise(word: str) -> str:
     return _EDGE.sub("", str(word).lower())
 
 
+def excluded_words(exclude: Iterable[Any], artifacts_top: int = 1) -> set[str]:
+    """The words to leave out of keyword LFs: each string in ``exclude`` (normalised), and the words of the top
+    ``artifacts_top`` candidates of each discoverer's ``Findings`` in it (an n-gram key "not bad" excludes
+    "not" and "bad"; a table value such as "age = 40" has no words and is skipped)."""
+    if isinstance(exclude, str) or hasattr(exclude, "candidates"):
+        exclude = [exclude]
+    words: set[str] = set()
+    for item in exclude:
+        if hasattr(item, "candidates"):
+            words |= {normalise(w) for c in item.candidates[:artifacts_top] if c.kind in ("token", "ngram")
+                      for w in c.key.split()}
+        else:
+            words.add(normalise(item))
+    return words - {""}
+
+
 @dataclass
 class GlobalAttribution(Result):
     """Per word and class: the mean attribution towards the class over the texts that contain the word.
@@ -36,23 +52,28 @@ class GlobalAttribution(Result):
     classes: list[str]
     params: dict[str, Any] = field(default_factory=dict)
 
-    def top(self, target: Any, k: int = 20, exclude: Iterable[str] = (), min_score: float = 0.0) -> list[str]:
+    def top(self, target: Any, k: int = 20, exclude: Iterable[Any] = (), min_score: float = 0.0,
+            artifacts_top: int = 1) -> list[str]:
         """The ``k`` words with the highest score above ``min_score`` (>= 0) for class ``target`` (a name or
-        index), minus ``exclude``."""
+        index), minus ``exclude``: words, and/or the ``Findings`` of artifact discoverers, whose top
+        ``artifacts_top`` candidates are left out (``excluded_words``)."""
         name = self.classes[target] if isinstance(target, (int, np.integer)) else str(target)
         if name not in self.classes:
             raise InputError(f"unknown class {target!r}; classes: {', '.join(self.classes)}.")
-        drop = {normalise(w) for w in exclude}
+        drop = excluded_words(exclude, artifacts_top)
         rows = self.frame[(self.frame["class"] == name) & (self.frame["score"] > max(min_score, 0.0))
                           & ~self.frame["word"].isin(drop)]
         return rows["word"].head(k).tolist()
 
-    def keyword_lfs(self, k: int = 20, exclude: Iterable[str] = (), min_score: float = 0.0,
-                    column: str = "text") -> list[LabelingFunction]:
-        """One keyword LF per class from its top ``k`` words scoring above ``min_score`` (``exclude``: artifacts
-        or words you rejected).
+    def keyword_lfs(self, k: int = 20, exclude: Iterable[Any] = (), min_score: float = 0.0,
+                    column: str = "text", artifacts_top: int = 1) -> list[LabelingFunction]:
+        """One keyword LF per class from its top ``k`` words scoring above ``min_score``. ``exclude``: words you
+        rejected, and/or what artifact discoverers found (``lumos.artifacts.discover(...)`` Findings: the words
+        of their top ``artifacts_top`` candidates are left out, so no LF fires on a suspected artifact; only the first
+        by default: discoverers rank genuine signal high too, so read ``findings.lines()`` and raise it, or list
+        the words, when more of them are artifacts).
         Each LF's ``params["words"]`` lists its words for review; edit them and rebuild with ``keyword_lf``."""
-        exclude = list(exclude)
+        exclude = sorted(excluded_words(exclude, artifacts_top))
         out = []
         for name in self.classes:
             words = self.top(name, k, exclude, min_score)
@@ -60,7 +81,7 @@ class GlobalAttribution(Result):
                 lf = keyword_lf(words, name, name=f"explained_{name}", column=column)
                 out.append(LabelingFunction(lf.name, lf.fn, True, "explained",
                                             {**lf.params, "method": self.params.get("method"), "min_score": min_score,
-                                             "excluded": sorted(exclude)}))
+                                             "excluded": exclude}))
         return out
 
     def to_frame(self) -> pd.DataFrame:
