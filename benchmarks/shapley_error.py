@@ -52,7 +52,10 @@ from lumos.features.masking import masked_probs  # noqa: E402
 from lumos.features.removal import removable  # noqa: E402
 
 BUDGETS = [125, 250, 500, 1000, 2000]
-LUMOS = ["kernel_shap", "leverage_shap", "regression_shap", "permutation_shap", "stratified_shap"]
+LUMOS = {"kernel_shap": ("kernel_shap", {}), "leverage_shap": ("leverage_shap", {}),
+         "regression_shap": ("regression_shap", {}),
+         "regression_shap (trees)": ("regression_shap", {"surrogate": "trees"}),
+         "permutation_shap": ("permutation_shap", {}), "stratified_shap": ("stratified_shap", {})}
 ANCHOR = "shap KernelExplainer (default)"
 
 
@@ -146,12 +149,12 @@ class Game:
 # ---------------------------------------------------------------------------------------------------------
 # the libraries, each given a Game and a budget
 # ---------------------------------------------------------------------------------------------------------
-def lumos_run(method: str):
+def lumos_run(method: str, params: dict):
     def run(game: Game, budget: int, seed: int) -> np.ndarray | None:
         n = game.n
         try:
             e = lumos.explain(lumos.wrap(game, batch_size=4096), np.ones((1, n)), method, target=1,
-                              background=np.zeros((1, n)), n_samples=budget, seed=seed)
+                              background=np.zeros((1, n)), n_samples=budget, seed=seed, **params)
         except lumos.InputError:  # below the method's smallest budget
             return None
         return e[0].attributions.astype(np.float64)
@@ -200,7 +203,7 @@ def captum_sampling(game: Game, budget: int, seed: int) -> np.ndarray | None:
 
 
 def libraries() -> list[tuple[str, object]]:
-    return ([(f"lumos {m}", lumos_run(m)) for m in LUMOS] +
+    return ([(f"lumos {label}", lumos_run(m, params)) for label, (m, params) in LUMOS.items()] +
             [(ANCHOR, shap_kernel("auto")), ("shap KernelExplainer (l1_reg=False)", shap_kernel(False)),
              ("shap PermutationExplainer", shap_permutation), ("captum KernelShap", captum_kernel),
              ("captum ShapleyValueSampling", captum_sampling)])
