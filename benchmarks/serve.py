@@ -27,6 +27,7 @@ import http.cookiejar
 import json
 import os
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -240,8 +241,6 @@ def main() -> None:
     run_id = build_store(args.db, args.n)
     if args.build_only:
         return None
-    import sqlite3
-
     with sqlite3.connect(args.db) as db:  # so the first page is measured before any index, every time
         if db.execute("SELECT name FROM sqlite_master WHERE name='serve_index'").fetchone():
             db.execute("DELETE FROM serve_index WHERE run_id=?", (run_id,))

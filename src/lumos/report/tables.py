@@ -95,7 +95,6 @@ def agreement(attributions: pd.DataFrame, k: int = 5) -> tuple[pd.DataFrame, dic
     """methods x methods mean Spearman of |attributions|, and the per-example values of each pair."""
     methods = sorted(attributions.method.unique())
     by = {m: attributions[attributions.method == m].set_index("example_id").attributions for m in methods}
-    matrix = pd.DataFrame(np.eye(len(methods)), index=methods, columns=methods)
     per_pair = {}
     for i, a in enumerate(methods):
         for b in methods[i + 1:]:
@@ -103,8 +102,7 @@ def agreement(attributions: pd.DataFrame, k: int = 5) -> tuple[pd.DataFrame, dic
             vals = np.array([pair_scores(feature_vector(by[a][e]), feature_vector(by[b][e]), k, True)["spearman"]
                              for e in common])
             per_pair[(a, b)] = per_pair[(b, a)] = vals
-            matrix.loc[a, b] = matrix.loc[b, a] = np.nanmean(vals) if np.isfinite(vals).any() else np.nan
-    return matrix, per_pair
+    return agreement_matrix(methods, per_pair), per_pair
 
 
 def attribution_summary(store: Any, run_id: str, chunk: int = 10_000) -> tuple:

@@ -68,10 +68,10 @@ class GlobalAttribution(Result):
     def keyword_lfs(self, k: int = 20, exclude: Iterable[Any] = (), min_score: float = 0.0,
                     column: str = "text", artifacts_top: int = 1) -> list[LabelingFunction]:
         """One keyword LF per class from its top ``k`` words scoring above ``min_score``. ``exclude``: words you
-        rejected, and/or what artifact discoverers found (``lumos.artifacts.discover(...)`` Findings: the words
-        of their top ``artifacts_top`` candidates are left out, so no LF fires on a suspected artifact; only the first
-        by default: discoverers rank genuine signal high too, so read ``findings.lines()`` and raise it, or list
-        the words, when more of them are artifacts).
+        rejected, and/or what artifact discoverers found (``Findings`` of ``lumos.artifacts.statistics`` and the
+        others: the words of their top ``artifacts_top`` candidates are left out, so no LF fires on a suspected
+        artifact; only the first by default: discoverers rank genuine signal high too, so read
+        ``findings.lines()`` and raise it, or list the words, when more of them are artifacts).
         Each LF's ``params["words"]`` lists its words for review; edit them and rebuild with ``keyword_lf``."""
         exclude = sorted(excluded_words(exclude, artifacts_top))
         out = []
