@@ -21,7 +21,8 @@ trains FastSHAP (``lumos.amortised``) on training rows and reports its error on 
 per example against kernel_shap on the real model.
 
 Usage:  python benchmarks/shapley_error.py --workload quadratic|adult|text [--inputs 20] [--seeds 3]
-        [--budgets 125,250,500,1000,2000] [--amortised] [--quick]
+        [--budgets 125,250,500,1000,2000] [--amortised] [--quick] [--only regression_shap,kernel_shap]
+        [--cache benchmarks/results/shapley-adult.npz]   (keeps the exact tables, minutes each, between runs)
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ import lumos  # noqa: E402
 from lumos.explainers.exact_shapley import all_coalitions, shapley_from_values  # noqa: E402
 from lumos.features.masking import masked_probs  # noqa: E402
 from lumos.features.removal import removable  # noqa: E402
+from lumos.models.base import pickle_hash  # noqa: E402
 
 BUDGETS = [125, 250, 500, 1000, 2000]
 LUMOS = {"kernel_shap": ("kernel_shap", {}), "leverage_shap": ("leverage_shap", {}),
@@ -114,6 +116,21 @@ def coalition_tables(model, inputs, background) -> tuple[list[np.ndarray], np.nd
         for item, t in zip(items, targets):  # one input at a time: bounded memory
             tables.append(masked_probs(model, [item], [all_coalitions(item.n_features)])[0][:, t])
     return tables, targets, items[0].n_features
+
+
+def cached_tables(path: str | None, model, inputs, background) -> tuple[list[np.ndarray], np.ndarray, int]:
+    """``coalition_tables``, kept in ``path`` (.npz) with a fingerprint of the model and inputs so a rerun with
+    other estimators skips the 2^F model rows per input."""
+    key = pickle_hash(model.weights_hash(), inputs, background)
+    if path and os.path.exists(path):
+        kept = np.load(path)
+        if str(kept["key"]) == key:
+            return list(kept["tables"]), kept["targets"], int(kept["n"])
+        print(f"# {path} was made for other inputs or another model: recomputing")
+    tables, targets, n = coalition_tables(model, inputs, background)
+    if path:
+        np.savez(path, tables=np.stack(tables), targets=targets, n=n, key=key)
+    return tables, targets, n
 
 
 def brute_force_shapley(v: np.ndarray, n: int) -> np.ndarray:
@@ -271,6 +288,10 @@ def main() -> None:
     ap.add_argument("--budgets", default=None, help="comma list (default 125,250,500,1000,2000)")
     ap.add_argument("--amortised", action="store_true", help="also FastSHAP against kernel_shap (tables only)")
     ap.add_argument("--quick", action="store_true", help="4 inputs, 1 seed, budgets 125,500: a smoke run")
+    ap.add_argument("--only", default=None,
+                    help="comma list of substrings: run only the libraries whose name contains one (the anchor always)")
+    ap.add_argument("--cache", default=None,
+                    help="a .npz file keeping the exact coalition tables between runs (made if missing)")
     args = ap.parse_args()
     n_inputs, seeds = (4, 1) if args.quick else (args.inputs, args.seeds)
     budgets = [125, 500] if args.quick else BUDGETS
@@ -287,7 +308,7 @@ def main() -> None:
     else:
         model, x, background, train, what = text_problem(n_inputs, args.words)
     t0 = time.perf_counter()
-    tables, targets, n = coalition_tables(model, x, background)
+    tables, targets, n = cached_tables(args.cache, model, x, background)
     exact = np.stack([shapley_from_values(v, n) for v in tables])
     check = np.abs(exact[0] - brute_force_shapley(tables[0], n)).max()
     print(f"# {what}; {len(tables)} inputs x {seeds} seeds; F = {n}")
@@ -296,6 +317,9 @@ def main() -> None:
           f"{np.median(np.linalg.norm(exact, axis=1)):.4f}", flush=True)
 
     libs = libraries()
+    if args.only:
+        keep = [k.strip() for k in args.only.split(",")]
+        libs = [(name, run) for name, run in libs if name == ANCHOR or any(k in name for k in keep)]
     err = {name: {} for name, _ in libs}
     rows = {name: {} for name, _ in libs}
     for budget in budgets:
