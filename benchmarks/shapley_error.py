@@ -120,7 +120,10 @@ def coalition_tables(model, inputs, background) -> tuple[list[np.ndarray], np.nd
 
 def cached_tables(path: str | None, model, inputs, background) -> tuple[list[np.ndarray], np.ndarray, int]:
     """``coalition_tables``, kept in ``path`` (.npz) with a fingerprint of the model and inputs so a rerun with
-    other estimators skips the 2^F model rows per input."""
+    other estimators skips the 2^F model rows per input. A plain callable (the quadratic workload) has no weights
+    hash, so its tables are recomputed every time (they take milliseconds)."""
+    if model.weights_hash() is None:
+        path = None
     key = pickle_hash(model.weights_hash(), inputs, background)
     if path and os.path.exists(path):
         kept = np.load(path)
