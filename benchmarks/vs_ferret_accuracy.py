@@ -53,7 +53,8 @@ from vs_ferret import (LUMOS_METRICS, ROOT, ensure_ferret_venv, make_classifier,
                        wait_quiet)
 
 SHAP_BUDGETS = [25, 50, 75, 100, 150, 200, 300, 500]
-LIME_FRACTIONS = [0.125, 0.25, 1 / 3, 0.5, 0.75, 1.0]
+LIME_FRACTIONS = [0.125, 0.2, 0.25, 0.3, 1 / 3, 0.4, 0.5, 0.75, 1.0]
+LIME_SAMPLINGS = ["kernel", "antithetic", "random"]
 SHAP_METHODS = ["regression_shap", "leverage_shap", "kernel_shap"]
 
 
@@ -125,6 +126,23 @@ def time_lumos(model, texts, targets, method: str, params: dict) -> tuple[float,
     return (t1 - t0) / len(texts), (t2 - t1) / len(texts), rows // len(texts)
 
 
+def time_lime(model, texts, targets, params: list[dict]) -> tuple[float, float, int]:
+    """``time_lumos`` for lime with each sentence's own budget (ferret's B grows with its length): explained one
+    by one, then evaluated together in one batched call (the metrics do not depend on the budget)."""
+    warm = lumos.explain(model, ["a fine film"], "lime", target=0, granularity="token", **params[0])
+    lumos.evaluate(model, ["a fine film"], warm, LUMOS_METRICS)
+    model.reset_counts()
+    t0 = time.perf_counter()
+    parts = [lumos.explain(model, [t], "lime", target=[y], granularity="token", seed=0, **p)
+             for t, y, p in zip(texts, targets, params)]
+    t1 = time.perf_counter()
+    rows = model.counts.rows
+    expl = lumos.Explanations([e[0] for e in parts], parts[0].explainer, parts[0].granularity, seed=0)
+    lumos.evaluate(model, texts, expl, LUMOS_METRICS)
+    t2 = time.perf_counter()
+    return (t1 - t0) / len(texts), (t2 - t1) / len(texts), rows // len(texts)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10)
@@ -190,7 +208,7 @@ def main() -> None:
                     errs.append(np.mean([np.linalg.norm(normalised(r) - ex) for r in runs]))
                 if errs is not None:
                     shap_err[m][b] = float(np.median(errs))
-        lime_err = {s: {} for s in ("antithetic", "random")}
+        lime_err = {s: {} for s in LIME_SAMPLINGS}
         for sampling in lime_err:
             for frac in LIME_FRACTIONS:
                 errs = []
@@ -203,7 +221,9 @@ def main() -> None:
 
         goal_shap, goal_lime = ferret_error("kernel_shap", exact_shap), ferret_error("lime", exact_lime_)
         best_shap = {m: smallest_budget(shap_err[m], goal_shap) for m in SHAP_METHODS}
-        frac = smallest_budget(lime_err["antithetic"], goal_lime)
+        lime_best = {s: smallest_budget(lime_err[s], goal_lime) for s in LIME_SAMPLINGS}
+        sampling = min(LIME_SAMPLINGS, key=lambda s: np.inf if lime_best[s] is None else lime_best[s])
+        frac = lime_best[sampling]
 
         rows = []
         fs = ferret_seconds("kernel_shap")
@@ -218,13 +238,12 @@ def main() -> None:
         fl = ferret_seconds("lime")
         if frac is not None:
             per = [max(2, int(round(frac * big))) for big in lime_budget]
-            parts = [time_lumos(model, [t], [y], "lime", {"n_samples": k, "baseline": "mask", "kernel_width": 0.25,
-                                                           "alpha": (k - 1) / (big - 1)})
-                     for t, y, k, big in zip(texts, targets, per, lime_budget)]
-            ll = tuple(np.mean([p[i] for p in parts]) for i in range(3))
-            rows.append(("lime antithetic (lumos) vs LIME (ferret)", f"{frac:.3g} x B vs B", fl, ll))
+            ll = time_lime(model, texts, targets, [{"n_samples": k, "baseline": "mask", "kernel_width": 0.25,
+                                                    "alpha": (k - 1) / (big - 1), "sampling": sampling}
+                                                   for k, big in zip(per, lime_budget)])
+            rows.append((f"lime {sampling} (lumos) vs LIME (ferret)", f"{frac:.3g} x B vs B", fl, ll))
         else:
-            rows.append(("lime antithetic (lumos) vs LIME (ferret)", "not reached by B", fl, None))
+            rows.append(("lime (lumos) vs LIME (ferret)", "not reached by B", fl, None))
 
     print()
     print(f"Error of L1-normalised attributions against the exact answer (median over {len(texts)} sentences; "

@@ -14,7 +14,7 @@ import lumos
 from lumos.errors import InputError, LumosWarning
 from lumos.explainers.coalition_strata import strata_design
 from lumos.explainers.exact_shapley import all_coalitions, shapley_from_values
-from lumos.explainers.lime import lime_masks, solve_normal
+from lumos.explainers.lime import kernel_draws, lime_masks, solve_normal
 from lumos.explainers.shapley_surrogates import Surrogate, tree_shapley
 
 SHAPLEY = ["kernel_shap", "leverage_shap", "regression_shap", "permutation_shap", "stratified_shap"]
@@ -244,15 +244,71 @@ def test_lime_at_full_budget_is_the_expected_objective_solved_exactly():
     np.testing.assert_allclose(e.attributions, ref, atol=1e-6)
 
 
+def lime_objective(game: TableGame, budget: int, width: float = 0.25, alpha: float = 0.01) -> np.ndarray:
+    """The weighted ridge every lime sampling estimates: all 2^n masks, each with its expected weight at
+    ``budget`` (lime's uniform count, then a uniform subset), fitted by sklearn."""
+    n = game.n
+    z = all_coalitions(n)
+    removed = n - z.sum(1)
+    chance = np.array([1.0 if r == 0 else (budget - 1) / (n * comb(n, int(r))) for r in removed])
+    weight = chance * np.sqrt(np.exp(-((1 - np.sqrt(z.sum(1) / n)) ** 2) / width**2))
+    return Ridge(alpha=alpha).fit(z.astype(float), game.values, sample_weight=weight).coef_
+
+
+def test_kernel_draws_worked_by_hand():
+    kernel = np.sqrt(np.exp(-((1 - np.sqrt(np.array([3, 2, 1, 0]) / 4)) ** 2) / 0.25**2))  # removing 1..4 of 4
+    probs, weight = kernel_draws(4, 0.25)
+    np.testing.assert_allclose(probs, kernel / kernel.sum())
+    np.testing.assert_allclose(weight, [1.0] + [kernel.sum() / 4] * 4)  # every drawn mask weighs the same
+    probs, weight = kernel_draws(4, 1e9)  # a flat kernel: lime's uniform count, weight 1
+    np.testing.assert_allclose(probs, 0.25)
+    np.testing.assert_allclose(weight, 1.0)
+    probs, weight = kernel_draws(4, 1e-200)  # the kernel is 0 beyond distance 0: uniform draws weighing 0
+    np.testing.assert_allclose(probs, 0.25)
+    np.testing.assert_allclose(weight, [1.0, 0, 0, 0, 0])
+
+
+def test_lime_kernel_draws_counts_in_proportion_to_the_kernel():
+    probs = kernel_draws(10, 0.25)[0]
+    masks = lime_masks(10, 40_000, np.random.default_rng(0), antithetic=True, remove_probs=probs)
+    seen = np.bincount(10 - masks.sum(1), minlength=11)[1:] / len(masks)
+    np.testing.assert_allclose(seen, probs, atol=0.01)
+    first, second = ~masks[0::2], ~masks[1::2]
+    assert np.array_equal(first.sum(1), second.sum(1))  # still antithetic pairs
+
+
+def lime_runs(game: TableGame, budget: int, seeds: int = 40) -> dict[str, np.ndarray]:
+    return {s: np.array([explain(game, "lime", seed=k, n_samples=budget, sampling=s).attributions
+                         for k in range(seeds)]) for s in ("random", "antithetic", "kernel")}
+
+
+def test_lime_samplings_estimate_the_same_objective():
+    """Every sampling's mean over seeds is lime's expected objective at the budget (up to the ridge's
+    finite-sample bias, small at 120 masks for 8 features)."""
+    game = smooth_game(8, seed=5)
+    target = lime_objective(game, 120)
+    for s, r in lime_runs(game, 120).items():
+        assert np.abs(r.mean(0) - target).max() < 0.08 * np.abs(target).max(), s
+
+
+def test_lime_kernel_draws_err_least_at_a_small_budget():
+    """40 masks for 10 features: the kernel draws are closest to the objective seed by seed (measured: 21% less
+    error than either other sampling)."""
+    game = smooth_game(10, seed=5)
+    target = lime_objective(game, 40)
+    error = {s: np.linalg.norm(r - target, axis=1).mean() for s, r in lime_runs(game, 40).items()}
+    assert error["kernel"] < 0.9 * min(error["random"], error["antithetic"]), error
+
+
 @pytest.mark.parametrize("variance", ["bootstrap", "linearised"])
 def test_lime_antithetic_has_less_variance_and_a_calibrated_bootstrap(variance, monkeypatch):
     if variance == "linearised":  # what texts of more than 64 words get
         monkeypatch.setattr("lumos.explainers.lime.BOOTSTRAP_UP_TO", 0)
     game = smooth_game(8, seed=2)
     runs = {s: [explain(game, "lime", seed=k, n_samples=200, sampling=s) for k in range(20)]
-            for s in ("random", "antithetic")}
+            for s in ("random", "antithetic", "kernel")}
     spread = {s: np.array([e.attributions for e in r]).std(0).mean() for s, r in runs.items()}
-    assert spread["antithetic"] < spread["random"]
+    assert spread["kernel"] < spread["antithetic"] < spread["random"]
     for s, r in runs.items():
         se = np.mean([e.extras["std_error"].mean() for e in r])
         assert 0.6 <= se / spread[s] <= 1.6, (s, se, spread[s])
