@@ -66,7 +66,8 @@ def lime_masks(n_features: int, n_samples: int, rng: np.random.Generator, antith
 
 def cosine_kernel(masks: np.ndarray, width: float) -> np.ndarray:
     """sqrt(exp(-d^2 / width^2)) with d the cosine distance between each mask and the all-ones mask."""
-    return count_kernel(masks.shape[1], width)[masks.shape[1] - masks.sum(1)]
+    n = masks.shape[1]
+    return count_kernel(n, width)[n - np.asarray(masks, dtype=bool).sum(1)]
 
 
 def count_kernel(n_features: int, width: float) -> np.ndarray:
