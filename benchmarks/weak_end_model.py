@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-"""What else than the LFs moves the weak-label end model on Rotten Tomatoes: the label model, a confidence
-threshold on its posterior, hard or soft labels, and leaving out the explanation-derived LFs.
+"""What else than the LFs moves the weak-label end model on Rotten Tomatoes: the label model (weighted
+majority with weights from the gold dev set among them), a confidence threshold on its posterior, hard or soft
+labels, and leaving out the explanation-derived LFs.
 
 Reads the training label matrix ``benchmarks/weak_rt.py`` cached (run it first) and trains the sentiment/tfidf
 recipe's model (its TfidfConfig: TF-IDF 1-2 grams, min_df 2, sublinear tf; logistic regression, C = 4; soft
@@ -32,11 +33,12 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-METHODS = ["majority", "weighted_majority", "triplet", "dawid_skene", "matrix_completion"]
+METHODS = ["majority", "weighted_majority", "weighted_majority (dev weights)", "triplet", "dawid_skene",
+           "matrix_completion"]
 
 
 def main() -> None:
-    from weak_rt import cached_train_matrix
+    from weak_rt import cached_dev_matrix, cached_train_matrix
 
     from lumos import weak, zoo
     from lumos.zoo.text_recipes import TfidfConfig
@@ -48,6 +50,14 @@ def main() -> None:
     thresholds = [float(t) for t in args.thresholds.split(",")]
 
     L, gold, _ = cached_train_matrix()
+    L_dev, y_dev = cached_dev_matrix()
+
+    def fit_labels(matrix, cols: list[int], method: str):
+        """The label model ``method`` on ``matrix`` (LF columns ``cols`` of the cached one), rows without a vote
+        dropped; "(dev weights)": weighted majority with weights from the gold dev set's LF accuracies."""
+        if method.endswith("(dev weights)"):
+            return weak.label(matrix, method="weighted_majority", abstain="drop", dev=(L_dev[:, cols], y_dev))
+        return weak.label(matrix, method=method, abstain="drop", seed=0)
     splits = zoo.get("sentiment/tfidf").dataset().copy_splits()
     cfg = TfidfConfig()
     vectorizer = TfidfVectorizer(ngram_range=(1, cfg.ngram_max), min_df=cfg.min_df, sublinear_tf=True)
@@ -74,7 +84,7 @@ def main() -> None:
     for subset, cols in subsets.items():
         matrix = weak.LabelMatrix(L.L[:, cols], [L.lf_names[i] for i in cols], L.classes)
         for method in METHODS:
-            labels = weak.label(matrix, method=method, abstain="drop", seed=0)
+            labels = fit_labels(matrix, cols, method)
             kept = np.flatnonzero(labels.keep)
             probs = labels.probs[kept]
             for t in thresholds:
@@ -88,7 +98,7 @@ def main() -> None:
                                                         for k in range(args.self_train)) + " |")
         print("|---|---:|" + "---:|" * args.self_train)
         for method in METHODS:
-            labels = weak.label(L, method=method, abstain="drop", seed=0)
+            labels = fit_labels(L, list(range(len(L.lf_names))), method)
             kept = np.flatnonzero(labels.keep)
             model, scores = fit(kept, labels.probs[kept]), []
             first = float((model.predict(x_test) == y_test).mean())

@@ -126,6 +126,15 @@ def cached_train_matrix():
     return LabelMatrix(saved["L"], [str(n) for n in saved["names"]], CLASSES), saved["gold"], saved["dev_balance"]
 
 
+def cached_dev_matrix():
+    """(the dev label matrix, the dev gold labels), as this script last cached them; for
+    benchmarks/weak_end_model.py."""
+    saved = np.load(cache_dir() / "rt_train_matrix.npz", allow_pickle=False)
+    if "L_dev" not in saved:
+        sys.exit("the cached label matrix predates the dev matrix: rerun benchmarks/weak_rt.py.")
+    return saved["L_dev"], saved["y_dev"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dev", type=int, default=300, help="gold dev rows (from the validation split)")
@@ -144,7 +153,7 @@ def main() -> None:
                              echo=lambda line: print(line, file=sys.stderr))
     L = parts["train"]
     np.savez(cache_dir() / "rt_train_matrix.npz", L=L.L, names=np.array(L.lf_names), gold=parts["gold"],
-             dev_balance=_dev_balance(args.dev))
+             dev_balance=_dev_balance(args.dev), L_dev=parts["dev"].L, y_dev=_dev_labels(args.dev))
     print(f"\nexplained keywords: {report.keywords}")
     print("\n## Labeling functions (training split; accuracy against the held-back gold labels, after the fact)\n")
     print(markdown(report.lfs.drop(columns=["correct", "incorrect"])))
@@ -163,10 +172,15 @@ def main() -> None:
                                                "keywords": report.keywords}, indent=1, default=float))
 
 
-def _dev_balance(dev_size: int) -> np.ndarray:
+def _dev_labels(dev_size: int) -> np.ndarray:
+    """(dev_size,) gold labels of the dev rows (the first validation rows)."""
     from lumos import zoo
 
-    y = zoo.get("sentiment/tfidf").dataset().splits["validation"]["label"].to_numpy()[:dev_size]
+    return zoo.get("sentiment/tfidf").dataset().splits["validation"]["label"].to_numpy()[:dev_size]
+
+
+def _dev_balance(dev_size: int) -> np.ndarray:
+    y = _dev_labels(dev_size)
     return np.bincount(y, minlength=2) / len(y)
 
 

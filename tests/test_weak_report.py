@@ -88,3 +88,35 @@ def test_cli_runs_the_pipeline_and_writes_the_section(tmp_path, monkeypatch):
     finally:
         store.close()
     assert kinds == ["weak"]
+
+
+def test_cross_fitted_dev_accuracy_scores_each_row_with_weights_learned_without_it():
+    """Hand-worked: LF 0 always votes negative, LF 1 always positive, dev labels [0, 0, 1, 1]. Weights learned
+    on all four rows tie (0.5 accurate each), but leaving a row out makes the other class's LF look better, so
+    every held-out row is predicted wrong: leave-one-out accuracy 0."""
+    from lumos.weak import LabelMatrix
+    from lumos.weak.report import cross_fitted_dev_accuracy
+
+    matrix = LabelMatrix(np.tile([[0, 1]], (10, 1)), ["always_negative", "always_positive"], CLASSES)
+    dev = (np.tile([[0, 1]], (4, 1)), np.array([0, 0, 1, 1]))
+    assert cross_fitted_dev_accuracy(matrix, "weighted_majority", dev, folds=4) == 0.0
+    in_sample = label(matrix, method="weighted_majority", dev=dev).model.predict_proba(dev[0])
+    assert np.allclose(in_sample, 0.5)  # the tie that in-sample scoring would have counted as half right
+
+
+def test_compare_gives_weighted_majority_the_dev_set_and_refit_reproduces_the_choice():
+    accuracies = [0.9, 0.85, 0.6, 0.55, 0.55, 0.55]
+    task = synthetic(6000, accuracies, 0.7, seed=3)
+    dev = (task.matrix.L[:2000], task.y[:2000])
+    result = compare(task.matrix, labels=task.y, dev=dev)
+    weighted = result.fits["weighted_majority"]
+    assert weighted.params["weights_from"] == "dev" and result.params["dev_supervised"] == ["weighted_majority"]
+    assert np.allclose(weighted.accuracies, accuracies, atol=0.04)  # from 2,000 gold rows, ~1,400 votes per LF
+    frame = result.to_frame().set_index("label model")
+    # four weak LFs outvote two strong ones under majority vote; weights from the dev set do not let them
+    assert frame.loc["weighted_majority", "accuracy"] > frame.loc["majority", "accuracy"] + 0.03
+    assert result.chosen == frame["dev accuracy"].idxmax()
+    dropped = result.refit(task.matrix, abstain="drop")
+    direct = label(task.matrix, method=result.chosen, abstain="drop",
+                   **({"dev": dev} if result.chosen == "weighted_majority" else {}))
+    assert np.array_equal(dropped.keep, direct.keep) and np.allclose(dropped.probs, direct.probs)

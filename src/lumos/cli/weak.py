@@ -70,14 +70,14 @@ def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0
         L, L_dev = L.hstack(extra[0]), L_dev.hstack(extra[1])
     first = weak.compare(L, dev=(L_dev, y_dev), seed=seed)
     echo(f"round 1: {first.chosen} chosen on the dev set; training {EXPLAIN_RECIPE} on its labels to explain it")
-    model, _ = train_weak(EXPLAIN_RECIPE, splits, weak.label(L, method=first.chosen, abstain="drop", seed=seed))
+    model, _ = train_weak(EXPLAIN_RECIPE, splits, first.refit(L, abstain="drop"))
     sample = train["text"].sample(n=min(explain, len(train)), random_state=seed).tolist()
     attributions = weak.global_attributions(model, sample, method="occlusion", min_count=15, seed=seed)
     explained = attributions.keyword_lfs(k=top_words, min_score=min_score)
     L = L.hstack(weak.apply_lfs(explained, train, classes))
     L_dev = L_dev.hstack(weak.apply_lfs(explained, dev, classes))
     second = weak.compare(L, labels=gold, dev=(L_dev, y_dev), seed=seed)
-    chosen = weak.label(L, method=second.chosen, abstain="drop", seed=seed)
+    chosen = second.refit(L, abstain="drop")
     echo(f"round 2: {len(L.lf_names)} LFs; {second.chosen} chosen on the dev set, "
          f"{chosen.score(gold)['accuracy']:.3f} accurate on the kept rows against the held-back gold labels")
     rows = []

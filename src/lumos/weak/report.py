@@ -20,12 +20,14 @@ from .matrix import LabelMatrix, as_matrix
 class Comparison(Result):
     """Label models fit on the same matrix. ``fits``: name -> WeakLabels; ``frame``: one row per model (dev
     accuracy when a dev set was given, accuracy against ground truth when given, covered fraction, fit
-    seconds); ``chosen``: the best on dev (else on ground truth, else ``default``)."""
+    seconds); ``chosen``: the best on dev (else on ground truth, else ``default``); ``dev``: the (L_dev, y_dev)
+    the models that learn from gold labels were given (None without one)."""
 
     fits: dict[str, WeakLabels]
     frame: pd.DataFrame
     chosen: str
     params: dict[str, Any] = field(default_factory=dict)
+    dev: tuple[Any, np.ndarray] | None = field(default=None, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
@@ -35,6 +37,32 @@ class Comparison(Result):
         return {"chosen": self.chosen, **{k: (float(v) if isinstance(v, (float, np.floating)) else v)
                                           for k, v in row.items()}}
 
+    def refit(self, L: LabelMatrix | np.ndarray, *, abstain: str = "prior") -> WeakLabels:
+        """The chosen label model fitted again on ``L`` as ``compare`` fitted it (the same seed; the dev set when
+        it learns from one), with another ``abstain`` rule, e.g. "drop" to train only on covered rows."""
+        extra = {"dev": self.dev} if self.chosen in self.params.get("dev_supervised", []) else {}
+        return label(L, method=self.chosen, seed=self.params.get("seed", 0), abstain=abstain, **extra)
+
+
+def learns_from_dev(method: str) -> bool:
+    """Whether the label model ``method`` can take its parameters from a gold dev set (a ``dev=`` argument)."""
+    return "dev" in LABEL_MODELS.get(method).info()["params"]
+
+
+def cross_fitted_dev_accuracy(matrix: LabelMatrix, method: str, dev: tuple[Any, np.ndarray], *, folds: int = 5,
+                              seed: int = 0) -> float:
+    """Accuracy on the dev set (L_dev (n, M), y_dev (n,)) of a label model that learns from the dev set itself,
+    each row predicted by a model given only the other folds' rows (so it is comparable with the dev accuracy
+    of models that never see the dev labels)."""
+    L_dev, y_dev = as_matrix(dev[0], matrix.n_classes).L, np.asarray(dev[1])
+    order = np.random.default_rng(seed).permutation(len(y_dev))
+    right = 0
+    for held in np.array_split(order, min(folds, len(y_dev))):
+        given = np.setdiff1d(order, held)
+        fit = label(matrix, method=method, seed=seed, dev=(L_dev[given], y_dev[given]))
+        right += int(np.sum(fit.model.predict_proba(L_dev[held]).argmax(1) == y_dev[held]))  # type: ignore[union-attr]
+    return right / len(y_dev)
+
 
 def compare(L: LabelMatrix | np.ndarray, *, labels: Sequence[int] | None = None,
             dev: tuple[Any, Sequence[int]] | None = None, methods: Sequence[str] | None = None,
@@ -42,20 +70,26 @@ def compare(L: LabelMatrix | np.ndarray, *, labels: Sequence[int] | None = None,
     """Fit every label model (or ``methods``) on ``L`` with abstain="prior" and score each.
 
     labels: ground truth for L's rows (-1 unknown), used only to score. dev: (L_dev, y_dev), a small gold
-    set labelled by the same LFs: each fitted model labels it (``predict_proba``) and the best is chosen.
+    set labelled by the same LFs: each fitted model labels it (``predict_proba``) and the best is chosen. A
+    model that can learn from gold labels (weighted_majority: its LF weights) is given the dev set, and its dev
+    accuracy is cross-fitted (5 folds: each dev row scored by weights from the other folds).
     """
     matrix = as_matrix(L)
     names = list(methods) if methods is not None else LABEL_MODELS.names()
     y = None if labels is None else np.asarray(labels)
+    dev_supervised = [n for n in names if dev is not None and learns_from_dev(n)]
     rows, fits = [], {}
     for name in names:
-        fit = label(matrix, method=name, seed=seed)
+        fit = label(matrix, method=name, seed=seed, **({"dev": dev} if name in dev_supervised else {}))
         fits[name] = fit
         row: dict[str, Any] = {"label model": name}
         if dev is not None:
             L_dev, y_dev = dev
-            probs = fit.model.predict_proba(L_dev)  # type: ignore[union-attr]
-            row["dev accuracy"] = float(np.mean(probs.argmax(1) == np.asarray(y_dev)))
+            if name in dev_supervised:
+                row["dev accuracy"] = cross_fitted_dev_accuracy(matrix, name, dev, seed=seed)
+            else:
+                probs = fit.model.predict_proba(L_dev)  # type: ignore[union-attr]
+                row["dev accuracy"] = float(np.mean(probs.argmax(1) == np.asarray(y_dev)))
         if y is not None:
             known = y >= 0
             covered = fit.covered & known
@@ -70,7 +104,8 @@ def compare(L: LabelMatrix | np.ndarray, *, labels: Sequence[int] | None = None,
         raise InputError(f"default={default!r} is not among the compared label models {names}.")
     chosen = default if key is None else frame.sort_values([key, "label model"], ascending=[False, True]).iloc[0][
         "label model"]
-    return Comparison(fits, frame, str(chosen), {"methods": names, "seed": seed, "chosen_by": key or "default"})
+    params = {"methods": names, "seed": seed, "chosen_by": key or "default", "dev_supervised": dev_supervised}
+    return Comparison(fits, frame, str(chosen), params, None if dev is None else (dev[0], np.asarray(dev[1])))
 
 
 @dataclass
