@@ -58,6 +58,7 @@ def main() -> None:
         if method.endswith("(dev weights)"):
             return weak.label(matrix, method="weighted_majority", abstain="drop", dev=(L_dev[:, cols], y_dev))
         return weak.label(matrix, method=method, abstain="drop", seed=0)
+
     splits = zoo.get("sentiment/tfidf").dataset().copy_splits()
     cfg = TfidfConfig()
     vectorizer = TfidfVectorizer(ngram_range=(1, cfg.ngram_max), min_df=cfg.min_df, sublinear_tf=True)

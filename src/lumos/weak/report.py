@@ -83,13 +83,11 @@ def compare(L: LabelMatrix | np.ndarray, *, labels: Sequence[int] | None = None,
         fit = label(matrix, method=name, seed=seed, **({"dev": dev} if name in dev_supervised else {}))
         fits[name] = fit
         row: dict[str, Any] = {"label model": name}
-        if dev is not None:
-            L_dev, y_dev = dev
-            if name in dev_supervised:
-                row["dev accuracy"] = cross_fitted_dev_accuracy(matrix, name, dev, seed=seed)
-            else:
-                probs = fit.model.predict_proba(L_dev)  # type: ignore[union-attr]
-                row["dev accuracy"] = float(np.mean(probs.argmax(1) == np.asarray(y_dev)))
+        if name in dev_supervised:
+            row["dev accuracy"] = cross_fitted_dev_accuracy(matrix, name, dev, seed=seed)
+        elif dev is not None:
+            probs = fit.model.predict_proba(dev[0])  # type: ignore[union-attr]
+            row["dev accuracy"] = float(np.mean(probs.argmax(1) == np.asarray(dev[1])))
         if y is not None:
             known = y >= 0
             covered = fit.covered & known
