@@ -141,6 +141,7 @@ def main() -> None:
     parser.add_argument("--llm-subset", type=int, default=1000, help="training rows the LLM LF labels (0: none)")
     parser.add_argument("--explain", type=int, default=2000, help="training texts explained for the keyword LFs")
     parser.add_argument("--no-minilm", action="store_true", help="train only the tf-idf recipe")
+    parser.add_argument("--no-views", action="store_true", help="skip the third round (cross-fitted view LFs)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
 
@@ -149,7 +150,7 @@ def main() -> None:
     extra = llm_matrices(args.llm_subset, args.dev) if args.llm_subset else None
     recipes = ["sentiment/tfidf"] + ([] if args.no_minilm else ["sentiment/minilm"])
     start = time.perf_counter()
-    report, parts = run_weak(recipes, dev_size=args.dev, explain=args.explain, extra=extra,
+    report, parts = run_weak(recipes, dev_size=args.dev, explain=args.explain, extra=extra, views=() if args.no_views else ("tfidf", "minilm"),
                              echo=lambda line: print(line, file=sys.stderr))
     L = parts["train"]
     np.savez(cache_dir() / "rt_train_matrix.npz", L=L.L, names=np.array(L.lf_names), gold=parts["gold"],

@@ -7,8 +7,8 @@ import pytest
 
 from lumos import registry
 from lumos.errors import InputError, UnsupportedError
-from lumos.weak import (ABSTAIN, DawidSkene, MajorityVote, MatrixCompletion, Triplet, WeightedMajorityVote, label,
-                        synthetic)
+from lumos.weak import (ABSTAIN, DawidSkene, MajorityVote, MatrixCompletion, Stacked, Triplet, WeightedMajorityVote,
+                        label, synthetic)
 
 ACC = [0.9, 0.8, 0.75, 0.7, 0.65, 0.85, 0.6]
 COV = [0.3, 0.5, 0.6, 0.4, 0.8, 0.2, 0.7]
@@ -95,7 +95,54 @@ def test_majority_vote_ties():
     assert MajorityVote(soft=True).fit(np.array([[0, 1, 1]])).probs[0] == pytest.approx([1 / 3, 2 / 3])
 
 
-@pytest.mark.parametrize("name", ["majority", "weighted_majority", "dawid_skene", "matrix_completion", "triplet"])
+def test_stacked_weighs_copied_lfs_from_a_dev_set():
+    """The copied matrix above: fitted on 1,000 gold dev rows drawn like the rest, stacking learns that the three
+    copies say one thing once, reaching the accuracy of the independent LFs (0.8755), and its posteriors (with
+    weak regularisation) are the true ones (naive Bayes over the three distinct LFs), not majority vote's 0.6."""
+    copied = synthetic(21000, [0.85, 0.85, 0.6], copies={2: 2}, seed=3)
+    L, y = copied.matrix.L, copied.y
+    result = Stacked(dev=(L[:1000], y[:1000])).fit(L[1000:])
+    assert result.score(y[1000:])["accuracy"] == pytest.approx(0.8755, abs=0.01)
+    a = np.array([0.85, 0.85, 0.6])
+    right = L[1000:, :3] == 1
+    logit = np.sum(np.where(right, 1, -1) * np.log(a / (1 - a)), axis=1)
+    loose = Stacked(dev=(L[:1000], y[:1000]), C=1.0).fit(L[1000:])  # the default C=0.1 shrinks them a little
+    assert np.mean(np.abs(loose.probs[:, 1] - 1 / (1 + np.exp(-logit)))) < 0.03
+    assert result.params["fitted_on"] == "dev" and result.params["fitted_rows"] == 1000
+
+
+def test_stacked_matches_the_oracle_on_three_classes(three_class):
+    """Independent LFs: a logistic regression on one-hot votes holds naive Bayes exactly, so 2,000 dev rows
+    bring it within 0.03 of the oracle posteriors (the accuracies the LFs were drawn with)."""
+    L, y = three_class.matrix.L, three_class.y
+    result = Stacked(dev=(L[:2000], y[:2000]), C=1.0).fit(L)
+    best = oracle(three_class, [1 / 3] * 3)
+    assert np.mean(np.abs(result.probs - best)[2000:]) < 0.03
+    assert result.score(y)["accuracy"] > (best.argmax(1) == y).mean() - 0.01
+
+
+def test_stacked_without_dev_is_a_smoothed_majority_vote_and_checks_its_dev_set(binary):
+    L = binary.matrix.L
+    fallback = Stacked().fit(L)
+    counts = np.stack([(L == k).sum(1) for k in (0, 1)], axis=1)
+    untied = counts[:, 0] != counts[:, 1]
+    assert fallback.params["fitted_on"] == "majority vote"
+    assert np.mean(fallback.probs[untied].argmax(1) == counts[untied].argmax(1)) > 0.99
+    with pytest.raises(InputError, match="no row of class 1"):
+        Stacked(dev=(L[:50], np.zeros(50, dtype=int))).fit(L)
+    with pytest.raises(InputError, match=r"L_dev \(n, 7\)"):
+        Stacked(dev=(L[:50, :3], binary.y[:50])).fit(L)
+    # a given class balance shifts the dev set's prior: p' proportional to p * balance / dev balance
+    dev = (L[:3000], binary.y[:3000])
+    plain, shifted = Stacked(dev=dev).fit(L), Stacked(dev=dev, class_balance=[0.5, 0.5]).fit(L)
+    seen = np.bincount(binary.y[:3000], minlength=2) / 3000
+    expected = plain.probs * (0.5 / seen)
+    expected /= expected.sum(1, keepdims=True)
+    assert np.allclose(shifted.probs[plain.covered], expected[plain.covered])
+
+
+@pytest.mark.parametrize("name", ["majority", "weighted_majority", "dawid_skene", "matrix_completion", "triplet",
+                                  "stacked"])
 def test_abstain_handling_and_determinism(binary, name):
     L = binary.matrix.L[:4000].copy()
     L[:5] = ABSTAIN
@@ -126,7 +173,7 @@ def test_triplet_is_binary():
 
 
 def test_registry_suggests_the_closest_name_and_checks_params():
-    assert registry.names("label_model") == ["dawid_skene", "majority", "matrix_completion", "triplet",
+    assert registry.names("label_model") == ["dawid_skene", "majority", "matrix_completion", "stacked", "triplet",
                                              "weighted_majority"]
     with pytest.raises(InputError, match="dawid_skene"):
         label(np.array([[0, 1]]), method="dawid_skenne")

@@ -16,7 +16,8 @@ def test_compare_chooses_on_the_dev_set_and_scores_against_ground_truth():
     dev = (task.matrix.L[:1000], task.y[:1000])
     result = compare(task.matrix, labels=task.y, dev=dev)
     frame = result.to_frame().set_index("label model")
-    assert set(frame.index) == {"majority", "weighted_majority", "dawid_skene", "matrix_completion", "triplet"}
+    assert set(frame.index) == {"majority", "weighted_majority", "dawid_skene", "matrix_completion", "triplet",
+                                "stacked"}
     assert result.chosen == frame["dev accuracy"].idxmax()
     ds = label(task.matrix, method="dawid_skene")
     assert frame.loc["dawid_skene", "accuracy"] == pytest.approx(np.mean(ds.probs.argmax(1) == task.y))
@@ -79,9 +80,10 @@ def test_cli_runs_the_pipeline_and_writes_the_section(tmp_path, monkeypatch):
     monkeypatch.setenv("LUMOS_CACHE", str(tmp_path / "cache"))
     db = tmp_path / "runs.sqlite"
     result = CliRunner().invoke(app, ["weak", "--db", str(db), "--run", "w", "--dev", "100", "--explain", "200",
-                                      "--no-prototypes"])
+                                      "--no-prototypes", "--views", "tfidf"])
     assert result.exit_code == 0, result.output
     assert "labeling functions cover" in result.output and "points against gold labels" in result.output
+    assert "round 3: classifiers on tfidf" in result.output
     store = Store(db)
     try:
         kinds = [r[0] for r in store.db.execute("SELECT kind FROM sections WHERE run_id='w'")]
@@ -104,18 +106,43 @@ def test_cross_fitted_dev_accuracy_scores_each_row_with_weights_learned_without_
     assert np.allclose(in_sample, 0.5)  # the tie that in-sample scoring would have counted as half right
 
 
-def test_compare_gives_weighted_majority_the_dev_set_and_refit_reproduces_the_choice():
+def test_compare_gives_the_dev_set_to_the_models_that_learn_from_it_and_refit_reproduces_the_choice():
     accuracies = [0.9, 0.85, 0.6, 0.55, 0.55, 0.55]
     task = synthetic(6000, accuracies, 0.7, seed=3)
     dev = (task.matrix.L[:2000], task.y[:2000])
     result = compare(task.matrix, labels=task.y, dev=dev)
     weighted = result.fits["weighted_majority"]
-    assert weighted.params["weights_from"] == "dev" and result.params["dev_supervised"] == ["weighted_majority"]
+    assert weighted.params["weights_from"] == "dev"
+    assert result.params["dev_supervised"] == ["stacked", "weighted_majority"]
+    assert result.fits["stacked"].params["fitted_on"] == "dev"
     assert np.allclose(weighted.accuracies, accuracies, atol=0.04)  # from 2,000 gold rows, ~1,400 votes per LF
     frame = result.to_frame().set_index("label model")
     # four weak LFs outvote two strong ones under majority vote; weights from the dev set do not let them
     assert frame.loc["weighted_majority", "accuracy"] > frame.loc["majority", "accuracy"] + 0.03
-    assert result.chosen == frame["dev accuracy"].idxmax() == "weighted_majority"
+    assert frame.loc["stacked", "accuracy"] > frame.loc["majority", "accuracy"] + 0.03
+    assert result.chosen == frame["dev accuracy"].idxmax() and result.chosen in ("stacked", "weighted_majority")
     dropped = result.refit(task.matrix, abstain="drop")
-    direct = label(task.matrix, method="weighted_majority", abstain="drop", dev=dev)
+    direct = label(task.matrix, method=result.chosen, abstain="drop", dev=dev)
     assert np.array_equal(dropped.keep, direct.keep) and np.allclose(dropped.probs, direct.probs)
+
+
+def test_view_matrices_vote_out_of_fold_from_each_view_and_name_unknown_ones():
+    import pandas as pd
+
+    from lumos.cli.weak import view_matrices
+    from lumos.errors import InputError
+    from lumos.weak import WeakLabels
+
+    good = ["a good film", "a wonderful story", "good acting and a wonderful cast", "a good, wonderful plot"]
+    bad = ["a bad film", "an awful story", "bad acting and an awful cast", "a bad, awful plot"]
+    texts = (good + bad) * 5
+    y = np.array(([1] * 4 + [0] * 4) * 5)
+    train, dev = pd.DataFrame({"text": texts}), pd.DataFrame({"text": ["good and wonderful", "bad and awful"]})
+    labels = WeakLabels(np.eye(2)[y], np.ones(40, bool), np.ones(40, bool), np.full(1, np.nan), np.full(2, 0.5),
+                        ["lf0"], CLASSES)
+    (tfidf, tfidf_dev), (minilm, minilm_dev) = view_matrices(train, dev, labels)
+    assert tfidf.lf_names == ["view_tfidf_0", "view_tfidf_0.3", "view_tfidf_0.6"] and minilm.lf_names[0] == "view_minilm_0"
+    assert np.mean(tfidf.L[:, 0] == y) == 1.0 and tfidf_dev.L[:, 0].tolist() == [1, 0]
+    assert np.mean(minilm.L[:, 0] == y) > 0.9 and minilm_dev.L.shape == (2, 3)
+    with pytest.raises(InputError, match="unknown view 'bert'"):
+        view_matrices(train, dev, labels, views=["bert"])

@@ -2,8 +2,9 @@
 
 The training split's gold labels are held back: labeling functions vote, every label model is fit, the one
 best on a small gold dev set (the first ``dev`` validation rows) labels the training split, explanation-derived
-keyword LFs are added (a tf-idf model trained on the first round's labels, explained with occlusion), and the
-zoo recipes are trained on the final probabilistic labels beside the same recipes trained on gold labels.
+keyword LFs are added (a tf-idf model trained on the first round's labels, explained with occlusion), then
+view LFs (classifiers on TF-IDF features and on sentence embeddings trained on the second round's labels,
+voting out of fold), and the zoo recipes are trained on the final probabilistic labels beside the same recipes trained on gold labels.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import typer
 from ._app import app, one_line_errors
 
 EXPLAIN_RECIPE = "sentiment/tfidf"  # trained on the first round's labels, then explained
+VIEWS = ("tfidf", "minilm")  # the features view LFs read (view_matrices)
 
 
 def apply_on_rows(lf: Any, frame: Any, rows: np.ndarray, classes: Sequence[str]) -> Any:
@@ -30,7 +32,7 @@ def apply_on_rows(lf: Any, frame: Any, rows: np.ndarray, classes: Sequence[str])
 
 
 def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0, prototypes: bool = True,
-             explain: int = 2000, top_words: int = 25, min_score: float = 0.03, seed: int = 0,
+             explain: int = 2000, top_words: int = 25, min_score: float = 0.03, views: Sequence[str] = VIEWS, seed: int = 0,
              extra: tuple[Any, Any] | None = None, echo: Callable[[str], Any] = print) -> tuple[Any, dict[str, Any]]:
     """(WeakReport, {"train": LabelMatrix, "dev": LabelMatrix, "labels": WeakLabels, "gold": (N,) array,
     "attributions": GlobalAttribution}).
@@ -38,7 +40,7 @@ def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0
     ``prototypes``: add the zero-shot LF on MiniLM-L6 sentence embeddings (the zoo's encoder, not fine-tuned).
     ``explain`` training texts are explained; each class's top ``top_words`` words with a mean attribution
     above ``min_score`` become its keyword LF. ``extra``: (train, dev) label matrices of more LFs computed
-    elsewhere (e.g. cached LLM votes).
+    elsewhere (e.g. cached LLM votes). ``views``: a third round adds cross-fitted view LFs (``view_matrices``; none: no third round).
     """
     import pandas as pd
 
@@ -80,6 +82,14 @@ def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0
     chosen = second.refit(L, abstain="drop")
     echo(f"round 2: {len(L.lf_names)} LFs; {second.chosen} chosen on the dev set, "
          f"{chosen.score(gold)['accuracy']:.3f} accurate on the kept rows against the held-back gold labels")
+    if views:
+        echo(f"round 3: classifiers on {', '.join(views)} trained on round 2's labels vote, out of fold")
+        for view_train, view_dev in view_matrices(train, dev, chosen, views, seed):
+            L, L_dev = L.hstack(view_train), L_dev.hstack(view_dev)
+        second = weak.compare(L, labels=gold, dev=(L_dev, y_dev), seed=seed)
+        chosen = second.refit(L, abstain="drop")
+        echo(f"round 3: {len(L.lf_names)} LFs; {second.chosen} chosen on the dev set, "
+             f"{chosen.score(gold)['accuracy']:.3f} accurate on the kept rows against the held-back gold labels")
     rows = []
     for recipe in recipes:
         echo(f"training {recipe} on the weak labels (and loading the gold-trained one)")
@@ -95,7 +105,7 @@ def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0
                              {lf.params["label"]: list(lf.params["words"]) for lf in explained},
                              {"recipes": list(recipes), "dev_size": dev_size, "llm_subset": llm_subset,
                               "prototypes": prototypes, "explain": explain, "top_words": top_words,
-                              "min_score": min_score, "seed": seed,
+                              "min_score": min_score, "views": list(views), "seed": seed,
                               "round1_label_model": first.chosen})
     return report, {"train": L, "dev": L_dev, "labels": chosen, "gold": gold, "attributions": attributions}
 
@@ -124,6 +134,32 @@ def minilm_encoder(batch_size: int = 64) -> Callable[[list[str]], np.ndarray]:
     return encode
 
 
+def view_matrices(train: Any, dev: Any, labels: Any, views: Sequence[str] = VIEWS, seed: int = 0
+                  ) -> list[tuple[Any, Any]]:
+    """(train, dev) label matrices of view LFs trained on ``labels``, out of fold (``weak.cross_fitted_votes``),
+    one per view: "tfidf", logistic regression on the sentiment/tfidf recipe's TF-IDF features (its C);
+    "minilm", on MiniLM-L6 sentence embeddings (the pre-trained encoder, not fine-tuned)."""
+    from .. import weak
+    from ..errors import InputError
+    from ..zoo.text_recipes import TfidfConfig, _vectorizer
+
+    unknown = sorted(set(views) - set(VIEWS))
+    if unknown:
+        raise InputError(f"unknown view {unknown[0]!r}; views are {', '.join(VIEWS)}.")
+    texts, dev_texts = train["text"].tolist(), dev["text"].tolist()
+    out = []
+    if "tfidf" in views:
+        cfg = TfidfConfig()
+        vectorizer = _vectorizer(cfg)
+        out.append(weak.cross_fitted_votes(vectorizer.fit_transform(texts), labels, C=cfg.C, seed=seed,
+                                           dev_features=vectorizer.transform(dev_texts), name="view_tfidf"))
+    if "minilm" in views:
+        encode = minilm_encoder()
+        out.append(weak.cross_fitted_votes(encode(texts), labels, dev_features=encode(dev_texts), seed=seed,
+                                           name="view_minilm"))
+    return out
+
+
 def train_weak(recipe: str, splits: dict, labels: Any) -> tuple[Any, dict]:
     """(model, meta) of a zoo recipe trained on the kept training rows with their probabilistic labels."""
     from .. import zoo
@@ -145,6 +181,9 @@ def weak(model: str = typer.Option("sentiment/tfidf", help="Zoo recipe(s) to tra
                                                 "on 2 cores)."),
          explain: int = typer.Option(2000, help="Training texts explained for the explanation-derived LFs."),
          prototypes: bool = typer.Option(True, help="Add the zero-shot LF on MiniLM sentence embeddings."),
+         views: str = typer.Option(",".join(VIEWS), help="Classifiers trained on the weak labels that vote as LFs, "
+                                                          "out of fold (a third round; 'none': skip it): tfidf, "
+                                                          "minilm (~3 min to embed the texts on 2 cores)."),
          seed: int = typer.Option(0)) -> None:
     """Weak supervision on the zoo's sentiment data: LFs, label models, end models; adds a report section."""
     from ..bench import add_section
@@ -152,7 +191,8 @@ def weak(model: str = typer.Option("sentiment/tfidf", help="Zoo recipe(s) to tra
 
     recipes = [m.strip() for m in model.split(",") if m.strip()]
     report, _ = run_weak(recipes, dev_size=dev, llm_subset=llm_subset, prototypes=prototypes, explain=explain,
-                         seed=seed, echo=typer.echo)
+                         views=[v.strip() for v in views.split(",") if v.strip() not in ("", "none")], seed=seed,
+                         echo=typer.echo)
     run_id = run or f"weak-{recipes[0].replace('/', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
     add_section(db, run_id, "weak", report, model_name=",".join(recipes), split="test", modality="text",
                 labels=["negative", "positive"], seed=seed)

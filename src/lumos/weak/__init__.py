@@ -7,7 +7,8 @@
     result = weak.label(L, method="dawid_skene")   # WeakLabels: .probs (N, K), .params, .to_frame()
 
 Label models (``lumos.catalog("label_model")``): majority, weighted_majority, dawid_skene, matrix_completion,
-triplet; each a module of ``weak/label_models/``.
+triplet, stacked; each a module of ``weak/label_models/``. ``cross_fitted_votes``: LFs from a classifier on
+another view of the data, trained on the weak labels out of fold.
 """
 
 from .apply import apply_lfs
@@ -18,6 +19,7 @@ from .explained import GlobalAttribution, global_attributions
 from .label_models.dawid_skene import DawidSkene
 from .label_models.majority import MajorityVote, WeightedMajorityVote
 from .label_models.matrix_completion import MatrixCompletion
+from .label_models.stacked import Stacked
 from .label_models.triplet import Triplet
 from .lexicon import lexicon_lf, lexicon_score, load_lexicon
 from .lf import LabelingFunction, labeling_function
@@ -28,10 +30,12 @@ from .prototypes import prototype_model
 from .report import Comparison, WeakReport, compare, lf_table
 from .sentiment import sentiment_lfs
 from .synthetic import SyntheticTask, synthetic
+from .views import cross_fitted_votes
 
 __all__ = ["ABSTAIN", "LabelMatrix", "LabelingFunction", "labeling_function", "keyword_lf", "regex_lf",
            "lexicon_lf", "lexicon_score", "load_lexicon", "model_lf", "llm_lf", "global_attributions",
            "GlobalAttribution", "apply_lfs", "lf_summary", "class_coverage", "label", "register", "LabelModel",
            "WeakLabels", "MajorityVote", "WeightedMajorityVote", "DawidSkene", "MatrixCompletion", "Triplet",
+           "Stacked", "cross_fitted_votes",
            "synthetic", "SyntheticTask", "compare", "Comparison", "WeakReport", "lf_table", "sentiment_lfs",
            "prototype_model"]
