@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """What else than the LFs moves the weak-label end model on Rotten Tomatoes: the label model (weighted
-majority with weights from the gold dev set among them), a confidence threshold on its posterior, hard or soft
-labels, and leaving out the explanation-derived LFs.
+majority and stacking fitted on the gold dev set among them), a confidence threshold on its posterior, hard or
+soft labels, and leaving out the explanation-derived or the view LFs.
 
 Reads the training label matrix ``benchmarks/weak_rt.py`` cached (run it first) and trains the sentiment/tfidf
 recipe's model (its TfidfConfig: TF-IDF 1-2 grams, min_df 2, sublinear tf; logistic regression, C = 4; soft
@@ -33,7 +33,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-METHODS = ["majority", "weighted_majority", "weighted_majority (dev weights)", "triplet", "dawid_skene",
+METHODS = ["majority", "weighted_majority", "weighted_majority (dev)", "stacked (dev)", "triplet", "dawid_skene",
            "matrix_completion"]
 
 
@@ -54,9 +54,9 @@ def main() -> None:
 
     def fit_labels(matrix, cols: list[int], method: str):
         """The label model ``method`` on ``matrix`` (LF columns ``cols`` of the cached one), rows without a vote
-        dropped; "(dev weights)": weighted majority with weights from the gold dev set's LF accuracies."""
-        if method.endswith("(dev weights)"):
-            return weak.label(matrix, method="weighted_majority", abstain="drop", dev=(L_dev[:, cols], y_dev))
+        dropped; "(dev)": fitted on the gold dev set (weighted majority: weights from its LF accuracies)."""
+        if method.endswith(" (dev)"):
+            return weak.label(matrix, method=method.split()[0], abstain="drop", dev=(L_dev[:, cols], y_dev))
         return weak.label(matrix, method=method, abstain="drop", seed=0)
 
     splits = zoo.get("sentiment/tfidf").dataset().copy_splits()
@@ -81,7 +81,8 @@ def main() -> None:
     print("| LFs | label model | posterior >= | kept rows | label accuracy | soft labels | hard labels |")
     print("|---|---|---:|---:|---:|---:|---:|")
     subsets = {"all": list(range(len(L.lf_names))),
-               "without explained": [i for i, n in enumerate(L.lf_names) if not n.startswith("explained")]}
+               "without explained": [i for i, n in enumerate(L.lf_names) if not n.startswith("explained")],
+               "without views": [i for i, n in enumerate(L.lf_names) if not n.startswith("view_")]}
     for subset, cols in subsets.items():
         matrix = weak.LabelMatrix(L.L[:, cols], [L.lf_names[i] for i in cols], L.classes)
         for method in METHODS:

@@ -18,7 +18,7 @@ def test_compare_chooses_on_the_dev_set_and_scores_against_ground_truth():
     frame = result.to_frame().set_index("label model")
     assert set(frame.index) == {"majority", "weighted_majority", "dawid_skene", "matrix_completion", "triplet",
                                 "stacked"}
-    assert result.chosen == frame["dev accuracy"].idxmax()
+    assert result.chosen == frame["dev brier"].idxmin() and result.params["chosen_by"] == "dev brier"
     ds = label(task.matrix, method="dawid_skene")
     assert frame.loc["dawid_skene", "accuracy"] == pytest.approx(np.mean(ds.probs.argmax(1) == task.y))
     assert result.summary()["chosen"] == result.chosen
@@ -92,16 +92,19 @@ def test_cli_runs_the_pipeline_and_writes_the_section(tmp_path, monkeypatch):
     assert kinds == ["weak"]
 
 
-def test_cross_fitted_dev_accuracy_scores_each_row_with_weights_learned_without_it():
+def test_cross_fitted_dev_probs_score_each_row_with_weights_learned_without_it():
     """Hand-worked: LF 0 always votes negative, LF 1 always positive, dev labels [0, 0, 1, 1]. Weights learned
-    on all four rows tie (0.5 accurate each), but leaving a row out makes the other class's LF look better, so
-    every held-out row is predicted wrong: leave-one-out accuracy 0."""
+    on all four rows tie (0.5 accurate each), but leaving a row out makes the other class's LF look better:
+    its add-one accuracy is (2 + 1) / (3 + 2) = 0.6 against 0.4, weights +-log 1.5, so every held-out row gets
+    1 / (1 + 1.5^2) = 0.3077 on its own class: leave-one-out accuracy 0, Brier score 2 x 0.6923^2."""
     from lumos.weak import LabelMatrix
-    from lumos.weak.report import cross_fitted_dev_accuracy
+    from lumos.weak.report import brier, cross_fitted_dev_probs
 
     matrix = LabelMatrix(np.tile([[0, 1]], (10, 1)), ["always_negative", "always_positive"], CLASSES)
     dev = (np.tile([[0, 1]], (4, 1)), np.array([0, 0, 1, 1]))
-    assert cross_fitted_dev_accuracy(matrix, "weighted_majority", dev, folds=4) == 0.0
+    probs = cross_fitted_dev_probs(matrix, "weighted_majority", dev, folds=4)
+    assert probs[np.arange(4), dev[1]] == pytest.approx([1 / 3.25] * 4)
+    assert brier(probs, dev[1]) == pytest.approx(2 * (2.25 / 3.25) ** 2)
     in_sample = label(matrix, method="weighted_majority", dev=dev).model.predict_proba(dev[0])
     assert np.allclose(in_sample, 0.5)  # the tie that in-sample scoring would have counted as half right
 
@@ -120,7 +123,7 @@ def test_compare_gives_the_dev_set_to_the_models_that_learn_from_it_and_refit_re
     # four weak LFs outvote two strong ones under majority vote; weights from the dev set do not let them
     assert frame.loc["weighted_majority", "accuracy"] > frame.loc["majority", "accuracy"] + 0.03
     assert frame.loc["stacked", "accuracy"] > frame.loc["majority", "accuracy"] + 0.03
-    assert result.chosen == frame["dev accuracy"].idxmax() and result.chosen in ("stacked", "weighted_majority")
+    assert result.chosen == frame["dev brier"].idxmin() and result.chosen in ("stacked", "weighted_majority")
     dropped = result.refit(task.matrix, abstain="drop")
     direct = label(task.matrix, method=result.chosen, abstain="drop", dev=dev)
     assert np.array_equal(dropped.keep, direct.keep) and np.allclose(dropped.probs, direct.probs)

@@ -20,7 +20,7 @@ from .matrix import LabelMatrix, as_matrix
 class Comparison(Result):
     """Label models fit on the same matrix. ``fits``: name -> WeakLabels; ``frame``: one row per model (dev
     accuracy when a dev set was given, accuracy against ground truth when given, covered fraction, fit
-    seconds); ``chosen``: the best on dev (else on ground truth, else ``default``); ``dev``: the (L_dev, y_dev)
+    seconds); ``chosen``: the lowest dev Brier score (else the best accuracy on ground truth, else ``default``); ``dev``: the (L_dev, y_dev)
     the models that learn from gold labels were given (None without one)."""
 
     fits: dict[str, WeakLabels]
@@ -49,19 +49,25 @@ def learns_from_dev(method: str) -> bool:
     return "dev" in LABEL_MODELS.get(method).info()["params"]
 
 
-def cross_fitted_dev_accuracy(matrix: LabelMatrix, method: str, dev: tuple[Any, np.ndarray], *, folds: int = 5,
-                              seed: int = 0) -> float:
-    """Accuracy on the dev set (L_dev (n, M), y_dev (n,)) of a label model that learns from the dev set itself,
-    each row predicted by a model given only the other folds' rows (so it is comparable with the dev accuracy
-    of models that never see the dev labels)."""
+def cross_fitted_dev_probs(matrix: LabelMatrix, method: str, dev: tuple[Any, np.ndarray], *, folds: int = 5,
+                           seed: int = 0) -> np.ndarray:
+    """(n, K) probabilities for the dev rows (L_dev (n, M), y_dev (n,)) from a label model that learns from the
+    dev set itself, each row predicted by a model given only the other folds' rows (so its dev scores are
+    comparable with those of models that never see the dev labels)."""
     L_dev, y_dev = as_matrix(dev[0], matrix.n_classes).L, np.asarray(dev[1])
     order = np.random.default_rng(seed).permutation(len(y_dev))
-    right = 0
+    out = np.zeros((len(y_dev), matrix.n_classes))
     for held in np.array_split(order, min(folds, len(y_dev))):
         given = np.setdiff1d(order, held)
         fit = label(matrix, method=method, seed=seed, dev=(L_dev[given], y_dev[given]))
-        right += int(np.sum(fit.model.predict_proba(L_dev[held]).argmax(1) == y_dev[held]))  # type: ignore[union-attr]
-    return right / len(y_dev)
+        out[held] = fit.model.predict_proba(L_dev[held])  # type: ignore[union-attr]
+    return out
+
+
+def brier(probs: np.ndarray, y: np.ndarray) -> float:
+    """Mean Brier score of (n, K) probabilities against classes y (n,): sum over classes of the squared error,
+    0 for certain and right, 2 for certain and wrong."""
+    return float(np.mean(np.sum((probs - np.eye(probs.shape[1])[y]) ** 2, axis=1)))
 
 
 def compare(L: LabelMatrix | np.ndarray, *, labels: Sequence[int] | None = None,
@@ -70,9 +76,11 @@ def compare(L: LabelMatrix | np.ndarray, *, labels: Sequence[int] | None = None,
     """Fit every label model (or ``methods``) on ``L`` with abstain="prior" and score each.
 
     labels: ground truth for L's rows (-1 unknown), used only to score. dev: (L_dev, y_dev), a small gold
-    set labelled by the same LFs: each fitted model labels it (``predict_proba``) and the best is chosen. A
-    model that can learn from gold labels (weighted_majority: its LF weights) is given the dev set, and its dev
-    accuracy is cross-fitted (5 folds: each dev row scored by weights from the other folds).
+    set labelled by the same LFs: each fitted model labels it (``predict_proba``) and the one with the lowest
+    Brier score is chosen (a proper score of the probabilities an end model trains on; on a few hundred rows
+    less noisy than accuracy, which is reported too). A model that can learn from gold labels (weighted_majority:
+    its LF weights; stacked) is given the dev set, and its dev scores are cross-fitted (5 folds: each dev row
+    scored by a model fitted on the other folds). Without a dev set, the best accuracy against ``labels``.
     """
     matrix = as_matrix(L)
     names = list(methods) if methods is not None else LABEL_MODELS.names()
@@ -83,11 +91,12 @@ def compare(L: LabelMatrix | np.ndarray, *, labels: Sequence[int] | None = None,
         fit = label(matrix, method=name, seed=seed, **({"dev": dev} if name in dev_supervised else {}))
         fits[name] = fit
         row: dict[str, Any] = {"label model": name}
-        if name in dev_supervised:
-            row["dev accuracy"] = cross_fitted_dev_accuracy(matrix, name, dev, seed=seed)
-        elif dev is not None:
-            probs = fit.model.predict_proba(dev[0])  # type: ignore[union-attr]
-            row["dev accuracy"] = float(np.mean(probs.argmax(1) == np.asarray(dev[1])))
+        if dev is not None:
+            y_dev = np.asarray(dev[1])
+            probs = (cross_fitted_dev_probs(matrix, name, dev, seed=seed) if name in dev_supervised
+                     else fit.model.predict_proba(dev[0]))  # type: ignore[union-attr]
+            row["dev accuracy"] = float(np.mean(probs.argmax(1) == y_dev))
+            row["dev brier"] = brier(probs, y_dev)
         if y is not None:
             known = y >= 0
             covered = fit.covered & known
@@ -97,11 +106,11 @@ def compare(L: LabelMatrix | np.ndarray, *, labels: Sequence[int] | None = None,
         row["fit seconds"] = float(fit.params["seconds"])
         rows.append(row)
     frame = pd.DataFrame(rows)
-    key = "dev accuracy" if dev is not None else "accuracy" if y is not None else None
+    key = "dev brier" if dev is not None else "accuracy" if y is not None else None
     if key is None and default not in fits:
         raise InputError(f"default={default!r} is not among the compared label models {names}.")
-    chosen = default if key is None else frame.sort_values([key, "label model"], ascending=[False, True]).iloc[0][
-        "label model"]
+    chosen = default if key is None else frame.sort_values([key, "label model"], ascending=[key == "dev brier", True]
+                                                           ).iloc[0]["label model"]
     params = {"methods": names, "seed": seed, "chosen_by": key or "default", "dev_supervised": dev_supervised}
     return Comparison(fits, frame, str(chosen), params, None if dev is None else (dev[0], np.asarray(dev[1])))
 
