@@ -76,8 +76,12 @@ def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0
     sample = train["text"].sample(n=min(explain, len(train)), random_state=seed).tolist()
     attributions = weak.global_attributions(model, sample, method="occlusion", min_count=15, seed=seed)
     explained = attributions.keyword_lfs(k=top_words, min_score=min_score)
-    L = L.hstack(weak.apply_lfs(explained, train, classes))
-    L_dev = L_dev.hstack(weak.apply_lfs(explained, dev, classes))
+    if explained:
+        L = L.hstack(weak.apply_lfs(explained, train, classes))
+        L_dev = L_dev.hstack(weak.apply_lfs(explained, dev, classes))
+    else:
+        echo(f"no word's mean attribution reached {min_score} over {len(sample):,} texts: no explanation-derived LFs "
+             "(explain more texts or lower min_score)")
     second = weak.compare(L, labels=gold, dev=(L_dev, y_dev), seed=seed)
     chosen = second.refit(L, abstain="drop")
     echo(f"round 2: {len(L.lf_names)} LFs; {second.chosen} chosen on the dev set, "
