@@ -144,7 +144,8 @@ def test_view_matrices_vote_out_of_fold_from_each_view_and_name_unknown_ones():
     labels = WeakLabels(np.eye(2)[y], np.ones(40, bool), np.ones(40, bool), np.full(1, np.nan), np.full(2, 0.5),
                         ["lf0"], CLASSES)
     (tfidf, tfidf_dev), (minilm, minilm_dev) = view_matrices(train, dev, labels)
-    assert tfidf.lf_names == ["view_tfidf_0", "view_tfidf_0.3", "view_tfidf_0.6"] and minilm.lf_names[0] == "view_minilm_0"
+    assert tfidf.lf_names == ["view_tfidf_0", "view_tfidf_0.3", "view_tfidf_0.6"]
+    assert minilm.lf_names[0] == "view_minilm_0"
     assert np.mean(tfidf.L[:, 0] == y) == 1.0 and tfidf_dev.L[:, 0].tolist() == [1, 0]
     assert np.mean(minilm.L[:, 0] == y) > 0.9 and minilm_dev.L.shape == (2, 3)
     with pytest.raises(InputError, match="unknown view 'bert'"):

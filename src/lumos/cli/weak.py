@@ -4,7 +4,8 @@ The training split's gold labels are held back: labeling functions vote, every l
 best on a small gold dev set (the first ``dev`` validation rows) labels the training split, explanation-derived
 keyword LFs are added (a tf-idf model trained on the first round's labels, explained with occlusion), then
 view LFs (classifiers on TF-IDF features and on sentence embeddings trained on the second round's labels,
-voting out of fold), and the zoo recipes are trained on the final probabilistic labels beside the same recipes trained on gold labels.
+voting out of fold), and the zoo recipes are trained on the final probabilistic labels beside the same recipes
+trained on gold labels.
 """
 
 from __future__ import annotations
@@ -32,15 +33,17 @@ def apply_on_rows(lf: Any, frame: Any, rows: np.ndarray, classes: Sequence[str])
 
 
 def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0, prototypes: bool = True,
-             explain: int = 2000, top_words: int = 25, min_score: float = 0.03, views: Sequence[str] = VIEWS, seed: int = 0,
-             extra: tuple[Any, Any] | None = None, echo: Callable[[str], Any] = print) -> tuple[Any, dict[str, Any]]:
+             explain: int = 2000, top_words: int = 25, min_score: float = 0.03, views: Sequence[str] = VIEWS,
+             seed: int = 0, extra: tuple[Any, Any] | None = None, echo: Callable[[str], Any] = print
+             ) -> tuple[Any, dict[str, Any]]:
     """(WeakReport, {"train": LabelMatrix, "dev": LabelMatrix, "labels": WeakLabels, "gold": (N,) array,
     "attributions": GlobalAttribution}).
 
     ``prototypes``: add the zero-shot LF on MiniLM-L6 sentence embeddings (the zoo's encoder, not fine-tuned).
     ``explain`` training texts are explained; each class's top ``top_words`` words with a mean attribution
     above ``min_score`` become its keyword LF. ``extra``: (train, dev) label matrices of more LFs computed
-    elsewhere (e.g. cached LLM votes). ``views``: a third round adds cross-fitted view LFs (``view_matrices``; none: no third round).
+    elsewhere (e.g. cached LLM votes). ``views``: a third round adds cross-fitted view LFs (``view_matrices``;
+    none: no third round).
     """
     import pandas as pd
 
@@ -59,7 +62,8 @@ def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0
     train, dev = splits["train"], splits["validation"].iloc[:dev_size].reset_index(drop=True)
     y_dev = dev["label"].to_numpy()
     calibration = train["text"].sample(n=64, random_state=seed).tolist()
-    lfs = weak.sentiment_lfs(encode=minilm_encoder() if prototypes else None, calibration=calibration)
+    encode = minilm_encoder() if prototypes or "minilm" in views else None  # one encoder, each text embedded once
+    lfs = weak.sentiment_lfs(encode=encode if prototypes else None, calibration=calibration)
     echo(f"applying {len(lfs)} labeling functions to {len(train):,} training and {len(dev)} dev rows")
     L, L_dev = weak.apply_lfs(lfs, train, classes), weak.apply_lfs(lfs, dev, classes)
     if llm_subset:
@@ -82,18 +86,21 @@ def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0
     else:
         echo(f"no word's mean attribution reached {min_score} over {len(sample):,} texts: no explanation-derived LFs "
              "(explain more texts or lower min_score)")
-    second = weak.compare(L, labels=gold, dev=(L_dev, y_dev), seed=seed)
-    chosen = second.refit(L, abstain="drop")
-    echo(f"round 2: {len(L.lf_names)} LFs; {second.chosen} chosen on the dev set, "
-         f"{chosen.score(gold)['accuracy']:.3f} accurate on the kept rows against the held-back gold labels")
+
+    def choose(round_: int, L: Any, L_dev: Any) -> tuple[Any, Any]:
+        """(Comparison, its chosen model's labels on the covered rows) of every label model on these LFs."""
+        comparison = weak.compare(L, labels=gold, dev=(L_dev, y_dev), seed=seed)
+        labels = comparison.refit(L, abstain="drop")
+        echo(f"round {round_}: {len(L.lf_names)} LFs; {comparison.chosen} chosen on the dev set, "
+             f"{labels.score(gold)['accuracy']:.3f} accurate on the kept rows against the held-back gold labels")
+        return comparison, labels
+
+    second, chosen = choose(2, L, L_dev)
     if views:
         echo(f"round 3: classifiers on {', '.join(views)} trained on round 2's labels vote, out of fold")
-        for view_train, view_dev in view_matrices(train, dev, chosen, views, seed):
+        for view_train, view_dev in view_matrices(train, dev, chosen, views, seed, encode):
             L, L_dev = L.hstack(view_train), L_dev.hstack(view_dev)
-        second = weak.compare(L, labels=gold, dev=(L_dev, y_dev), seed=seed)
-        chosen = second.refit(L, abstain="drop")
-        echo(f"round 3: {len(L.lf_names)} LFs; {second.chosen} chosen on the dev set, "
-             f"{chosen.score(gold)['accuracy']:.3f} accurate on the kept rows against the held-back gold labels")
+        second, chosen = choose(3, L, L_dev)
     rows = []
     for recipe in recipes:
         echo(f"training {recipe} on the weak labels (and loading the gold-trained one)")
@@ -115,7 +122,8 @@ def run_weak(recipes: Sequence[str], *, dev_size: int = 300, llm_subset: int = 0
 
 
 def minilm_encoder(batch_size: int = 64) -> Callable[[list[str]], np.ndarray]:
-    """texts -> (B, 384) mean-pooled hidden states of the pre-trained all-MiniLM-L6-v2 (the zoo's encoder)."""
+    """texts -> (B, 384) mean-pooled hidden states of the pre-trained all-MiniLM-L6-v2 (the zoo's encoder).
+    The function remembers every text it embedded, so LFs and views that read the same texts embed them once."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -124,25 +132,28 @@ def minilm_encoder(batch_size: int = 64) -> Callable[[list[str]], np.ndarray]:
     path = encoder_path()
     tokenizer, encoder = AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
 
+    seen: dict[str, np.ndarray] = {}
+
     def encode(texts: list[str]) -> np.ndarray:
-        out = []
+        todo = list(dict.fromkeys(t for t in texts if t not in seen))
         with torch.inference_mode():
-            for lo in range(0, len(texts), batch_size):
-                batch = tokenizer(texts[lo:lo + batch_size], padding=True, truncation=True, max_length=64,
+            for lo in range(0, len(todo), batch_size):
+                batch = tokenizer(todo[lo:lo + batch_size], padding=True, truncation=True, max_length=64,
                                   return_tensors="pt")
                 mask = batch["attention_mask"].unsqueeze(-1).float()
                 hidden = encoder(**batch).last_hidden_state
-                out.append(((hidden * mask).sum(1) / mask.sum(1)).double().numpy())
-        return np.concatenate(out) if out else np.zeros((0, encoder.config.hidden_size))
+                seen.update(zip(todo[lo:lo + batch_size], ((hidden * mask).sum(1) / mask.sum(1)).double().numpy()))
+        return np.stack([seen[t] for t in texts]) if texts else np.zeros((0, encoder.config.hidden_size))
 
     return encode
 
 
-def view_matrices(train: Any, dev: Any, labels: Any, views: Sequence[str] = VIEWS, seed: int = 0
-                  ) -> list[tuple[Any, Any]]:
+def view_matrices(train: Any, dev: Any, labels: Any, views: Sequence[str] = VIEWS, seed: int = 0,
+                  encode: Callable[[list[str]], np.ndarray] | None = None) -> list[tuple[Any, Any]]:
     """(train, dev) label matrices of view LFs trained on ``labels``, out of fold (``weak.cross_fitted_votes``),
     one per view: "tfidf", logistic regression on the sentiment/tfidf recipe's TF-IDF features (its C);
-    "minilm", on MiniLM-L6 sentence embeddings (the pre-trained encoder, not fine-tuned)."""
+    "minilm", on MiniLM-L6 sentence embeddings (``encode``, default: a new ``minilm_encoder()``; the
+    pre-trained encoder, not fine-tuned)."""
     from .. import weak
     from ..errors import InputError
     from ..zoo.text_recipes import TfidfConfig, _vectorizer
@@ -158,7 +169,7 @@ def view_matrices(train: Any, dev: Any, labels: Any, views: Sequence[str] = VIEW
         out.append(weak.cross_fitted_votes(vectorizer.fit_transform(texts), labels, C=cfg.C, seed=seed,
                                            dev_features=vectorizer.transform(dev_texts), name="view_tfidf"))
     if "minilm" in views:
-        encode = minilm_encoder()
+        encode = encode or minilm_encoder()
         out.append(weak.cross_fitted_votes(encode(texts), labels, dev_features=encode(dev_texts), seed=seed,
                                            name="view_minilm"))
     return out

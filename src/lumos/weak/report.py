@@ -20,8 +20,8 @@ from .matrix import LabelMatrix, as_matrix
 class Comparison(Result):
     """Label models fit on the same matrix. ``fits``: name -> WeakLabels; ``frame``: one row per model (dev
     accuracy when a dev set was given, accuracy against ground truth when given, covered fraction, fit
-    seconds); ``chosen``: the lowest dev Brier score (else the best accuracy on ground truth, else ``default``); ``dev``: the (L_dev, y_dev)
-    the models that learn from gold labels were given (None without one)."""
+    seconds); ``chosen``: the lowest dev Brier score (else the best accuracy on ground truth, else ``default``);
+    ``dev``: the (L_dev, y_dev) the models that learn from gold labels were given (None without one)."""
 
     fits: dict[str, WeakLabels]
     frame: pd.DataFrame
