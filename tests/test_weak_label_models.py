@@ -132,6 +132,8 @@ def test_stacked_without_dev_is_a_smoothed_majority_vote_and_checks_its_dev_set(
         Stacked(dev=(L[:50], np.zeros(50, dtype=int))).fit(L)
     with pytest.raises(InputError, match=r"L_dev \(n, 7\)"):
         Stacked(dev=(L[:50, :3], binary.y[:50])).fit(L)
+    with pytest.raises(InputError, match=r"integers 0..1; got \[-1, 0, 1\]"):
+        Stacked(dev=(L[:50], np.where(np.arange(50) == 0, -1, binary.y[:50]))).fit(L)
     # a given class balance shifts the dev set's prior: p' proportional to p * balance / dev balance
     dev = (L[:3000], binary.y[:3000])
     plain, shifted = Stacked(dev=dev).fit(L), Stacked(dev=dev, class_balance=[0.5, 0.5]).fit(L)

@@ -51,6 +51,9 @@ class Stacked(LabelModel):
         if L_dev.shape[1] != L.shape[1] or y_dev.shape != (L_dev.shape[0],):
             raise InputError(f"{self.name}: dev=(L_dev, y_dev) needs L_dev (n, {L.shape[1]}) and y_dev (n,); got "
                              f"{L_dev.shape} and {y_dev.shape}.")
+        if not np.issubdtype(y_dev.dtype, np.integer) or np.any((y_dev < 0) | (y_dev >= K)):
+            raise InputError(f"{self.name}: y_dev holds the dev rows' gold classes, integers 0..{K - 1}; got "
+                             f"{np.unique(y_dev)[:10].tolist()}.")
         return L_dev, y_dev
 
     def _fit(self, L: np.ndarray, K: int, rng: np.random.Generator) -> None:
