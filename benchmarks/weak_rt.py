@@ -145,13 +145,13 @@ def main() -> None:
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
 
-    from lumos.cli.weak import run_weak
+    from lumos.cli.weak import VIEWS, run_weak
 
     extra = llm_matrices(args.llm_subset, args.dev) if args.llm_subset else None
     recipes = ["sentiment/tfidf"] + ([] if args.no_minilm else ["sentiment/minilm"])
     start = time.perf_counter()
-    report, parts = run_weak(recipes, dev_size=args.dev, explain=args.explain, extra=extra, views=() if args.no_views else ("tfidf", "minilm"),
-                             echo=lambda line: print(line, file=sys.stderr))
+    report, parts = run_weak(recipes, dev_size=args.dev, explain=args.explain, extra=extra,
+                             views=() if args.no_views else VIEWS, echo=lambda line: print(line, file=sys.stderr))
     L = parts["train"]
     np.savez(cache_dir() / "rt_train_matrix.npz", L=L.L, names=np.array(L.lf_names), gold=parts["gold"],
              dev_balance=_dev_balance(args.dev), L_dev=parts["dev"].L, y_dev=_dev_labels(args.dev))
